@@ -1,0 +1,91 @@
+import {
+  demoConfigPath, formatProblem, loadConfigFile, resolveStartOptions, StartOptionError, type LoadedConfig, type StartOptions,
+} from '../config/index.js';
+import { createLogger, VERSION, type Logger } from '../core/index.js';
+import { unimplementedProviderWarning } from '../providers/index.js';
+import { buildDeploymentClients, startServer, StartupError } from '../server/index.js';
+import { helpText, parseFlags, UsageError } from './args.js';
+
+/** Flags and env → options, then hands off. Returns the process exit code (or never, when serving). */
+export async function main(argv: readonly string[]): Promise<number | undefined> {
+  let options: StartOptions;
+  try {
+    options = resolveStartOptions(parseFlags(argv));
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof StartOptionError) {
+      process.stderr.write(`switchyard: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  if (options.help) {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  if (options.version) {
+    process.stdout.write(`switchyard ${VERSION}\n`);
+    return 0;
+  }
+
+  const configPath = options.configPath ?? demoConfigPath();
+  const loaded = loadConfigFile(configPath);
+  if (options.validateConfig) return validate(configPath, loaded);
+
+  const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true });
+  for (const warning of options.warnings) logger.warn(warning);
+  if (!loaded.ok) {
+    for (const warning of loaded.warnings) logger.warn({ config: configPath }, warning);
+    logger.fatal({ config: configPath, problems: loaded.problems.map(formatProblem) }, 'invalid config; not starting');
+    return 1;
+  }
+  reportWarnings(logger, configPath, loaded.value);
+  return serveSingleProcess(options, loaded.value, logger);
+}
+
+function validate(configPath: string, loaded: ReturnType<typeof loadConfigFile>): number {
+  const out: string[] = [`config: ${configPath}`];
+  const problems = loaded.ok ? [] : loaded.problems.map(formatProblem);
+  const warnings = loaded.ok ? [...loaded.value.warnings] : [...loaded.warnings];
+  if (loaded.ok) {
+    const { config } = loaded.value;
+    problems.push(...buildDeploymentClients(config).problems.map(formatProblem));
+    const providerWarning = unimplementedProviderWarning(config);
+    if (providerWarning) warnings.push(providerWarning);
+  }
+  for (const problem of problems) out.push(`error: ${problem}`);
+  for (const warning of warnings) out.push(`warning: ${warning}`);
+  if (loaded.ok) {
+    const { deployments, modelGroups } = loaded.value.config;
+    out.push(`${deployments.length} deployment${deployments.length === 1 ? '' : 's'} in ${modelGroups.length} model group${modelGroups.length === 1 ? '' : 's'}`);
+  }
+  out.push(problems.length === 0 ? 'config is valid' : `config is invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+  process.stdout.write(out.join('\n') + '\n');
+  return problems.length === 0 ? 0 : 1;
+}
+
+function reportWarnings(logger: Logger, configPath: string, loaded: LoadedConfig): void {
+  for (const warning of loaded.warnings) logger.warn({ config: configPath }, warning);
+  const providerWarning = unimplementedProviderWarning(loaded.config);
+  if (providerWarning) logger.warn({ config: configPath }, providerWarning);
+}
+
+async function serveSingleProcess(options: StartOptions, loaded: LoadedConfig, logger: Logger): Promise<number | undefined> {
+  try {
+    const server = await startServer({ config: loaded.config, options, logger });
+    logger.info({ host: options.host, port: server.port, model_groups: server.router.modelGroups().length, version: VERSION }, 'switchyard listening');
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      server.state.draining = true;
+      void server.app.close().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    return undefined;
+  } catch (error) {
+    if (error instanceof StartupError) {
+      logger.fatal({ problems: error.problems.length > 0 ? error.problems : undefined }, error.message);
+      return 1;
+    }
+    throw error;
+  }
+}

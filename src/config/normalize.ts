@@ -1,0 +1,190 @@
+import { stableHash } from '../core/index.js';
+import { CONFIG_DEFAULTS } from './defaults.js';
+import type { ConfigProblem } from './problems.js';
+import type { RawConfig, RawDeployment } from './schema.js';
+import type { Config, Deployment, DeploymentParams, HealthSettings, RedisSettings, RouterSettings } from './types.js';
+
+const SAMPLING_DEFAULT_KEYS = [
+  'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'frequency_penalty', 'presence_penalty', 'seed', 'stop',
+] as const;
+
+/** `openai/gpt-4o` → openai + gpt-4o. Without a prefix, LiteLLM infers the provider from the name. */
+export function splitProviderModel(model: string): { provider: string; model: string } {
+  const slash = model.indexOf('/');
+  if (slash > 0) return { provider: model.slice(0, slash), model: model.slice(slash + 1) };
+  return { provider: /^claude/i.test(model) ? 'anthropic' : 'openai', model };
+}
+
+export interface NormalizeInput {
+  raw: RawConfig;
+  /** Entries as written, before `os.environ/` resolution: ids hash these, so rotating a key keeps the id. */
+  unresolvedModelList: unknown[];
+  env: NodeJS.ProcessEnv;
+  source: string | null;
+}
+
+export function normalizeConfig(input: NormalizeInput, problems: ConfigProblem[]): Config {
+  const { raw, env } = input;
+  const envNumber = (name: string, fallback: number): number => {
+    const text = env[name];
+    if (text === undefined || text.trim() === '') return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value <= 0) {
+      problems.push({ path: `environment ${name}`, message: `expected a positive number, got "${text}"` });
+      return fallback;
+    }
+    return value;
+  };
+  const envBool = (name: string): boolean | undefined => {
+    const text = env[name]?.trim().toLowerCase();
+    if (text === undefined || text === '') return undefined;
+    return ['1', 'true', 'yes', 'on'].includes(text);
+  };
+
+  const deployments = normalizeDeployments(raw.model_list ?? [], input.unresolvedModelList);
+  const modelGroups = [...new Set(deployments.map((d) => d.modelName))];
+  const general = raw.general_settings ?? {};
+  const litellm = raw.litellm_settings ?? {};
+  const routerRaw = raw.router_settings ?? {};
+
+  const router: RouterSettings = {
+    strategy: routerRaw.routing_strategy ?? CONFIG_DEFAULTS.routingStrategy,
+    numRetries: routerRaw.num_retries ?? litellm.num_retries ?? CONFIG_DEFAULTS.numRetries,
+    timeoutMs: seconds(routerRaw.timeout ?? litellm.request_timeout ?? CONFIG_DEFAULTS.requestTimeoutSeconds),
+    fallbacks: fallbackMap(routerRaw.fallbacks ?? litellm.fallbacks),
+    contextWindowFallbacks: fallbackMap(routerRaw.context_window_fallbacks ?? litellm.context_window_fallbacks),
+    contentPolicyFallbacks: fallbackMap(routerRaw.content_policy_fallbacks ?? litellm.content_policy_fallbacks),
+    defaultFallbacks: Object.freeze([...(routerRaw.default_fallbacks ?? litellm.default_fallbacks ?? [])]),
+    allowedFails: routerRaw.allowed_fails ?? CONFIG_DEFAULTS.allowedFails,
+    cooldownMs: seconds(routerRaw.cooldown_time ?? CONFIG_DEFAULTS.cooldownSeconds),
+    maxRetryAfterMs: seconds(routerRaw.retry_after ?? CONFIG_DEFAULTS.maxRetryAfterSeconds),
+    healthCheckRouting: routerRaw.enable_health_check_routing ?? false,
+  };
+
+  const health: HealthSettings = {
+    backgroundChecks: general.background_health_checks ?? false,
+    intervalMs: seconds(general.health_check_interval ?? CONFIG_DEFAULTS.healthCheckIntervalSeconds),
+    details: general.health_check_details ?? CONFIG_DEFAULTS.healthCheckDetails,
+    shared: envBool('USE_SHARED_HEALTH_CHECK') ?? general.use_shared_health_check ?? false,
+    sharedResultsTtlMs: seconds(envNumber('DEFAULT_SHARED_HEALTH_CHECK_TTL', CONFIG_DEFAULTS.sharedHealthCheckTtlSeconds)),
+    sharedLockTtlMs: seconds(envNumber('DEFAULT_SHARED_HEALTH_CHECK_LOCK_TTL', CONFIG_DEFAULTS.sharedHealthCheckLockTtlSeconds)),
+    probeTimeoutMs: seconds(envNumber('HEALTH_CHECK_TIMEOUT_SECONDS', CONFIG_DEFAULTS.healthCheckTimeoutSeconds)),
+    probeMaxTokens: Math.round(envNumber('BACKGROUND_HEALTH_CHECK_MAX_TOKENS', CONFIG_DEFAULTS.healthCheckMaxTokens)),
+  };
+
+  const masterKey = nonEmpty(env.LITELLM_MASTER_KEY) ?? nonEmpty(general.master_key);
+
+  return deepFreeze({
+    source: input.source,
+    deployments,
+    modelGroups,
+    masterKey,
+    maxRequestBytes: Math.round((general.max_request_size_mb ?? CONFIG_DEFAULTS.maxRequestSizeMb) * 1024 * 1024),
+    metricsRequireAuth: general.require_auth_for_metrics_endpoint ?? false,
+    router,
+    health,
+    redis: redisSettings(raw, env, problems),
+    environment: { ...env },
+  });
+}
+
+function normalizeDeployments(list: RawDeployment[], unresolved: unknown[]): Deployment[] {
+  const seen = new Map<string, number>();
+  return list.map((entry, index) => {
+    const p = entry.litellm_params;
+    const { provider, model } = splitProviderModel(p.model);
+    const defaults: Record<string, unknown> = {};
+    for (const key of SAMPLING_DEFAULT_KEYS) if (p[key] !== undefined) defaults[key] = p[key];
+    const params: DeploymentParams = {
+      apiKey: nonEmpty(p.api_key),
+      apiBase: nonEmpty(p.api_base)?.replace(/\/+$/, ''),
+      apiVersion: p.api_version,
+      organization: p.organization,
+      timeoutMs: p.timeout === undefined ? undefined : seconds(p.timeout),
+      streamTimeoutMs: p.stream_timeout === undefined ? undefined : seconds(p.stream_timeout),
+      maxRetries: p.max_retries,
+      rpm: p.rpm,
+      tpm: p.tpm,
+      weight: p.weight,
+      order: p.order,
+      mockResponse: p.mock_response,
+      extraHeaders: { ...(p.extra_headers ?? {}) },
+      defaults,
+    };
+    const info = entry.model_info ?? {};
+    let id = info.id;
+    if (id === undefined) {
+      // Hash what the user wrote (before os.environ/ resolution): same entry, same id, every restart.
+      const base = stableHash({ model_name: entry.model_name, litellm_params: (unresolved[index] as { litellm_params?: unknown } | undefined)?.litellm_params ?? p });
+      const count = (seen.get(base) ?? 0) + 1;
+      seen.set(base, count);
+      id = count === 1 ? base : `${base}-${count}`;
+    }
+    return {
+      id,
+      modelName: entry.model_name,
+      provider,
+      model,
+      params,
+      info: {
+        mode: info.mode ?? CONFIG_DEFAULTS.modelMode,
+        baseModel: info.base_model,
+        healthCheckTimeoutMs: info.health_check_timeout === undefined ? undefined : seconds(info.health_check_timeout),
+        healthCheckModel: info.health_check_model,
+        healthCheckMaxTokens: info.health_check_max_tokens,
+        disableBackgroundHealthCheck: info.disable_background_health_check ?? false,
+      },
+      index,
+    };
+  });
+}
+
+function redisSettings(raw: RawConfig, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): RedisSettings | undefined {
+  const cache = raw.litellm_settings?.cache_params;
+  const cacheIsRedis = cache !== undefined && (cache.type === undefined || cache.type === 'redis') && (cache.host !== undefined || cache.url !== undefined);
+  const router = raw.router_settings ?? {};
+  // Precedence, as everywhere: environment beats the file; within the file, router_settings
+  // (the routing/coordination Redis) beats cache_params.
+  const url = nonEmpty(env.REDIS_URL) ?? nonEmpty(router.redis_url) ?? (cacheIsRedis ? nonEmpty(cache.url) : undefined);
+  const host = nonEmpty(env.REDIS_HOST) ?? nonEmpty(router.redis_host) ?? (cacheIsRedis ? nonEmpty(cache.host) : undefined);
+  if (url === undefined && host === undefined) return undefined;
+  let port: number = CONFIG_DEFAULTS.redisPort;
+  const envPort = nonEmpty(env.REDIS_PORT);
+  if (envPort !== undefined) {
+    if (!/^\d+$/.test(envPort)) problems.push({ path: 'environment REDIS_PORT', message: `expected a port number, got "${envPort}"` });
+    else port = Number(envPort);
+  } else {
+    port = router.redis_port ?? (cacheIsRedis ? cache.port : undefined) ?? CONFIG_DEFAULTS.redisPort;
+  }
+  return {
+    url,
+    host: host ?? '127.0.0.1',
+    port,
+    username: nonEmpty(env.REDIS_USERNAME) ?? (cacheIsRedis ? cache.username : undefined),
+    password: nonEmpty(env.REDIS_PASSWORD) ?? nonEmpty(router.redis_password) ?? (cacheIsRedis ? cache.password : undefined),
+    tls: (env.REDIS_SSL ?? '').toLowerCase() === 'true' || (cacheIsRedis && cache.ssl === true),
+    namespace: (cache?.namespace ?? CONFIG_DEFAULTS.redisNamespace),
+  };
+}
+
+function fallbackMap(list: Array<Record<string, string[]>> | undefined): Record<string, readonly string[]> {
+  const out: Record<string, readonly string[]> = {};
+  for (const entry of list ?? []) for (const [group, targets] of Object.entries(entry)) out[group] = [...targets];
+  return out;
+}
+
+function seconds(value: number): number {
+  return Math.round(value * 1000);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

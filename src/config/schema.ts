@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+/**
+ * The one schema for the config keys Switchyard implements. It is built twice from the same
+ * definition: a strict copy whose `unrecognized_keys` issues become the unknown-key warning, and a
+ * stripping copy that produces the data. Numbers and booleans also accept their string spelling
+ * (`"300"`, `"true"`), since values often come from `os.environ/` or Helm templates.
+ */
+
+const NUMERIC = /^[-+]?(\d[\d_]*)?(\.\d+)?([eE][-+]?\d+)?$/;
+
+const num = z.preprocess((value) => {
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (text !== '' && NUMERIC.test(text)) return Number(text.replaceAll('_', ''));
+  }
+  return value;
+}, z.number({ error: (issue) => (issue.input === undefined ? 'is required' : `expected a number, got ${describe(issue.input)}`) }));
+
+const nonNegative = num.pipe(z.number().min(0, 'must be 0 or more'));
+const positive = num.pipe(z.number().positive('must be more than 0'));
+const wholeNonNegative = num.pipe(z.number().int('must be a whole number').min(0, 'must be 0 or more'));
+
+const bool = z.preprocess((value) => {
+  if (typeof value === 'string') {
+    const text = value.trim().toLowerCase();
+    if (['true', 'yes', 'on', '1'].includes(text)) return true;
+    if (['false', 'no', 'off', '0', ''].includes(text)) return false;
+  }
+  return value;
+}, z.boolean({ error: (issue) => `expected true or false, got ${describe(issue.input)}` }));
+
+const str = z.string({ error: (issue) => (issue.input === undefined ? 'is required' : `expected a string, got ${describe(issue.input)}`) });
+
+/** Strings where YAML may hand us a number (ids, versions, ports written as text). */
+const stringish = z.union([str, z.number().transform(String)], { error: (issue) => `expected a string, got ${describe(issue.input)}` });
+
+const stringList = z.array(str);
+
+/** `[{group: [other, …]}, …]` as LiteLLM writes fallbacks. */
+const fallbackList = z.array(z.record(z.string(), z.union([stringList, str.transform((s) => [s])])));
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+export const ROUTING_STRATEGIES = ['simple-shuffle', 'least-busy', 'latency-based-routing', 'usage-based-routing-v2'] as const;
+
+type ObjectFactory = typeof z.strictObject;
+
+function build(object: ObjectFactory) {
+  const litellmParams = object({
+    model: str.min(1, 'must not be empty'),
+    api_key: str.optional(),
+    api_base: str.optional(),
+    api_version: stringish.optional(),
+    organization: str.optional(),
+    timeout: positive.optional(),
+    stream_timeout: positive.optional(),
+    max_retries: wholeNonNegative.optional(),
+    rpm: nonNegative.optional(),
+    tpm: nonNegative.optional(),
+    weight: nonNegative.optional(),
+    order: wholeNonNegative.optional(),
+    mock_response: str.optional(),
+    extra_headers: z.record(z.string(), stringish).optional(),
+    litellm_credential_name: str.optional(),
+    // Default sampling parameters: applied to a request that does not set them.
+    temperature: num.optional(),
+    top_p: num.optional(),
+    max_tokens: wholeNonNegative.optional(),
+    max_completion_tokens: wholeNonNegative.optional(),
+    frequency_penalty: num.optional(),
+    presence_penalty: num.optional(),
+    seed: num.optional(),
+    stop: z.union([str, stringList]).optional(),
+  });
+
+  // model_info is free-form metadata in LiteLLM (costs, context sizes, descriptions): keys we do
+  // not interpret are kept silently rather than warned about.
+  const modelInfo = z.looseObject({
+    id: stringish.optional(),
+    mode: str.optional(),
+    base_model: str.optional(),
+    health_check_timeout: positive.optional(),
+    health_check_model: str.optional(),
+    health_check_max_tokens: wholeNonNegative.pipe(z.number().min(1, 'must be at least 1')).optional(),
+    disable_background_health_check: bool.optional(),
+  });
+
+  const deployment = object({
+    model_name: stringish.pipe(z.string().min(1, 'must not be empty')),
+    litellm_params: litellmParams,
+    model_info: modelInfo.optional(),
+  });
+
+  const cacheParams = object({
+    type: str.optional(),
+    host: str.optional(),
+    port: num.optional(),
+    password: str.optional(),
+    username: str.optional(),
+    ssl: bool.optional(),
+    url: str.optional(),
+    namespace: str.optional(),
+    ttl: num.optional(),
+  });
+
+  const generalSettings = object({
+    master_key: str.optional(),
+    background_health_checks: bool.optional(),
+    health_check_interval: positive.optional(),
+    health_check_details: bool.optional(),
+    use_shared_health_check: bool.optional(),
+    max_request_size_mb: positive.optional(),
+    require_auth_for_metrics_endpoint: bool.optional(),
+  });
+
+  const litellmSettings = object({
+    cache: bool.optional(),
+    cache_params: cacheParams.optional(),
+    num_retries: wholeNonNegative.optional(),
+    request_timeout: positive.optional(),
+    fallbacks: fallbackList.optional(),
+    context_window_fallbacks: fallbackList.optional(),
+    content_policy_fallbacks: fallbackList.optional(),
+    default_fallbacks: stringList.optional(),
+  });
+
+  const routerSettings = object({
+    routing_strategy: z.enum(ROUTING_STRATEGIES, { error: (issue) => `expected one of ${ROUTING_STRATEGIES.join(', ')}, got ${describe(issue.input)}` }).optional(),
+    num_retries: wholeNonNegative.optional(),
+    timeout: positive.optional(),
+    fallbacks: fallbackList.optional(),
+    context_window_fallbacks: fallbackList.optional(),
+    content_policy_fallbacks: fallbackList.optional(),
+    default_fallbacks: stringList.optional(),
+    allowed_fails: wholeNonNegative.optional(),
+    cooldown_time: nonNegative.optional(),
+    retry_after: nonNegative.optional(),
+    enable_health_check_routing: bool.optional(),
+    redis_host: str.optional(),
+    redis_port: num.optional(),
+    redis_password: str.optional(),
+    redis_url: str.optional(),
+  });
+
+  const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
+  return object({
+    model_list: nullable(z.array(deployment)),
+    general_settings: nullable(generalSettings),
+    litellm_settings: nullable(litellmSettings),
+    router_settings: nullable(routerSettings),
+    environment_variables: nullable(z.record(z.string(), z.union([str, z.number(), z.boolean()]).nullable())),
+  });
+}
+
+export const strictConfigSchema = build(z.strictObject);
+export const configSchema = build(z.object as unknown as ObjectFactory);
+
+export type RawConfig = z.output<typeof configSchema>;
+export type RawDeployment = NonNullable<RawConfig['model_list']>[number];
+export type RawLitellmParams = RawDeployment['litellm_params'];
+export type RawModelInfo = NonNullable<RawDeployment['model_info']>;

@@ -1,0 +1,108 @@
+/** The resolved, frozen configuration every other folder reads. Built by load.ts. */
+
+export type DeploymentMode = 'chat' | 'completion' | 'embedding' | (string & {});
+
+export interface DeploymentParams {
+  readonly apiKey?: string;
+  readonly apiBase?: string;
+  readonly apiVersion?: string;
+  readonly organization?: string;
+  readonly timeoutMs?: number;
+  readonly streamTimeoutMs?: number;
+  readonly maxRetries?: number;
+  readonly rpm?: number;
+  readonly tpm?: number;
+  readonly weight?: number;
+  readonly order?: number;
+  readonly mockResponse?: string;
+  readonly extraHeaders: Readonly<Record<string, string>>;
+  /** Sampling parameters applied to requests that do not set them (temperature, max_tokens, …). */
+  readonly defaults: Readonly<Record<string, unknown>>;
+}
+
+export interface ModelInfo {
+  readonly mode: DeploymentMode;
+  readonly baseModel?: string;
+  readonly healthCheckTimeoutMs?: number;
+  readonly healthCheckModel?: string;
+  readonly healthCheckMaxTokens?: number;
+  readonly disableBackgroundHealthCheck: boolean;
+}
+
+export interface Deployment {
+  /** `model_info.id`, or a hash of the entry that is stable across restarts. */
+  readonly id: string;
+  /** The model group clients ask for (`model_name`). */
+  readonly modelName: string;
+  /** Provider family from the `provider/` prefix of `litellm_params.model`. */
+  readonly provider: string;
+  /** The upstream model name, prefix removed. */
+  readonly model: string;
+  readonly params: DeploymentParams;
+  readonly info: ModelInfo;
+  /** Position in `model_list`. */
+  readonly index: number;
+}
+
+export type RoutingStrategy = 'simple-shuffle' | 'least-busy' | 'latency-based-routing' | 'usage-based-routing-v2';
+
+export interface RouterSettings {
+  readonly strategy: RoutingStrategy;
+  readonly numRetries: number;
+  readonly timeoutMs: number;
+  readonly fallbacks: Readonly<Record<string, readonly string[]>>;
+  readonly contextWindowFallbacks: Readonly<Record<string, readonly string[]>>;
+  readonly contentPolicyFallbacks: Readonly<Record<string, readonly string[]>>;
+  readonly defaultFallbacks: readonly string[];
+  readonly allowedFails: number;
+  readonly cooldownMs: number;
+  /** Upper bound for honouring an upstream `Retry-After`. */
+  readonly maxRetryAfterMs: number;
+  readonly healthCheckRouting: boolean;
+}
+
+export interface HealthSettings {
+  readonly backgroundChecks: boolean;
+  readonly intervalMs: number;
+  readonly details: boolean;
+  readonly shared: boolean;
+  readonly sharedResultsTtlMs: number;
+  readonly sharedLockTtlMs: number;
+  readonly probeTimeoutMs: number;
+  readonly probeMaxTokens: number;
+}
+
+export interface RedisSettings {
+  readonly url?: string;
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls: boolean;
+  /** Key prefix, so that two clusters can share one Redis. */
+  readonly namespace: string;
+}
+
+export interface Config {
+  /** The file it was read from; null for the built-in demo config text. */
+  readonly source: string | null;
+  readonly deployments: readonly Deployment[];
+  /** Model group names in the order they first appear. */
+  readonly modelGroups: readonly string[];
+  readonly masterKey: string | undefined;
+  readonly maxRequestBytes: number;
+  readonly metricsRequireAuth: boolean;
+  readonly router: RouterSettings;
+  readonly health: HealthSettings;
+  readonly redis: RedisSettings | undefined;
+  /**
+   * The environment as it stood after `environment_variables` was applied. Other folders read
+   * provider keys (OPENAI_API_KEY, …) from here, never from process.env.
+   */
+  readonly environment: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,93 @@
+/**
+ * The error catalogue: every failure the gateway reports has a stable code here, and the code
+ * decides the HTTP status and the OpenAI error `type`. Layers throw `GatewayError`; only
+ * src/server turns one into an HTTP response.
+ */
+
+export const ERROR_CATALOGUE = {
+  invalid_json: { status: 400, type: 'invalid_request_error' },
+  invalid_request: { status: 400, type: 'invalid_request_error' },
+  invalid_api_key: { status: 401, type: 'authentication_error' },
+  not_found: { status: 404, type: 'invalid_request_error' },
+  model_not_found: { status: 404, type: 'invalid_request_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  body_too_large: { status: 413, type: 'invalid_request_error' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  /** Upstream answered with a 4xx: its status and message are kept. */
+  upstream_client_error: { status: 400, type: 'invalid_request_error' },
+  rate_limited: { status: 429, type: 'rate_limit_error' },
+  /** The client went away; never sent, only logged and counted (nginx's 499). */
+  client_closed_request: { status: 499, type: 'invalid_request_error' },
+  internal_error: { status: 500, type: 'server_error' },
+  not_implemented: { status: 501, type: 'invalid_request_error' },
+  upstream_error: { status: 502, type: 'api_error' },
+  upstream_unreachable: { status: 502, type: 'api_error' },
+  upstream_invalid_response: { status: 502, type: 'api_error' },
+  no_deployment_available: { status: 503, type: 'api_error' },
+  shutting_down: { status: 503, type: 'api_error' },
+  upstream_timeout: { status: 504, type: 'timeout_error' },
+} as const satisfies Record<string, { status: number; type: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface GatewayErrorOptions {
+  /** The request field the error is about, as OpenAI's `param`. */
+  param?: string | null;
+  /** Overrides the catalogue status (an upstream 4xx keeps its own status). */
+  status?: number;
+  /** Headers to send with the error response (e.g. `retry-after`). */
+  headers?: Record<string, string>;
+  /** Status the upstream answered with, when the error came from one. */
+  upstreamStatus?: number;
+  /** Upstream error `type`/`code` to pass on when they are more precise than ours. */
+  upstreamType?: string;
+  upstreamCode?: string | null;
+  cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly type: string;
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+  readonly upstreamStatus: number | undefined;
+  readonly upstreamCode: string | null | undefined;
+
+  constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = options.status ?? ERROR_CATALOGUE[code].status;
+    this.type = options.upstreamType ?? ERROR_CATALOGUE[code].type;
+    this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
+    this.upstreamStatus = options.upstreamStatus;
+    this.upstreamCode = options.upstreamCode;
+  }
+
+  /** The OpenAI error body: `{"error": {"message", "type", "param", "code"}}`. */
+  toOpenAIBody(): OpenAIErrorBody {
+    return {
+      error: {
+        message: this.message,
+        type: this.type,
+        param: this.param,
+        code: this.upstreamCode ?? this.code,
+      },
+    };
+  }
+
+  /** True for failures worth another attempt (429, 5xx, timeouts, connection errors). */
+  get retryable(): boolean {
+    return this.status === 429 || this.status >= 500;
+  }
+}
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError;
+}

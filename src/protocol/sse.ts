@@ -1,0 +1,84 @@
+/**
+ * Server-sent events: an incremental decoder for upstream streams and the encoders the server
+ * writes with. The decoder follows the WHATWG rules that matter for LLM APIs: `event:` and
+ * `data:` fields, multi-line data joined with "\n", comments ignored, CRLF or LF line ends.
+ */
+
+export interface SseEvent {
+  /** `event:` field; absent for OpenAI-style streams. */
+  event?: string;
+  data: string;
+}
+
+export class SseDecoder {
+  private buffer = '';
+  private eventName: string | undefined;
+  private dataLines: string[] = [];
+
+  /** Feeds text; returns the events it completed. */
+  push(text: string): SseEvent[] {
+    this.buffer += text;
+    const events: SseEvent[] = [];
+    let start = 0;
+    for (;;) {
+      const newline = this.buffer.indexOf('\n', start);
+      if (newline === -1) break;
+      let line = this.buffer.slice(start, newline);
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      start = newline + 1;
+      this.takeLine(line, events);
+    }
+    this.buffer = start === 0 ? this.buffer : this.buffer.slice(start);
+    return events;
+  }
+
+  /** Ends the stream: a final event without its blank line still counts. */
+  end(): SseEvent[] {
+    const events: SseEvent[] = [];
+    if (this.buffer.length > 0) {
+      this.takeLine(this.buffer.replace(/\r$/, ''), events);
+      this.buffer = '';
+    }
+    this.takeLine('', events);
+    return events;
+  }
+
+  private takeLine(line: string, events: SseEvent[]): void {
+    if (line === '') {
+      if (this.dataLines.length > 0) {
+        const event: SseEvent = { data: this.dataLines.join('\n') };
+        if (this.eventName !== undefined) event.event = this.eventName;
+        events.push(event);
+      }
+      this.dataLines = [];
+      this.eventName = undefined;
+      return;
+    }
+    if (line.charCodeAt(0) === 58 /* ':' */) return;
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32 /* ' ' */) value = value.slice(1);
+    if (field === 'data') this.dataLines.push(value);
+    else if (field === 'event') this.eventName = value;
+  }
+}
+
+/** Decodes a byte stream (an undici body) into events. */
+export async function* decodeSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
+  const decoder = new SseDecoder();
+  const text = new TextDecoder();
+  for await (const chunk of body) {
+    const events = decoder.push(typeof chunk === 'string' ? chunk : text.decode(chunk, { stream: true }));
+    for (const event of events) yield event;
+  }
+  for (const event of decoder.push(text.decode())) yield event;
+  for (const event of decoder.end()) yield event;
+}
+
+export function encodeSse(event: SseEvent): string {
+  const data = event.data.includes('\n') ? event.data.split('\n').join('\ndata: ') : event.data;
+  return event.event === undefined ? `data: ${data}\n\n` : `event: ${event.event}\ndata: ${data}\n\n`;
+}
+
+export const SSE_DONE = 'data: [DONE]\n\n';

@@ -1,0 +1,30 @@
+import type { Deployment } from '../config/index.js';
+import type {
+  ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingRequest, EmbeddingResponse, SseEvent,
+} from '../protocol/index.js';
+
+/**
+ * What a provider adapter offers the router: one client per deployment, built once at start-up
+ * (URL, headers and auth resolved then, not per request). Failures are thrown as GatewayError
+ * with a catalogue code; a client that goes away shows up as `client_closed_request`.
+ */
+
+export interface CallContext {
+  /** Aborted when the client disconnects or the gateway gives up; the upstream call stops at once. */
+  signal: AbortSignal;
+  requestId: string;
+  /** Client headers an adapter may forward (e.g. `anthropic-beta` on the native route). */
+  passHeaders?: Readonly<Record<string, string>>;
+}
+
+/** An upstream stream: events in order; OpenAI-style ones exclude the final `[DONE]`. */
+export type EventStream = AsyncIterable<SseEvent>;
+
+export type Answer<T> = { stream: false; body: T } | { stream: true; events: EventStream };
+
+export interface DeploymentClient {
+  readonly deployment: Deployment;
+  chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>>;
+  completion(request: CompletionRequest, ctx: CallContext): Promise<Answer<Completion>>;
+  embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
+}

@@ -1,0 +1,35 @@
+import type { Config, Deployment } from '../config/index.js';
+import type { DeploymentClient } from './adapter.js';
+import { azureTarget } from './azure/azure-target.js';
+import { MockClient } from './mock/mock-client.js';
+import { OPENAI_COMPATIBLE_FAMILIES } from './openai-compatible/families.js';
+import { OpenAICompatibleClient, familyTarget } from './openai-compatible/openai-compatible-client.js';
+import { UnimplementedClient } from './unimplemented-client.js';
+
+export type { Answer, CallContext, DeploymentClient, EventStream } from './adapter.js';
+export { closeAllPools } from './http-pool.js';
+export { estimateTokens } from './mock/mock-client.js';
+
+export const IMPLEMENTED_PROVIDERS: readonly string[] = ['azure', ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
+
+export function isImplementedProvider(provider: string): boolean {
+  return IMPLEMENTED_PROVIDERS.includes(provider);
+}
+
+/** Builds the client for one deployment; throws a GatewayError when it cannot be reached at all. */
+export function createDeploymentClient(deployment: Deployment, config: Config): DeploymentClient {
+  if (deployment.params.mockResponse !== undefined) return new MockClient(deployment, deployment.params.mockResponse);
+  const timeoutMs = config.router.timeoutMs;
+  if (deployment.provider === 'azure') return new OpenAICompatibleClient(deployment, azureTarget(deployment, config), timeoutMs);
+  const family = OPENAI_COMPATIBLE_FAMILIES[deployment.provider];
+  if (family !== undefined) return new OpenAICompatibleClient(deployment, familyTarget(deployment, family, config), timeoutMs);
+  return new UnimplementedClient(deployment);
+}
+
+/** One warning listing deployments whose provider is not implemented (their requests get 501). */
+export function unimplementedProviderWarning(config: Config): string | undefined {
+  const paths = config.deployments
+    .filter((d) => d.params.mockResponse === undefined && !isImplementedProvider(d.provider))
+    .map((d) => `model_list[${d.index}].litellm_params.model (${d.provider}/)`);
+  return paths.length === 0 ? undefined : `providers not implemented, requests to them get 501: ${paths.join(', ')}`;
+}

@@ -1,0 +1,94 @@
+import type { Config, Deployment } from '../../config/index.js';
+import { GatewayError, registerSecret } from '../../core/index.js';
+import type {
+  ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingRequest, EmbeddingResponse,
+} from '../../protocol/index.js';
+import type { Answer, CallContext, DeploymentClient } from '../adapter.js';
+import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
+import { openEventStream, readJsonBody } from '../upstream-response.js';
+import type { Family } from './families.js';
+
+export type Operation = 'chat' | 'completion' | 'embedding';
+
+/** Where and how to reach one deployment: the only thing that differs between compatible APIs. */
+export interface Target {
+  url(operation: Operation): URL;
+  headers: Record<string, string>;
+}
+
+/** Sends OpenAI-shaped requests to an OpenAI-compatible API; the upstream's answer passes through. */
+export class OpenAICompatibleClient implements DeploymentClient {
+  private readonly urls: Record<Operation, URL>;
+  private readonly label: string;
+
+  constructor(
+    readonly deployment: Deployment,
+    private readonly target: Target,
+    private readonly defaultTimeoutMs: number,
+  ) {
+    this.urls = { chat: target.url('chat'), completion: target.url('completion'), embedding: target.url('embedding') };
+    this.label = `deployment ${deployment.modelName}/${deployment.id} (${deployment.provider}/${deployment.model})`;
+  }
+
+  async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>> {
+    return this.generate<ChatCompletion>('chat', request, ctx);
+  }
+
+  async completion(request: CompletionRequest, ctx: CallContext): Promise<Answer<Completion>> {
+    return this.generate<Completion>('completion', request, ctx);
+  }
+
+  async embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+    const upstream = this.request('embedding', { ...request, model: this.deployment.model }, false, ctx);
+    return readJsonBody<EmbeddingResponse>(await sendUpstream(upstream), upstream);
+  }
+
+  private async generate<T>(operation: 'chat' | 'completion', request: { stream?: boolean | null }, ctx: CallContext): Promise<Answer<T>> {
+    const stream = request.stream === true;
+    const body = { ...this.deployment.params.defaults, ...request, model: this.deployment.model };
+    const upstream = this.request(operation, body, stream, ctx);
+    const response = await sendUpstream(upstream);
+    if (stream) return { stream: true, events: await openEventStream(response, upstream, { openaiDone: true }) };
+    return { stream: false, body: await readJsonBody<T>(response, upstream) };
+  }
+
+  private request(operation: Operation, body: object, stream: boolean, ctx: CallContext): UpstreamRequest {
+    const params = this.deployment.params;
+    const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.defaultTimeoutMs) : (params.timeoutMs ?? this.defaultTimeoutMs);
+    return {
+      url: this.urls[operation],
+      headers: this.target.headers,
+      body: JSON.stringify(body),
+      signal: ctx.signal,
+      timeoutMs,
+      stream,
+      label: this.label,
+    };
+  }
+}
+
+/** The target for `openai/` and the data-only families. */
+export function familyTarget(deployment: Deployment, family: Family, config: Config): Target {
+  const env = config.environment;
+  let base = deployment.params.apiBase ?? firstSet(env, family.baseEnv) ?? family.baseUrl;
+  if (base === undefined) {
+    throw new GatewayError('invalid_request', `${deployment.provider}/ deployment "${deployment.modelName}" needs litellm_params.api_base`);
+  }
+  base = base.replace(/\/+$/, '');
+  if (family.basePathSuffix && !base.endsWith(family.basePathSuffix)) base += family.basePathSuffix;
+  const apiKey = deployment.params.apiKey ?? firstSet(env, family.keyEnv);
+  registerSecret(apiKey);
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...deployment.params.extraHeaders };
+  if (apiKey !== undefined) headers.authorization = `Bearer ${apiKey}`;
+  if (deployment.params.organization !== undefined) headers['openai-organization'] = deployment.params.organization;
+  const paths: Record<Operation, string> = { chat: '/chat/completions', completion: '/completions', embedding: '/embeddings' };
+  return { url: (operation) => new URL(base + paths[operation]), headers };
+}
+
+export function firstSet(env: Readonly<Record<string, string | undefined>>, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
+}

@@ -1,0 +1,122 @@
+import type { Dispatcher } from 'undici';
+import { GatewayError, redact } from '../core/index.js';
+import { decodeSse, type SseEvent } from '../protocol/index.js';
+import { classifyTransportError, type UpstreamRequest } from './http-pool.js';
+
+/** Reading what an upstream answered: JSON bodies, SSE streams and error responses. */
+
+const MAX_ERROR_TEXT = 2_000;
+
+export async function readJsonBody<T>(response: Dispatcher.ResponseData, request: UpstreamRequest): Promise<T> {
+  if (response.statusCode >= 400) throw await errorFromResponse(response, request);
+  let text: string;
+  try {
+    text = await response.body.text();
+  } catch (error) {
+    throw classifyTransportError(error, request);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new GatewayError('upstream_invalid_response', `${request.label} answered with a body that is not JSON: ${preview(text)}`);
+  }
+}
+
+/**
+ * Upstream SSE as events; errors while reading become GatewayErrors. With `openaiDone`, the
+ * `[DONE]` sentinel ends the stream and is not yielded, and an `{"error": …}` event is thrown.
+ */
+export async function openEventStream(
+  response: Dispatcher.ResponseData,
+  request: UpstreamRequest,
+  options: { openaiDone: boolean },
+): Promise<AsyncIterable<SseEvent>> {
+  if (response.statusCode >= 400) throw await errorFromResponse(response, request);
+  const type = String(response.headers['content-type'] ?? '');
+  if (!type.includes('text/event-stream')) {
+    const text = await response.body.text().catch(() => '');
+    throw new GatewayError('upstream_invalid_response', `${request.label} was asked to stream but answered ${type || 'without a content type'}: ${preview(text)}`);
+  }
+  return iterateEvents(response, request, options.openaiDone);
+}
+
+async function* iterateEvents(response: Dispatcher.ResponseData, request: UpstreamRequest, openaiDone: boolean): AsyncGenerator<SseEvent> {
+  try {
+    for await (const event of decodeSse(response.body)) {
+      if (openaiDone) {
+        if (event.data === '[DONE]') return;
+        if (event.data.startsWith('{"error"')) throw errorFromStreamEvent(event.data, request);
+      }
+      yield event;
+    }
+  } catch (error) {
+    throw classifyTransportError(error, request);
+  } finally {
+    if (!response.body.destroyed) response.body.destroy();
+  }
+}
+
+function errorFromStreamEvent(data: string, request: UpstreamRequest): GatewayError {
+  const message = extractMessage(data) ?? preview(data);
+  return new GatewayError('upstream_error', `${request.label} failed mid-stream: ${message}`);
+}
+
+/** An error response from upstream as a GatewayError: 4xx kept, 429 keeps Retry-After, 5xx → 502. */
+export async function errorFromResponse(response: Dispatcher.ResponseData, request: Pick<UpstreamRequest, 'label'>): Promise<GatewayError> {
+  const text = await response.body.text().catch(() => '');
+  const status = response.statusCode;
+  const parsed = parseErrorBody(text);
+  const message = parsed.message ?? (preview(text) || `HTTP ${status}`);
+  const common = { upstreamStatus: status, upstreamCode: parsed.code ?? null };
+  if (status === 429) {
+    const retryAfter = response.headers['retry-after'];
+    const headers: Record<string, string> = {};
+    if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
+    return new GatewayError('rate_limited', `${request.label} is rate limited: ${message}`, { ...common, headers });
+  }
+  if (status >= 400 && status < 500) {
+    return new GatewayError('upstream_client_error', message, { ...common, status, upstreamType: parsed.type, param: parsed.param });
+  }
+  return new GatewayError('upstream_error', `${request.label} answered HTTP ${status}: ${message}`, common);
+}
+
+interface ParsedError {
+  message?: string;
+  type?: string;
+  code?: string;
+  param?: string;
+}
+
+function parseErrorBody(text: string): ParsedError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (body === null || typeof body !== 'object') return {};
+  const record = body as Record<string, unknown>;
+  const inner = record.error;
+  if (typeof inner === 'string') return { message: redact(inner) };
+  if (inner !== null && typeof inner === 'object') {
+    const e = inner as Record<string, unknown>;
+    return {
+      message: typeof e.message === 'string' ? redact(e.message) : undefined,
+      type: typeof e.type === 'string' ? e.type : undefined,
+      code: typeof e.code === 'string' ? e.code : typeof e.code === 'number' ? String(e.code) : undefined,
+      param: typeof e.param === 'string' ? e.param : undefined,
+    };
+  }
+  if (typeof record.message === 'string') return { message: redact(record.message) };
+  if (typeof record.detail === 'string') return { message: redact(record.detail) };
+  return {};
+}
+
+function extractMessage(text: string): string | undefined {
+  return parseErrorBody(text).message;
+}
+
+function preview(text: string): string {
+  const trimmed = text.trim();
+  return redact(trimmed.length > MAX_ERROR_TEXT ? `${trimmed.slice(0, MAX_ERROR_TEXT)}…` : trimmed);
+}

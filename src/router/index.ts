@@ -1,0 +1,1 @@
+export { Router, modelNotFound, type Routed, type RouterOptions } from './router.js';

@@ -1,0 +1,94 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import { GatewayError, randomId, type Logger } from '../core/index.js';
+import type { Router } from '../router/index.js';
+import { KeyCheck } from './auth.js';
+import { sendError, toGatewayError } from './error-response.js';
+import { logRequest } from './request-log.js';
+import type { RequestContext } from './request-context.js';
+import { REQUEST_ID_HEADER } from './response-headers.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerOpenAIRoutes } from './routes/openai-routes.js';
+import type { ServerState } from './server-state.js';
+
+export interface AppDeps {
+  config: Config;
+  router: Router;
+  logger: Logger;
+  state: ServerState;
+  version: string;
+  keepAliveTimeoutMs: number;
+  tls?: { key: Buffer; cert: Buffer };
+  /** Called once per request when its response is over (finished or connection closed). */
+  onRequestEnd?: (ctx: RequestContext, status: number, route: string) => void;
+}
+
+const REQUEST_ID_PATTERN = /^[\w.:@/+=-]{1,128}$/;
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { config, state } = deps;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.maxRequestBytes,
+    keepAliveTimeout: deps.keepAliveTimeoutMs,
+    // Node's default headersTimeout must exceed keepAliveTimeout or idle sockets race it.
+    return503OnClosing: false,
+    forceCloseConnections: false,
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    ...(deps.tls ? { https: deps.tls } : {}),
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  const keys = new KeyCheck(config.masterKey);
+
+  // Any content type is read as JSON: curl -d sends form-encoded by default and LiteLLM accepts it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new GatewayError('invalid_json', `Request body is not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  app.decorateRequest('sy', null as unknown as RequestContext);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const header = request.headers[REQUEST_ID_HEADER];
+    const id = typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomId();
+    const ctx: RequestContext = { id, startedAt: performance.now(), abort: new AbortController() };
+    request.sy = ctx;
+    state.served++;
+    state.inFlight++;
+    const res = reply.raw;
+    res.setHeader(REQUEST_ID_HEADER, id);
+    if (state.draining) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      state.inFlight--;
+      // The client went away before the response was complete: stop the upstream call now.
+      if (!res.writableFinished) ctx.abort.abort();
+      const route = request.routeOptions.url ?? 'unmatched';
+      const status = res.writableFinished ? res.statusCode : 499;
+      logRequest(deps.logger, request, ctx, status, route);
+      deps.onRequestEnd?.(ctx, status, route);
+    });
+    if (request.routeOptions.config?.public !== true) keys.verify(request.headers);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const failure = toGatewayError(error, config.maxRequestBytes);
+    if (failure.code === 'internal_error') deps.logger.error({ err: error, request_id: request.sy?.id }, 'unhandled error');
+    return sendError(request, reply, failure);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const error = new GatewayError('not_found', `Unknown route: ${request.method} ${request.url.split('?')[0]}`);
+    return sendError(request, reply, error);
+  });
+
+  registerHealthRoutes(app, { state, version: deps.version });
+  registerOpenAIRoutes(app, { router: deps.router, startedAtSeconds: Math.floor(Date.now() / 1000) });
+  return app;
+}

@@ -1,0 +1,27 @@
+import type { Deployment } from '../config/index.js';
+
+/** What the gateway learns about one request as it handles it; read by the log line (and metrics). */
+export interface RequestContext {
+  readonly id: string;
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+  readonly abort: AbortController;
+  modelGroup?: string;
+  deployment?: Deployment;
+  attempts?: number;
+  fallbackGroup?: string;
+  stream?: boolean;
+  /** Milliseconds waiting on upstreams (to response headers for streams). */
+  upstreamMs?: number;
+  /** Milliseconds from arrival to the first upstream byte reaching the client (streams). */
+  firstByteMs?: number;
+  overheadMs?: number;
+  errorCode?: string;
+  usage?: { promptTokens: number; completionTokens: number };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    sy: RequestContext;
+  }
+}

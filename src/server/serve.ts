@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Config, ConfigProblem, StartOptions } from '../config/index.js';
+import { GatewayError, VERSION, type Logger } from '../core/index.js';
+import { createDeploymentClient, type DeploymentClient } from '../providers/index.js';
+import { Router } from '../router/index.js';
+import { buildApp, type AppDeps } from './app.js';
+import { createServerState, type ServerState } from './server-state.js';
+
+export class StartupError extends Error {
+  constructor(message: string, readonly problems: readonly string[] = []) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly state: ServerState;
+  readonly router: Router;
+  readonly port: number;
+}
+
+export interface ServeOptions {
+  config: Config;
+  options: StartOptions;
+  logger: Logger;
+  onRequestEnd?: AppDeps['onRequestEnd'];
+}
+
+/** Every deployment's client, or the problems that stop them being built (no network involved). */
+export function buildDeploymentClients(config: Config): { clients: DeploymentClient[]; problems: ConfigProblem[] } {
+  const clients: DeploymentClient[] = [];
+  const problems: ConfigProblem[] = [];
+  for (const deployment of config.deployments) {
+    try {
+      clients.push(createDeploymentClient(deployment, config));
+    } catch (error) {
+      const message = error instanceof GatewayError ? error.message : String(error);
+      problems.push({ path: `model_list[${deployment.index}].litellm_params`, message });
+    }
+  }
+  return { clients, problems };
+}
+
+/** Builds the app for this process and listens; a port in use is a StartupError, never a silent move. */
+export async function startServer(serve: ServeOptions): Promise<RunningServer> {
+  const { config, options, logger } = serve;
+  const { clients, problems } = buildDeploymentClients(config);
+  if (problems.length > 0) {
+    throw new StartupError('invalid config', problems.map((p) => `${p.path}: ${p.message}`));
+  }
+  const router = new Router(config, clients);
+  const state = createServerState();
+  const app = buildApp({
+    config,
+    router,
+    logger,
+    state,
+    version: VERSION,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+    tls: readTls(options),
+    onRequestEnd: serve.onRequestEnd,
+  });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StartupError(`port ${options.port} on ${options.host} is already in use; stop what holds it or choose another --port`);
+    if (code === 'EACCES') throw new StartupError(`not allowed to listen on port ${options.port} on ${options.host}`);
+    if (code === 'EADDRNOTAVAIL') throw new StartupError(`cannot listen on ${options.host}: no such local address`);
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  return { app, state, router, port };
+}
+
+function readTls(options: StartOptions): { key: Buffer; cert: Buffer } | undefined {
+  if (options.sslKeyfilePath === undefined || options.sslCertfilePath === undefined) return undefined;
+  try {
+    return { key: readFileSync(options.sslKeyfilePath), cert: readFileSync(options.sslCertfilePath) };
+  } catch (error) {
+    throw new StartupError(`cannot read TLS files: ${(error as Error).message}`);
+  }
+}
