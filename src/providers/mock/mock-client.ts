@@ -66,7 +66,11 @@ export class MockClient implements DeploymentClient {
   async embedding(request: EmbeddingRequest, _ctx: CallContext): Promise<EmbeddingResponse> {
     const inputs = Array.isArray(request.input) ? request.input : [request.input];
     const dimensions = request.dimensions ?? 1536;
-    const data = inputs.map((input, index) => ({ object: 'embedding' as const, index, embedding: pseudoVector(JSON.stringify(input), dimensions) }));
+    const base64 = request.encoding_format === 'base64';
+    const data = inputs.map((input, index) => {
+      const vector = pseudoVector(JSON.stringify(input), dimensions);
+      return { object: 'embedding' as const, index, embedding: base64 ? toBase64Floats(vector) : vector };
+    });
     const tokens = inputs.reduce<number>((sum, input) => sum + (typeof input === 'string' ? estimateTokens(input) : Array.isArray(input) ? input.length : 1), 0);
     return { object: 'list', data, model: this.deployment.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
   }
@@ -99,6 +103,11 @@ function words(text: string): string[] {
 
 async function* toEvents(chunks: object[]): AsyncGenerator<SseEvent> {
   for (const chunk of chunks) yield { data: JSON.stringify(chunk) };
+}
+
+/** OpenAI's base64 encoding: little-endian float32s. */
+function toBase64Floats(vector: number[]): string {
+  return Buffer.from(new Float32Array(vector).buffer).toString('base64');
 }
 
 /** A deterministic unit vector for the input, so equal inputs embed equally. */

@@ -1,0 +1,277 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * The one fake in the test suite: an upstream LLM provider on 127.0.0.1 speaking the OpenAI wire
+ * format (chat, completions, embeddings; JSON and SSE; the Azure deployment paths too). It can be
+ * slow, fail, hang, stream, break mid-stream and answer garbage, and it records every request.
+ * Behaviour is chosen per request by the upstream model name the gateway sends.
+ */
+
+export interface Behaviour {
+  /** HTTP status; anything but 200 answers an OpenAI-shaped error. */
+  status?: number;
+  errorMessage?: string;
+  headers?: Record<string, string>;
+  /** Wait before sending response headers. */
+  delayMs?: number;
+  /** Reply text; default `fake reply to: <last user text>`. */
+  text?: string;
+  /** Number of content chunks for streams (text split evenly); default one per word. */
+  chunkCount?: number;
+  /** Pause between stream chunks. */
+  chunkIntervalMs?: number;
+  /** Answer 200 with a body that is not JSON. */
+  garbage?: boolean;
+  /** Never answer (the gateway's timeout must fire). */
+  hang?: boolean;
+  /** Destroy the socket after this many stream chunks. */
+  failAfterChunks?: number;
+  /** Answer with a tool call instead of text. */
+  toolCall?: { name: string; arguments: string };
+  /** Override usage numbers. */
+  usage?: { prompt_tokens: number; completion_tokens: number };
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Record<string, unknown> | undefined;
+  model: string | undefined;
+  receivedAt: number;
+  /** When the server side saw this exchange close (response done or connection gone). */
+  closedAt?: number;
+  /** The response was completely written. */
+  completed?: boolean;
+}
+
+type Matcher = (request: RecordedRequest) => boolean;
+type BehaviourSource = Behaviour | ((request: RecordedRequest) => Behaviour);
+
+export interface FakeUpstream {
+  readonly url: string;
+  readonly port: number;
+  readonly requests: RecordedRequest[];
+  /** Behaviour for requests whose upstream model is `model` (or that match the predicate). Later rules win. */
+  behave(match: string | Matcher, behaviour: BehaviourSource): void;
+  reset(): void;
+  /** Requests for a model (or all), optionally on a path. */
+  count(model?: string, path?: string): number;
+  close(): Promise<void>;
+}
+
+export async function startFakeUpstream(): Promise<FakeUpstream> {
+  let rules: Array<{ match: Matcher; behaviour: BehaviourSource }> = [];
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: Record<string, unknown> | undefined;
+    try {
+      body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const azureDeployment = /^\/openai\/deployments\/([^/]+)\//.exec(url.pathname)?.[1];
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      headers: req.headers,
+      body,
+      model: typeof body?.model === 'string' ? body.model : azureDeployment ? decodeURIComponent(azureDeployment) : undefined,
+      receivedAt: Date.now(),
+    };
+    requests.push(record);
+    res.on('close', () => {
+      record.closedAt = Date.now();
+      record.completed = res.writableFinished;
+    });
+
+    const rule = [...rules].reverse().find((r) => r.match(record));
+    const behaviour = rule === undefined ? {} : typeof rule.behaviour === 'function' ? rule.behaviour(record) : rule.behaviour;
+    if (behaviour.hang) return; // never answer; the socket stays open until someone closes it
+    if (behaviour.delayMs) await pause(behaviour.delayMs);
+    if (res.destroyed) return;
+
+    if (behaviour.garbage) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('<html>definitely not json');
+      return;
+    }
+    const status = behaviour.status ?? 200;
+    if (status !== 200) {
+      res.writeHead(status, { 'content-type': 'application/json', ...behaviour.headers });
+      res.end(JSON.stringify({ error: { message: behaviour.errorMessage ?? `fake upstream error ${status}`, type: status === 429 ? 'rate_limit_error' : 'server_error', code: null } }));
+      return;
+    }
+    if (url.pathname.endsWith('/embeddings')) return sendEmbeddings(res, record, behaviour);
+    if (url.pathname.endsWith('/chat/completions')) return body?.stream === true ? streamChat(res, record, behaviour) : sendChat(res, record, behaviour);
+    if (url.pathname.endsWith('/completions')) return body?.stream === true ? streamCompletion(res, record, behaviour) : sendCompletion(res, record, behaviour);
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: `fake upstream has no route ${url.pathname}` } }));
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    behave(match, behaviour) {
+      const matcher: Matcher = typeof match === 'string' ? (r) => r.model === match : match;
+      rules.push({ match: matcher, behaviour });
+    },
+    reset() {
+      rules = [];
+      requests.length = 0;
+    },
+    count(model, path) {
+      return requests.filter((r) => (model === undefined || r.model === model) && (path === undefined || r.path.endsWith(path))).length;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export function replyText(record: RecordedRequest, behaviour: Behaviour): string {
+  if (behaviour.text !== undefined) return behaviour.text;
+  const body = record.body ?? {};
+  if (Array.isArray(body.messages)) {
+    const last = [...(body.messages as Array<{ role?: string; content?: unknown }>)].reverse().find((m) => m.role === 'user');
+    const content = typeof last?.content === 'string' ? last.content : Array.isArray(last?.content) ? (last.content as Array<{ text?: string }>).map((p) => p.text ?? '').join('') : '';
+    return `fake reply to: ${content}`;
+  }
+  if (body.prompt !== undefined) return `fake completion of: ${String(body.prompt)}`;
+  return 'fake reply';
+}
+
+function usageFor(record: RecordedRequest, text: string, behaviour: Behaviour) {
+  const prompt = behaviour.usage?.prompt_tokens ?? Math.max(1, Math.ceil(JSON.stringify(record.body?.messages ?? record.body?.prompt ?? '').length / 4));
+  const completion = behaviour.usage?.completion_tokens ?? Math.max(1, Math.ceil(text.length / 4));
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+function sendChat(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour): void {
+  const text = replyText(record, behaviour);
+  const message = behaviour.toolCall
+    ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_fake_1', type: 'function', function: behaviour.toolCall }] }
+    : { role: 'assistant', content: text, refusal: null };
+  json(res, {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model: record.model ?? 'fake-model',
+    choices: [{ index: 0, message, finish_reason: behaviour.toolCall ? 'tool_calls' : 'stop', logprobs: null }],
+    usage: usageFor(record, text, behaviour),
+    system_fingerprint: 'fp_fake',
+  }, behaviour.headers);
+}
+
+function sendCompletion(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour): void {
+  const text = replyText(record, behaviour);
+  json(res, {
+    id: 'cmpl-fake', object: 'text_completion', created: 1_700_000_000, model: record.model ?? 'fake-model',
+    choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
+    usage: usageFor(record, text, behaviour),
+  }, behaviour.headers);
+}
+
+function sendEmbeddings(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour): void {
+  const input = record.body?.input;
+  const inputs = Array.isArray(input) ? input : [input];
+  json(res, {
+    object: 'list',
+    data: inputs.map((item, index) => {
+      const vector = [index, String(item).length, 0.5];
+      const base64 = record.body?.encoding_format === 'base64';
+      return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector };
+    }),
+    model: record.model ?? 'fake-embedding',
+    usage: { prompt_tokens: inputs.length * 2, total_tokens: inputs.length * 2 },
+  }, behaviour.headers);
+}
+
+/** The text split into `count` pieces (or words), so the chunks rejoin into the text. */
+export function splitText(text: string, count?: number): string[] {
+  if (count === undefined) return text.match(/\s*\S+/g) ?? [text];
+  const size = Math.max(1, Math.ceil(text.length / count));
+  const pieces: string[] = [];
+  for (let i = 0; i < count; i++) pieces.push(text.slice(i * size, (i + 1) * size));
+  return pieces;
+}
+
+async function streamChat(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour): Promise<void> {
+  const text = replyText(record, behaviour);
+  const model = record.model ?? 'fake-model';
+  const base = { id: 'chatcmpl-fake-stream', object: 'chat.completion.chunk', created: 1_700_000_000, model };
+  const includeUsage = (record.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  const events: object[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
+  if (behaviour.toolCall) {
+    events.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_fake_1', type: 'function', function: { name: behaviour.toolCall.name, arguments: '' } }] }, finish_reason: null }] });
+    for (const piece of splitText(behaviour.toolCall.arguments, 3)) {
+      events.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] }, finish_reason: null }] });
+    }
+    events.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] });
+  } else {
+    for (const piece of splitText(text, behaviour.chunkCount)) events.push({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
+    events.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+  }
+  if (includeUsage) events.push({ ...base, choices: [], usage: usageFor(record, text, behaviour) });
+  await writeStream(res, events, behaviour);
+}
+
+async function streamCompletion(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour): Promise<void> {
+  const text = replyText(record, behaviour);
+  const base = { id: 'cmpl-fake-stream', object: 'text_completion', created: 1_700_000_000, model: record.model ?? 'fake-model' };
+  const events: object[] = splitText(text, behaviour.chunkCount).map((piece) => ({ ...base, choices: [{ index: 0, text: piece, finish_reason: null, logprobs: null }] }));
+  events.push({ ...base, choices: [{ index: 0, text: '', finish_reason: 'stop', logprobs: null }] });
+  await writeStream(res, events, behaviour);
+}
+
+async function writeStream(res: ServerResponse, events: object[], behaviour: Behaviour): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...behaviour.headers });
+  let sent = 0;
+  for (const event of events) {
+    if (res.destroyed) return;
+    if (behaviour.failAfterChunks !== undefined && sent >= behaviour.failAfterChunks) {
+      await pause(50); // let the chunks already written reach the gateway first
+      res.destroy();
+      return;
+    }
+    res.write(`data: ${JSON.stringify(event)}\n\n`);
+    sent++;
+    if (behaviour.chunkIntervalMs) await pause(behaviour.chunkIntervalMs);
+  }
+  if (!res.destroyed) res.end('data: [DONE]\n\n');
+}
+
+function json(res: ServerResponse, body: unknown, headers?: Record<string, string>): void {
+  res.writeHead(200, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** The fake's own waits must not keep a finished test file alive. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
