@@ -1,6 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-/** A short random id for requests, completions and lock holders. */
+const PROCESS_PREFIX = randomBytes(6).toString('base64url');
+let counter = 0;
+
+/**
+ * A unique id for requests and responses without a syscall per call: a random per-process
+ * prefix and a counter. Not secret and not unguessable; use randomId where that matters.
+ */
+export function sequentialId(): string {
+  counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${PROCESS_PREFIX}${counter.toString(36)}`;
+}
+
+/** A random id (lock holders and anything that must not be guessable). */
 export function randomId(bytes = 12): string {
   return randomBytes(bytes).toString('base64url');
 }

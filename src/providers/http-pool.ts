@@ -29,7 +29,7 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   body?: string;
   signal: AbortSignal;
-  /** Whole-request deadline for non-streaming calls; first-byte and idle deadline for streams. */
+  /** Deadline for the response headers and for any stall while reading the body. */
   timeoutMs: number;
   stream: boolean;
   /** Names the deployment in error messages. */
@@ -37,33 +37,21 @@ export interface UpstreamRequest {
 }
 
 export async function sendUpstream(request: UpstreamRequest): Promise<Dispatcher.ResponseData> {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  if (request.signal.aborted) controller.abort();
-  else request.signal.addEventListener('abort', onAbort, { once: true });
-  // Streams are bounded by first-byte and idle timeouts instead (they may rightly run long).
-  const timer = request.stream ? undefined : setTimeout(() => controller.abort(), request.timeoutMs);
   try {
-    const response = await poolFor(request.url.origin).request({
+    // undici's own timers bound the call: headersTimeout covers a non-streaming answer being
+    // produced (upstreams send headers when it is ready), bodyTimeout any stall while reading.
+    // One signal (the client's) is enough to abort; no extra controller or timer per call.
+    return await poolFor(request.url.origin).request({
       path: request.url.pathname + request.url.search,
       method: request.method ?? 'POST',
       headers: request.headers,
       body: request.body,
-      signal: controller.signal,
+      signal: request.signal,
       headersTimeout: request.timeoutMs,
       bodyTimeout: request.timeoutMs,
     });
-    if (timer !== undefined) {
-      // The deadline still covers reading the body.
-      response.body.once('close', () => clearTimeout(timer));
-      response.body.once('end', () => clearTimeout(timer));
-    }
-    return response;
   } catch (error) {
-    if (timer !== undefined) clearTimeout(timer);
-    throw classifyTransportError(error, request, controller.signal.aborted && !request.signal.aborted);
-  } finally {
-    request.signal.removeEventListener('abort', onAbort);
+    throw classifyTransportError(error, request);
   }
 }
 

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
-import { GatewayError, randomId, type Logger } from '../core/index.js';
+import { GatewayError, sequentialId, type Logger } from '../core/index.js';
 import type { Router } from '../router/index.js';
 import { KeyCheck } from './auth.js';
 import { sendError, toGatewayError } from './error-response.js';
@@ -55,9 +55,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.decorateRequest('sy', null as unknown as RequestContext);
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const header = request.headers[REQUEST_ID_HEADER];
-    const id = typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomId();
+    const id = typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : sequentialId();
     const ctx: RequestContext = { id, startedAt: performance.now(), abort: new AbortController() };
     request.sy = ctx;
     state.served++;
@@ -74,7 +74,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       logRequest(deps.logger, request, ctx, status, route);
       deps.onRequestEnd?.(ctx, status, route);
     });
-    if (request.routeOptions.config?.public !== true) keys.verify(request.headers);
+    if (request.routeOptions.config?.public === true) return done();
+    try {
+      keys.verify(request.headers);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
   });
 
   app.setErrorHandler((error, request, reply) => {

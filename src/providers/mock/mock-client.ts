@@ -1,5 +1,5 @@
 import type { Deployment } from '../../config/index.js';
-import { randomId, stableHash } from '../../core/index.js';
+import { sequentialId, stableHash } from '../../core/index.js';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, Completion, CompletionRequest,
   EmbeddingRequest, EmbeddingResponse, SseEvent, Usage,
@@ -15,7 +15,7 @@ export class MockClient implements DeploymentClient {
 
   async chat(request: ChatCompletionRequest, _ctx: CallContext): Promise<Answer<ChatCompletion>> {
     const usage = this.usage(estimateTokens(messagesText(request.messages)) + 3 * request.messages.length);
-    const id = `chatcmpl-${randomId()}`;
+    const id = `chatcmpl-${sequentialId()}`;
     const created = Math.floor(Date.now() / 1000);
     const model = this.deployment.model;
     if (request.stream !== true) {
@@ -45,7 +45,7 @@ export class MockClient implements DeploymentClient {
   async completion(request: CompletionRequest, _ctx: CallContext): Promise<Answer<Completion>> {
     const prompt = Array.isArray(request.prompt) ? request.prompt.join(' ') : request.prompt;
     const usage = this.usage(estimateTokens(String(prompt)));
-    const id = `cmpl-${randomId()}`;
+    const id = `cmpl-${sequentialId()}`;
     const created = Math.floor(Date.now() / 1000);
     const model = this.deployment.model;
     if (request.stream !== true) {

@@ -1,0 +1,179 @@
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { freePort } from '../test/support/ports.js';
+
+/**
+ * `npm run bench`: requests/s and latency of (a) the fake upstream alone, (b) a bare node:http +
+ * undici pass-through proxy (the floor), (c) Switchyard with one worker, all on loopback with wrk.
+ * Prints a table and the ratios the gateway core issue targets; asserts nothing.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DURATION = process.env.BENCH_DURATION ?? '8s';
+const WARMUP = process.env.BENCH_WARMUP ?? '2s';
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+interface Scenario {
+  name: string;
+  connections: number;
+  threads: number;
+  body: object;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'chat, concurrency 1', connections: 1, threads: 1, body: { model: 'bench-chat', messages: [{ role: 'user', content: 'Say something short.' }], max_tokens: 32 } },
+  { name: 'chat, concurrency 32', connections: 32, threads: 2, body: { model: 'bench-chat', messages: [{ role: 'user', content: 'Say something short.' }], max_tokens: 32 } },
+  { name: 'stream 20 chunks, concurrency 32', connections: 32, threads: 2, body: { model: 'bench-stream', messages: [{ role: 'user', content: 'Stream please.' }], stream: true } },
+];
+
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function ensureWrk(): void {
+  if (spawnSync('wrk', ['--version']).error === undefined) return;
+  console.log('wrk not found; installing the Debian package');
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const result = spawnSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '-qq', 'wrk'], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('could not install wrk; install it with: apt-get install -y wrk');
+}
+
+async function startProcess(command: string, args: string[], readyLine: boolean, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', readyLine ? 'pipe' : 'ignore', 'inherit'] });
+  children.push(child);
+  if (readyLine) {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    });
+    child.stdout!.resume();
+  }
+  return child;
+}
+
+async function waitHttp(url: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.status < 500) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function wrk(url: string, scenario: Scenario, duration: string): WrkResult {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  const script = join(dir, 'post.lua');
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify(scenario.body))}\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer sk-bench"\n`);
+  const output = execFileSync('wrk', ['-t', String(scenario.threads), '-c', String(scenario.connections), '-d', duration, '--latency', '-s', script, url], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN);
+  const percentile = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(output));
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((s, v) => s + Number(v), 0) : 0);
+  return { rps, p50: percentile('50'), p99: percentile('99'), errors };
+}
+
+function toMs(match: RegExpExecArray | null): number {
+  if (!match) return NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+/** Resident memory of the process's children (the workers), or of the process itself. */
+export function rssOfWorkers(pid: number): number[] {
+  let childPids: number[] = [];
+  try {
+    childPids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // no /proc
+  }
+  return (childPids.length > 0 ? childPids : [pid]).map((p) => {
+    const status = readFileSync(`/proc/${p}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+  });
+}
+
+async function main(): Promise<void> {
+  ensureWrk();
+  const upstreamProc = spawn(process.execPath, ['--import', 'tsx', 'bench/upstream-process.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(upstreamProc);
+  const upstreamPort = await new Promise<number>((resolve) => upstreamProc.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port)));
+  const upstream = `http://127.0.0.1:${upstreamPort}`;
+
+  const barePort = await freePort();
+  await startProcess(process.execPath, ['--import', 'tsx', 'bench/bare-proxy.ts', upstream, String(barePort)], true);
+
+  const gatewayPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(configPath, stringify({
+    model_list: [
+      { model_name: 'bench-chat', litellm_params: { model: 'openai/bench-chat', api_base: `${upstream}/v1`, api_key: 'sk-upstream' } },
+      { model_name: 'bench-stream', litellm_params: { model: 'openai/bench-stream', api_base: `${upstream}/v1`, api_key: 'sk-upstream' } },
+    ],
+    general_settings: { master_key: 'sk-bench' },
+  }));
+  const gateway = await startProcess(process.execPath, ['dist/cli.js', '--config', configPath, '--host', '127.0.0.1', '--port', String(gatewayPort), '--num_workers', '1'], false);
+  await waitHttp(`http://127.0.0.1:${gatewayPort}/health/readiness`);
+
+  const targets = [
+    { name: 'upstream direct', url: `${upstream}/v1/chat/completions` },
+    { name: 'bare proxy', url: `http://127.0.0.1:${barePort}/v1/chat/completions` },
+    { name: 'switchyard', url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions` },
+  ];
+
+  const results: Record<string, Record<string, WrkResult>> = {};
+  for (const scenario of SCENARIOS) {
+    results[scenario.name] = {};
+    for (const target of targets) {
+      wrk(target.url, scenario, WARMUP);
+      const result = wrk(target.url, scenario, DURATION);
+      results[scenario.name]![target.name] = result;
+      console.log(`${scenario.name.padEnd(34)} ${target.name.padEnd(16)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  errors ${result.errors}`);
+    }
+  }
+  const rss = rssOfWorkers(gateway.pid!);
+
+  const lines = ['', '| scenario | target | req/s | p50 ms | p99 ms | errors |', '|---|---|---:|---:|---:|---:|'];
+  for (const [scenario, byTarget] of Object.entries(results)) {
+    for (const [target, r] of Object.entries(byTarget)) lines.push(`| ${scenario} | ${target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`);
+  }
+  const c1 = results[SCENARIOS[0]!.name]!;
+  const added = (name: string) => c1[name]!.p50 - c1['upstream direct']!.p50;
+  const ratios = {
+    'switchyard / bare req/s, chat c32': results[SCENARIOS[1]!.name]!.switchyard!.rps / results[SCENARIOS[1]!.name]!['bare proxy']!.rps,
+    'switchyard / bare req/s, stream c32': results[SCENARIOS[2]!.name]!.switchyard!.rps / results[SCENARIOS[2]!.name]!['bare proxy']!.rps,
+    'switchyard / bare req/s, chat c1': c1.switchyard!.rps / c1['bare proxy']!.rps,
+    'added p50 at c1, switchyard / bare': added('switchyard') / added('bare proxy'),
+  };
+  lines.push('', '| ratio | value | target |', '|---|---:|---|');
+  lines.push(`| switchyard / bare req/s, chat c32 | ${ratios['switchyard / bare req/s, chat c32'].toFixed(2)} | ≥ 0.60 |`);
+  lines.push(`| switchyard / bare req/s, stream c32 | ${ratios['switchyard / bare req/s, stream c32'].toFixed(2)} | ≥ 0.60 |`);
+  lines.push(`| switchyard / bare req/s, chat c1 | ${ratios['switchyard / bare req/s, chat c1'].toFixed(2)} | ≥ 0.60 |`);
+  lines.push(`| added p50 latency at c1, switchyard / bare (${added('switchyard').toFixed(3)} ms / ${added('bare proxy').toFixed(3)} ms) | ${ratios['added p50 at c1, switchyard / bare'].toFixed(2)} | ≤ 1.5 |`);
+  lines.push(`| worker RSS after the run | ${rss.map((mb) => mb.toFixed(0)).join(', ')} MB | ≤ 120 MB |`);
+  console.log(lines.join('\n'));
+
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results', `proxy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ results, ratios, rssMb: rss }, null, 2));
+  for (const child of children) child.kill('SIGTERM');
+}
+
+await main();
