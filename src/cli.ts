@@ -3,7 +3,8 @@ import { main } from './cli/main.js';
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code !== undefined) process.exitCode = code;
+    // The primary resolves when it is done supervising; workers keep running (undefined).
+    if (code !== undefined) process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(`switchyard: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -1,10 +1,12 @@
+import cluster from 'node:cluster';
 import {
   demoConfigPath, formatProblem, loadConfigFile, resolveStartOptions, StartOptionError, type LoadedConfig, type StartOptions,
 } from '../config/index.js';
 import { createLogger, VERSION, type Logger } from '../core/index.js';
-import { unimplementedProviderWarning } from '../providers/index.js';
-import { buildDeploymentClients, startServer, StartupError } from '../server/index.js';
+import { buildDeploymentClients, unimplementedProviderWarning } from '../providers/index.js';
 import { helpText, parseFlags, UsageError } from './args.js';
+import { runPrimary } from './run-primary.js';
+import { runWorker } from './run-worker.js';
 
 /** Flags and env → options, then hands off. Returns the process exit code (or never, when serving). */
 export async function main(argv: readonly string[]): Promise<number | undefined> {
@@ -28,10 +30,14 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   }
 
   const configPath = options.configPath ?? demoConfigPath();
+  if (cluster.isWorker) {
+    await runWorker(options, configPath);
+    return undefined;
+  }
   const loaded = loadConfigFile(configPath);
   if (options.validateConfig) return validate(configPath, loaded);
 
-  const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true });
+  const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true, base: { role: 'primary' } });
   for (const warning of options.warnings) logger.warn(warning);
   if (!loaded.ok) {
     for (const warning of loaded.warnings) logger.warn({ config: configPath }, warning);
@@ -39,7 +45,12 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     return 1;
   }
   reportWarnings(logger, configPath, loaded.value);
-  return serveSingleProcess(options, loaded.value, logger);
+  const clientProblems = buildDeploymentClients(loaded.value.config).problems;
+  if (clientProblems.length > 0) {
+    logger.fatal({ config: configPath, problems: clientProblems.map(formatProblem) }, 'invalid config; not starting');
+    return 1;
+  }
+  return runPrimary(options, configPath, loaded.value, logger);
 }
 
 function validate(configPath: string, loaded: ReturnType<typeof loadConfigFile>): number {
@@ -67,25 +78,4 @@ function reportWarnings(logger: Logger, configPath: string, loaded: LoadedConfig
   for (const warning of loaded.warnings) logger.warn({ config: configPath }, warning);
   const providerWarning = unimplementedProviderWarning(loaded.config);
   if (providerWarning) logger.warn({ config: configPath }, providerWarning);
-}
-
-async function serveSingleProcess(options: StartOptions, loaded: LoadedConfig, logger: Logger): Promise<number | undefined> {
-  try {
-    const server = await startServer({ config: loaded.config, options, logger });
-    logger.info({ host: options.host, port: server.port, model_groups: server.router.modelGroups().length, version: VERSION }, 'switchyard listening');
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      server.state.draining = true;
-      void server.app.close().then(() => process.exit(0));
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    return undefined;
-  } catch (error) {
-    if (error instanceof StartupError) {
-      logger.fatal({ problems: error.problems.length > 0 ? error.problems : undefined }, error.message);
-      return 1;
-    }
-    throw error;
-  }
 }

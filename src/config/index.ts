@@ -11,3 +11,4 @@ export { CONFIG_DEFAULTS } from './defaults.js';
 export function demoConfigPath(): string {
   return fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 }
+export * from './worker-identity.js';

@@ -58,7 +58,12 @@ export async function sendUpstream(request: UpstreamRequest): Promise<Dispatcher
 /** Maps an undici/socket failure (during the request or while reading its body) to our errors. */
 export function classifyTransportError(error: unknown, request: Pick<UpstreamRequest, 'signal' | 'label' | 'timeoutMs'>, timedOut = false): GatewayError {
   if (error instanceof GatewayError) return error;
-  if (request.signal.aborted) return new GatewayError('client_closed_request', 'the client closed the request', { cause: error });
+  if (request.signal.aborted) {
+    // A GatewayError reason is the gateway giving up (e.g. a drain past its graceful timeout).
+    const reason: unknown = request.signal.reason;
+    if (reason instanceof GatewayError) return reason;
+    return new GatewayError('client_closed_request', 'the client closed the request', { cause: error });
+  }
   const code = (error as { code?: string } | null)?.code ?? '';
   const seconds = (request.timeoutMs / 1000).toFixed(request.timeoutMs % 1000 === 0 ? 0 : 1);
   if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {

@@ -1,4 +1,5 @@
-import type { Config, Deployment } from '../config/index.js';
+import type { Config, ConfigProblem, Deployment } from '../config/index.js';
+import { GatewayError } from '../core/index.js';
 import type { DeploymentClient } from './adapter.js';
 import { azureTarget } from './azure/azure-target.js';
 import { MockClient } from './mock/mock-client.js';
@@ -32,4 +33,19 @@ export function unimplementedProviderWarning(config: Config): string | undefined
     .filter((d) => d.params.mockResponse === undefined && !isImplementedProvider(d.provider))
     .map((d) => `model_list[${d.index}].litellm_params.model (${d.provider}/)`);
   return paths.length === 0 ? undefined : `providers not implemented, requests to them get 501: ${paths.join(', ')}`;
+}
+
+/** Every deployment's client, or the problems that stop them being built (no network involved). */
+export function buildDeploymentClients(config: Config): { clients: DeploymentClient[]; problems: ConfigProblem[] } {
+  const clients: DeploymentClient[] = [];
+  const problems: ConfigProblem[] = [];
+  for (const deployment of config.deployments) {
+    try {
+      clients.push(createDeploymentClient(deployment, config));
+    } catch (error) {
+      const message = error instanceof GatewayError ? error.message : String(error);
+      problems.push({ path: `model_list[${deployment.index}].litellm_params`, message });
+    }
+  }
+  return { clients, problems };
 }

@@ -9,6 +9,7 @@ import type { RequestContext } from './request-context.js';
 import { REQUEST_ID_HEADER } from './response-headers.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerOpenAIRoutes } from './routes/openai-routes.js';
+import { registerTestHookRoutes } from './routes/test-hook-routes.js';
 import type { ServerState } from './server-state.js';
 
 export interface AppDeps {
@@ -19,6 +20,9 @@ export interface AppDeps {
   version: string;
   keepAliveTimeoutMs: number;
   tls?: { key: Buffer; cert: Buffer };
+  testHooks?: boolean;
+  /** Called as each request arrives (after it is counted in `state.served`). */
+  onRequestStart?: (state: ServerState) => void;
   /** Called once per request when its response is over (finished or connection closed). */
   onRequestEnd?: (ctx: RequestContext, status: number, route: string) => void;
 }
@@ -58,15 +62,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onRequest', (request, reply, done) => {
     const header = request.headers[REQUEST_ID_HEADER];
     const id = typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : sequentialId();
-    const ctx: RequestContext = { id, startedAt: performance.now(), abort: new AbortController() };
+    const res = reply.raw;
+    const ctx: RequestContext = { id, startedAt: performance.now(), abort: new AbortController(), response: res };
     request.sy = ctx;
     state.served++;
-    state.inFlight++;
-    const res = reply.raw;
+    state.active.add(ctx);
+    deps.onRequestStart?.(state);
     res.setHeader(REQUEST_ID_HEADER, id);
     if (state.draining) res.setHeader('connection', 'close');
     res.once('close', () => {
-      state.inFlight--;
+      state.active.delete(ctx);
       // The client went away before the response was complete: stop the upstream call now.
       if (!res.writableFinished) ctx.abort.abort();
       const route = request.routeOptions.url ?? 'unmatched';
@@ -95,6 +100,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   registerHealthRoutes(app, { state, version: deps.version });
+  if (deps.testHooks) registerTestHookRoutes(app, deps.logger);
   registerOpenAIRoutes(app, { router: deps.router, startedAtSeconds: Math.floor(Date.now() / 1000) });
   return app;
 }

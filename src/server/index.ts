@@ -1,4 +1,5 @@
 export { buildApp, type AppDeps } from './app.js';
-export { startServer, buildDeploymentClients, StartupError, type RunningServer, type ServeOptions } from './serve.js';
+export { startServer, StartupError, type RunningServer, type ServeOptions } from './serve.js';
 export type { ServerState } from './server-state.js';
+export { drainServer, type DrainResult } from './drain.js';
 export type { RequestContext } from './request-context.js';

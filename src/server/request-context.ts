@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Deployment } from '../config/index.js';
 
 /** What the gateway learns about one request as it handles it; read by the log line (and metrics). */
@@ -5,7 +6,9 @@ export interface RequestContext {
   readonly id: string;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
+  /** Aborted when the client goes away (no reason) or the drain gives up (a GatewayError reason). */
   readonly abort: AbortController;
+  readonly response: ServerResponse;
   modelGroup?: string;
   deployment?: Deployment;
   attempts?: number;

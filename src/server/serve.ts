@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { Config, ConfigProblem, StartOptions } from '../config/index.js';
-import { GatewayError, VERSION, type Logger } from '../core/index.js';
-import { createDeploymentClient, type DeploymentClient } from '../providers/index.js';
+import type { Config, StartOptions } from '../config/index.js';
+import { VERSION, type Logger } from '../core/index.js';
+import { buildDeploymentClients } from '../providers/index.js';
 import { Router } from '../router/index.js';
 import { buildApp, type AppDeps } from './app.js';
 import { createServerState, type ServerState } from './server-state.js';
@@ -25,22 +25,10 @@ export interface ServeOptions {
   config: Config;
   options: StartOptions;
   logger: Logger;
+  onRequestStart?: AppDeps['onRequestStart'];
   onRequestEnd?: AppDeps['onRequestEnd'];
-}
-
-/** Every deployment's client, or the problems that stop them being built (no network involved). */
-export function buildDeploymentClients(config: Config): { clients: DeploymentClient[]; problems: ConfigProblem[] } {
-  const clients: DeploymentClient[] = [];
-  const problems: ConfigProblem[] = [];
-  for (const deployment of config.deployments) {
-    try {
-      clients.push(createDeploymentClient(deployment, config));
-    } catch (error) {
-      const message = error instanceof GatewayError ? error.message : String(error);
-      problems.push({ path: `model_list[${deployment.index}].litellm_params`, message });
-    }
-  }
-  return { clients, problems };
+  /** Registers the test-only routes (SWITCHYARD_TEST_HOOKS=1); never on in production. */
+  testHooks?: boolean;
 }
 
 /** Builds the app for this process and listens; a port in use is a StartupError, never a silent move. */
@@ -60,7 +48,9 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     version: VERSION,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     tls: readTls(options),
+    onRequestStart: serve.onRequestStart,
     onRequestEnd: serve.onRequestEnd,
+    testHooks: serve.testHooks ?? false,
   });
   try {
     await app.listen({ host: options.host, port: options.port });

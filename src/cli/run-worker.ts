@@ -1,0 +1,37 @@
+import { formatProblem, loadConfigFile, readTestHooks, readWorkerIdentity, type StartOptions } from '../config/index.js';
+import { createLogger } from '../core/index.js';
+import { drainServer, startServer, StartupError } from '../server/index.js';
+import { WorkerLink } from '../supervisor/index.js';
+
+/**
+ * A worker process: loads the config, serves HTTP on the shared port, and links to the primary.
+ * This is the one place the server and the supervisor's worker link meet (neither imports the other).
+ */
+export async function runWorker(options: StartOptions, configPath: string): Promise<void> {
+  const identity = readWorkerIdentity();
+  const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true, base: { role: 'worker', slot: identity.slot } });
+  const link = new WorkerLink(identity, readTestHooks(), logger, options.gracefulTimeoutMs);
+
+  const loaded = loadConfigFile(configPath);
+  if (!loaded.ok) {
+    link.bootFailed('invalid config', loaded.problems.map(formatProblem));
+    return;
+  }
+  try {
+    const server = await startServer({
+      config: loaded.value.config,
+      options,
+      logger,
+      testHooks: readTestHooks().enabled,
+      onRequestStart: (state) => link.noteRequest(state.served),
+    });
+    link.attach({
+      stats: () => ({ served: server.state.served, inFlight: server.state.active.size }),
+      drain: (gracefulTimeoutMs) => drainServer(server.app.server, server.state, gracefulTimeoutMs),
+    });
+    link.ready(server.port);
+  } catch (error) {
+    if (error instanceof StartupError) link.bootFailed(error.message, [...error.problems]);
+    else link.bootFailed(error instanceof Error ? error.message : String(error));
+  }
+}

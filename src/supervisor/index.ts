@@ -1,0 +1,6 @@
+export { Supervisor, type ConfigCheck, type SupervisorOptions } from './supervisor.js';
+export { WorkerLink, type WorkerLinkHooks } from './worker-link.js';
+export { drawRequestLimit } from './worker-limits.js';
+export { Backoff } from './backoff.js';
+export type { WorkerMessage, PrimaryMessage, WorkerStats, RecycleReason, RestartReason } from './ipc-messages.js';
+export type { WorkerRecord } from './worker-registry.js';

@@ -1,0 +1,372 @@
+import cluster, { type Worker } from 'node:cluster';
+import { workerEnvironment, type StartOptions } from '../config/index.js';
+import { systemClock, systemRandom, type Clock, type Logger, type Random } from '../core/index.js';
+import { Backoff } from './backoff.js';
+import { isWorkerMessage, type RecycleReason, type RestartReason, type WorkerMessage } from './ipc-messages.js';
+import { drawRequestLimit } from './worker-limits.js';
+import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
+
+/** Result of checking a config file before a reload: problems block it. */
+export type ConfigCheck = { ok: true; warnings: string[] } | { ok: false; problems: string[]; warnings: string[] };
+
+export interface SupervisorOptions {
+  options: StartOptions;
+  logger: Logger;
+  /** Re-reads and validates the config file (SIGHUP). */
+  checkConfig: () => ConfigCheck;
+  /** Called on every worker message (the metrics and health issues listen here). */
+  onWorkerMessage?: (record: WorkerRecord, message: WorkerMessage) => void;
+  /** Called when a worker process is gone, whatever the reason. */
+  onWorkerExit?: (record: WorkerRecord, reason: RestartReason | 'drained' | 'shutdown') => void;
+  random?: Random;
+  clock?: Clock;
+}
+
+interface RecycleRequest {
+  slot: number;
+  reason: RecycleReason;
+  /** For max_requests/memory: the worker that asked; stale once it is gone. */
+  pid?: number;
+  /** For reload: workers spawned after this already run the new config. */
+  requestedAt: number;
+}
+
+interface ActiveRecycle extends RecycleRequest {
+  oldPid: number | undefined;
+  newPid: number;
+  startedAt: number;
+}
+
+/** A worker must be this old before memory alone recycles it (a fresh one over the limit would loop). */
+const MEMORY_RECYCLE_MIN_AGE_MS = 5_000;
+/** Extra time a draining worker gets past the graceful timeout before it is killed. */
+const DRAIN_KILL_MARGIN_MS = 10_000;
+
+/**
+ * The primary process: forks the workers, recycles them (limit + jitter, replacement first, one
+ * at a time), replaces crashed and hung ones with back-off, and shuts down or reloads on signals.
+ * It serves no client traffic.
+ */
+export class Supervisor {
+  readonly registry = new WorkerRegistry();
+  private readonly random: Random;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private phase: 'starting' | 'running' | 'stopping' = 'starting';
+  private spawnCount = 0;
+  private queue: RecycleRequest[] = [];
+  private active: ActiveRecycle | undefined;
+  private queueBlockedUntil = 0;
+  private readonly replacementBackoff = new Backoff(1_000, 30_000, 120_000);
+  private readonly crashBackoff = new Map<number, Backoff>();
+  private pingSeq = 0;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private finish: ((code: number) => void) | undefined;
+  private sigints = 0;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.random = opts.random ?? systemRandom;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger;
+  }
+
+  private get options(): StartOptions {
+    return this.opts.options;
+  }
+
+  /** Forks the workers and supervises them; resolves with the exit code when the primary is done. */
+  run(): Promise<number> {
+    const done = new Promise<number>((resolve) => (this.finish = resolve));
+    cluster.setupPrimary({ args: process.argv.slice(2) });
+    for (let slot = 0; slot < this.options.numWorkers; slot++) this.fork(slot);
+    const pingEvery = Math.max(100, Math.min(1_000, Math.floor(this.options.workerHealthcheckTimeoutMs / 3)));
+    this.pingTimer = setInterval(() => this.pingAndCheck(), pingEvery);
+    process.on('SIGTERM', () => this.shutdown('SIGTERM'));
+    process.on('SIGINT', () => {
+      if (++this.sigints > 1) this.abortNow();
+      else this.shutdown('SIGINT');
+    });
+    process.on('SIGHUP', () => this.reload());
+    return done;
+  }
+
+  /** Workers ready to serve, for readiness reporting. */
+  readyCount(): number {
+    return this.registry.count('ready');
+  }
+
+  private fork(slot: number, replaces?: number): WorkerRecord {
+    const spawn = this.spawnCount++;
+    const limit = drawRequestLimit(this.options.maxRequestsBeforeRestart, this.options.maxRequestsBeforeRestartJitter, this.random);
+    const worker = cluster.fork(workerEnvironment({ slot, spawn, requestLimit: limit }));
+    const now = this.clock.now();
+    const record: WorkerRecord = {
+      slot, spawn, pid: worker.process.pid ?? -1, worker, limit, startedAt: now, state: 'booting',
+      served: 0, inFlight: 0, rssBytes: 0, eventLoopLagMs: 0, lastPongAt: now, replaces, timers: new Set(),
+    };
+    this.registry.add(record);
+    worker.on('message', (message: unknown) => {
+      if (isWorkerMessage(message)) this.onMessage(record, message);
+    });
+    worker.once('exit', (code, signal) => this.onExit(record, code, signal));
+    this.after(record, this.options.workerReadyTimeoutMs, () => {
+      if (record.state !== 'booting') return;
+      record.endedBy = 'not-ready';
+      record.bootError ??= `not ready within ${this.options.workerReadyTimeoutMs / 1000} s`;
+      this.log.warn({ worker_pid: record.pid, slot }, `worker not ready within ${this.options.workerReadyTimeoutMs / 1000} s; killing it`);
+      worker.process.kill('SIGKILL');
+    });
+    this.log.debug({ worker_pid: record.pid, slot, spawn, limit, replaces }, 'worker spawned');
+    return record;
+  }
+
+  private onMessage(record: WorkerRecord, message: WorkerMessage): void {
+    this.opts.onWorkerMessage?.(record, message);
+    switch (message.type) {
+      case 'ready':
+        return this.onReady(record);
+      case 'boot-failed':
+        record.bootError = message.error;
+        record.bootProblems = message.problems;
+        return;
+      case 'limit-reached':
+        record.served = Math.max(record.served, message.served);
+        return this.enqueue({ slot: record.slot, reason: 'max_requests', pid: record.pid, requestedAt: this.clock.now() });
+      case 'pong':
+        record.lastPongAt = this.clock.now();
+        record.served = message.stats.served;
+        record.inFlight = message.stats.inFlight;
+        record.rssBytes = message.stats.rssBytes;
+        record.eventLoopLagMs = message.stats.eventLoopLagMs;
+        return this.checkMemory(record);
+      case 'drained':
+        this.log.info({
+          worker_pid: record.pid, slot: record.slot, served: message.served, in_flight_at_drain_start: message.inFlightAtStart,
+          duration_ms: Math.round(message.durationMs), forced: message.forced,
+        }, 'drain finished');
+        return;
+    }
+  }
+
+  private onReady(record: WorkerRecord): void {
+    if (record.state !== 'booting') return;
+    record.state = 'ready';
+    record.readyAt = this.clock.now();
+    record.lastPongAt = record.readyAt;
+    const bootMs = record.readyAt - record.startedAt;
+    this.log.info({ worker_pid: record.pid, slot: record.slot, limit: record.limit ?? null, boot_ms: bootMs }, 'worker booted');
+
+    if (this.active?.newPid === record.pid) {
+      const old = this.active.oldPid === undefined ? undefined : this.registry.get(this.active.oldPid);
+      this.log.info({ worker_pid: record.pid, slot: record.slot, old_worker_pid: old?.pid ?? null, boot_ms: bootMs }, 'replacement ready');
+      if (old && old.state !== 'exited') this.drain(old, this.active.reason);
+      else this.completeRecycle();
+    }
+    if (this.phase === 'starting' && this.registry.count('ready') === this.options.numWorkers) {
+      this.phase = 'running';
+      this.log.info({ workers: this.options.numWorkers, port: this.options.port, pids: this.registry.all().map((r) => r.pid) }, 'switchyard ready');
+      this.processQueue();
+    }
+  }
+
+  private drain(record: WorkerRecord, reason: RecycleReason | 'shutdown'): void {
+    if (record.state === 'draining' || record.state === 'exited') return;
+    if (record.state === 'booting') {
+      record.endedBy = 'shutdown-kill';
+      record.worker.process.kill('SIGKILL');
+      return;
+    }
+    record.state = 'draining';
+    record.endedBy = 'drain';
+    record.drainStartedAt = this.clock.now();
+    record.worker.send({ type: 'drain', gracefulTimeoutMs: this.options.gracefulTimeoutMs, reason });
+    this.after(record, this.options.gracefulTimeoutMs + DRAIN_KILL_MARGIN_MS, () => {
+      this.log.warn({ worker_pid: record.pid, slot: record.slot }, 'worker still running after its graceful timeout; killing it');
+      record.worker.process.kill('SIGKILL');
+    });
+  }
+
+  private onExit(record: WorkerRecord, code: number | null, signal: string | null): void {
+    const previous = record.state;
+    record.state = 'exited';
+    this.registry.remove(record.pid);
+    const exit = { worker_pid: record.pid, slot: record.slot, code, signal };
+
+    if (this.phase === 'stopping') {
+      this.opts.onWorkerExit?.(record, 'shutdown');
+      if (this.registry.count() === 0) this.exit(0);
+      return;
+    }
+    if (this.phase === 'starting' && previous === 'booting' && record.replaces === undefined) {
+      this.opts.onWorkerExit?.(record, 'crash');
+      const error = record.bootError ?? `worker exited during start-up (${signal ?? `code ${code}`})`;
+      this.log.fatal({ ...exit, error, problems: record.bootProblems?.length ? record.bootProblems : undefined }, `workers cannot start: ${error}`);
+      this.abortNow(1);
+      return;
+    }
+
+    if (this.active?.newPid === record.pid && previous === 'booting') {
+      this.opts.onWorkerExit?.(record, 'crash');
+      return this.replacementFailed(record, record.bootError ?? `exited before it was ready (${signal ?? `code ${code}`})`);
+    }
+    if (record.endedBy === 'drain') {
+      this.opts.onWorkerExit?.(record, 'drained');
+      if (this.active?.oldPid === record.pid) this.completeRecycle();
+      return;
+    }
+
+    // Unexpected: a crash (or a hung worker we killed). The slot needs a worker again, unless a
+    // replacement for it is already on its way.
+    const reason: RestartReason = record.endedBy === 'hung' ? 'hung' : 'crash';
+    this.opts.onWorkerExit?.(record, reason);
+    if (this.active?.oldPid === record.pid) {
+      this.active.oldPid = undefined; // the booting replacement takes the slot over
+      this.log.warn({ ...exit, reason }, 'worker died during its recycle; its replacement takes over');
+      return;
+    }
+    const backoff = this.crashBackoffFor(record.slot).next(this.clock.now());
+    this.log.error({ ...exit, reason, backoff_ms: backoff }, reason === 'hung' ? 'hung worker killed' : 'worker crashed');
+    const restart = () => {
+      if (this.phase !== 'stopping' && this.registry.all().every((r) => r.slot !== record.slot || r.state === 'draining')) this.fork(record.slot);
+    };
+    if (backoff === 0) restart();
+    else setTimeout(restart, backoff).unref();
+  }
+
+  private crashBackoffFor(slot: number): Backoff {
+    let backoff = this.crashBackoff.get(slot);
+    if (!backoff) {
+      backoff = new Backoff(500, 30_000, 60_000);
+      this.crashBackoff.set(slot, backoff);
+    }
+    return backoff;
+  }
+
+  private enqueue(request: RecycleRequest): void {
+    const duplicate = this.queue.some((q) => q.slot === request.slot && (q.pid === request.pid || q.reason === 'reload'));
+    const alreadyRecycling = this.active !== undefined && this.active.oldPid !== undefined && this.active.oldPid === request.pid;
+    if (!duplicate && !alreadyRecycling) this.queue.push(request);
+    this.processQueue();
+  }
+
+  private processQueue(): void {
+    if (this.active || this.phase !== 'running') return;
+    const wait = this.queueBlockedUntil - this.clock.now();
+    if (wait > 0) {
+      setTimeout(() => this.processQueue(), wait).unref();
+      return;
+    }
+    while (this.queue.length > 0) {
+      const request = this.queue.shift() as RecycleRequest;
+      const current = this.registry.serving(request.slot);
+      if (!current) continue;
+      if (request.pid !== undefined && current.pid !== request.pid) continue; // that worker is gone
+      if (request.reason === 'reload' && current.startedAt > request.requestedAt) continue; // already new
+      this.log.info({
+        worker_pid: current.pid, slot: current.slot, reason: request.reason, served: current.served, limit: current.limit ?? null,
+        rss_mb: Math.round(current.rssBytes / 1048576),
+      }, 'recycle begun');
+      const replacement = this.fork(current.slot, current.pid);
+      this.active = { ...request, oldPid: current.pid, newPid: replacement.pid, startedAt: this.clock.now() };
+      return;
+    }
+  }
+
+  private completeRecycle(): void {
+    this.active = undefined;
+    this.processQueue();
+  }
+
+  private replacementFailed(record: WorkerRecord, why: string): void {
+    const failed = this.active as ActiveRecycle;
+    this.active = undefined;
+    const delay = Math.max(1_000, this.replacementBackoff.next(this.clock.now()));
+    this.log.error({ worker_pid: record.pid, slot: record.slot, old_worker_pid: failed.oldPid ?? null, error: why, retry_in_ms: delay }, 'replacement failed; the old worker keeps serving');
+    // Retry the same recycle later; the old worker serves meanwhile.
+    this.queue.unshift({ slot: failed.slot, reason: failed.reason, pid: failed.oldPid, requestedAt: failed.requestedAt });
+    this.queueBlockedUntil = this.clock.now() + delay;
+    if (failed.oldPid === undefined) {
+      // The old worker died meanwhile: the slot is empty, so restart it as after a crash.
+      this.queue.shift();
+      setTimeout(() => {
+        if (this.phase === 'running' && !this.registry.all().some((r) => r.slot === failed.slot)) this.fork(failed.slot);
+      }, delay).unref();
+    }
+    this.processQueue();
+  }
+
+  private checkMemory(record: WorkerRecord): void {
+    const limit = this.options.maxWorkerMemoryBytes;
+    if (limit === undefined || record.state !== 'ready' || record.rssBytes <= limit) return;
+    if (this.clock.now() - (record.readyAt ?? record.startedAt) < MEMORY_RECYCLE_MIN_AGE_MS) return;
+    if (this.queue.some((q) => q.pid === record.pid) || this.active?.oldPid === record.pid) return;
+    this.enqueue({ slot: record.slot, reason: 'memory', pid: record.pid, requestedAt: this.clock.now() });
+  }
+
+  private pingAndCheck(): void {
+    const now = this.clock.now();
+    for (const record of this.registry.all()) {
+      if (record.state !== 'ready' && record.state !== 'draining') continue;
+      const silentMs = now - record.lastPongAt;
+      if (silentMs > this.options.workerHealthcheckTimeoutMs && record.endedBy !== 'hung') {
+        record.endedBy = 'hung';
+        this.log.error({ worker_pid: record.pid, slot: record.slot, silent_ms: silentMs }, 'worker stopped answering pings; killing it');
+        record.worker.process.kill('SIGKILL');
+        continue;
+      }
+      if (record.worker.isConnected()) record.worker.send({ type: 'ping', seq: ++this.pingSeq });
+    }
+  }
+
+  private shutdown(signal: string): void {
+    if (this.phase === 'stopping') return;
+    this.phase = 'stopping';
+    this.queue = [];
+    this.log.info({ signal, workers: this.registry.count() }, 'shutting down: draining every worker');
+    if (this.registry.count() === 0) return this.exit(0);
+    for (const record of this.registry.all()) this.drain(record, 'shutdown');
+  }
+
+  private reload(): void {
+    if (this.phase !== 'running') {
+      this.log.warn({ phase: this.phase }, 'SIGHUP ignored while not running');
+      return;
+    }
+    const check = this.opts.checkConfig();
+    for (const warning of check.warnings) this.log.warn(warning);
+    if (!check.ok) {
+      this.log.error({ problems: check.problems }, 'reload rejected: the config has problems; the workers keep the config they run');
+      return;
+    }
+    const requestedAt = this.clock.now();
+    this.queue = this.queue.filter((q) => q.reason !== 'reload');
+    for (let slot = 0; slot < this.options.numWorkers; slot++) this.queue.push({ slot, reason: 'reload', requestedAt });
+    this.log.info({ workers: this.options.numWorkers }, 'reload accepted: replacing every worker, one at a time');
+    this.processQueue();
+  }
+
+  /** Kills every worker and exits now (second SIGINT, or workers that cannot start). */
+  private abortNow(code = 130): void {
+    this.phase = 'stopping';
+    for (const record of this.registry.all()) record.worker.process.kill('SIGKILL');
+    this.exit(code);
+  }
+
+  private exit(code: number): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    const finish = this.finish;
+    this.finish = undefined;
+    finish?.(code);
+  }
+
+  private after(record: WorkerRecord, ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      record.timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    record.timers.add(timer);
+  }
+}
+
+export type { Worker };

@@ -1,0 +1,111 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { TestHooks, WorkerIdentity } from '../config/index.js';
+import type { Logger } from '../core/index.js';
+import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './ipc-messages.js';
+
+/** What the worker's server offers its link to the primary. */
+export interface WorkerLinkHooks {
+  stats(): { served: number; inFlight: number };
+  /** Stop accepting and finish in-flight work within the timeout. */
+  drain(gracefulTimeoutMs: number): Promise<{ inFlightAtStart: number; durationMs: number; forced: number }>;
+  /** Last words before exit (the metrics flush), awaited after the drain. */
+  beforeExit?(): Promise<void>;
+}
+
+/**
+ * The worker's half of the IPC channel: reports ready, asks to be recycled at its request limit,
+ * answers pings with its vital signs, and drains then exits when told.
+ */
+export class WorkerLink {
+  private limitReported = false;
+  private draining = false;
+  private hooks: WorkerLinkHooks | undefined;
+  private readonly lag = monitorEventLoopDelay({ resolution: 20 });
+
+  constructor(
+    readonly identity: WorkerIdentity,
+    private readonly testHooks: TestHooks,
+    private readonly logger: Logger,
+    private readonly gracefulTimeoutMs: number,
+  ) {
+    this.lag.enable();
+    process.on('message', (message: unknown) => {
+      if (isPrimaryMessage(message)) this.onMessage(message);
+    });
+    // A terminal's Ctrl-C or a control-group kill signals every process, workers included: drain
+    // as the primary would have asked (it is doing the same), rather than dying mid-request.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(signal, () => {
+        if (!this.draining) void this.drainAndExit(this.gracefulTimeoutMs, `${signal} received`);
+      });
+    }
+    // The primary is gone: nobody will route to us or tell us to stop; leave cleanly.
+    process.once('disconnect', () => {
+      if (!this.draining) void this.drainAndExit(5_000, 'primary gone');
+    });
+  }
+
+  /** Hooks arrive once the server exists; pings before that still get answers. */
+  attach(hooks: WorkerLinkHooks): void {
+    this.hooks = hooks;
+  }
+
+  ready(port: number): void {
+    if (this.testHooks.neverReadyFromSpawn !== undefined && this.identity.spawn >= this.testHooks.neverReadyFromSpawn) {
+      this.logger.warn({ spawn: this.identity.spawn }, 'test hook: this worker never reports ready');
+      return;
+    }
+    this.send({ type: 'ready', port });
+  }
+
+  /** Reports a start-up failure and exits. */
+  bootFailed(error: string, problems: string[] = []): void {
+    this.send({ type: 'boot-failed', error, problems }, () => process.exit(1));
+  }
+
+  /** Called for every request the worker receives. */
+  noteRequest(served: number): void {
+    const limit = this.identity.requestLimit;
+    if (limit === undefined || this.limitReported || served < limit) return;
+    this.limitReported = true;
+    this.send({ type: 'limit-reached', served, limit });
+  }
+
+  private onMessage(message: PrimaryMessage): void {
+    switch (message.type) {
+      case 'ping': {
+        const stats = this.hooks?.stats() ?? { served: 0, inFlight: 0 };
+        const lagMs = this.lag.max / 1e6;
+        this.lag.reset();
+        this.send({ type: 'pong', seq: message.seq, stats: { ...stats, rssBytes: process.memoryUsage.rss(), eventLoopLagMs: lagMs } });
+        return;
+      }
+      case 'drain':
+        if (!this.draining) void this.drainAndExit(message.gracefulTimeoutMs, message.reason);
+        return;
+    }
+  }
+
+  private async drainAndExit(gracefulTimeoutMs: number, reason: string): Promise<void> {
+    this.draining = true;
+    const served = this.hooks?.stats().served ?? 0;
+    this.logger.debug({ reason, graceful_timeout_ms: gracefulTimeoutMs }, 'draining');
+    const result = this.hooks ? await this.hooks.drain(gracefulTimeoutMs) : { inFlightAtStart: 0, durationMs: 0, forced: 0 };
+    try {
+      await this.hooks?.beforeExit?.();
+    } catch (error) {
+      this.logger.error({ err: error }, 'final flush failed');
+    }
+    this.send({ type: 'drained', served: this.hooks?.stats().served ?? served, ...result }, () => process.exit(0));
+    // If the channel is already gone the callback may never run.
+    setTimeout(() => process.exit(0), 2_000).unref();
+  }
+
+  private send(message: WorkerMessage, then?: () => void): void {
+    if (process.send === undefined || !process.connected) {
+      then?.();
+      return;
+    }
+    process.send(message, undefined, {}, () => then?.());
+  }
+}
