@@ -154,6 +154,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       return exit;
     },
     writeConfig(config) {
+      if (options.configFile !== undefined) throw new Error('writeConfig would overwrite the given configFile');
       writeFileSync(configPath, typeof config === 'string' ? config : stringify(config));
     },
   };
