@@ -65,9 +65,11 @@ function validate(configPath: string, loaded: ReturnType<typeof loadConfigFile>)
   }
   for (const problem of problems) out.push(`error: ${problem}`);
   for (const warning of warnings) out.push(`warning: ${warning}`);
-  if (loaded.ok) {
-    const { deployments, modelGroups } = loaded.value.config;
-    out.push(`${deployments.length} deployment${deployments.length === 1 ? '' : 's'} in ${modelGroups.length} model group${modelGroups.length === 1 ? '' : 's'}`);
+  // Counted even for an invalid config, from what it holds.
+  const summary = loaded.ok ? { deployments: loaded.value.config.deployments.length, modelGroups: loaded.value.config.modelGroups.length } : loaded.summary;
+  if (summary) {
+    const { deployments, modelGroups } = summary;
+    out.push(`${deployments} deployment${deployments === 1 ? '' : 's'} in ${modelGroups} model group${modelGroups === 1 ? '' : 's'}`);
   }
   out.push(problems.length === 0 ? 'config is valid' : `config is invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
   process.stdout.write(out.join('\n') + '\n');

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 export * from './types.js';
 export * from './problems.js';
 export * from './start-options.js';
-export { loadConfigFile, loadConfigText, loadConfigOrThrow, type LoadResult, type LoadOptions } from './load.js';
+export { loadConfigFile, loadConfigText, loadConfigOrThrow, type ConfigSummary, type LoadResult, type LoadOptions } from './load.js';
 export { splitProviderModel } from './normalize.js';
 export { CONFIG_DEFAULTS } from './defaults.js';
 

@@ -1,17 +1,25 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { registerSecret } from '../core/index.js';
+import { readConfigTree, type ConfigTree } from './config-includes.js';
+import { dropNullValues, isMapping, type Mapping } from './config-tree.js';
+import { cachingWarning, describeUnrecognizedKeys, unimplementedModesWarning, type UnrecognizedKey } from './config-warnings.js';
+import { applyCredentials } from './credential-fill.js';
 import { resolveEnvRefs } from './env-refs.js';
 import { normalizeConfig } from './normalize.js';
 import { ConfigError, formatPath, type ConfigProblem, type PathSegment } from './problems.js';
 import { configSchema, strictConfigSchema } from './schema.js';
 import type { LoadedConfig } from './types.js';
-import { parseYaml } from './yaml-parse.js';
 
 export type LoadResult =
   | { ok: true; value: LoadedConfig }
-  | { ok: false; problems: ConfigProblem[]; warnings: string[] };
+  | { ok: false; problems: ConfigProblem[]; warnings: string[]; summary?: ConfigSummary };
+
+/** What the config holds, counted even when it is invalid (for `--validate_config`). */
+export interface ConfigSummary {
+  deployments: number;
+  modelGroups: number;
+}
 
 export interface LoadOptions {
   /**
@@ -21,60 +29,66 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The pipeline: read the file and its includes (YAML as PyYAML reads it) → drop `~` values →
+ * apply `environment_variables` → resolve `os.environ/` → check everything against the schema at
+ * once (unknown keys become warnings) → fill credentials → normalize to the frozen Config.
+ */
 export function loadConfigFile(path: string, options: LoadOptions = {}): LoadResult {
   const absolute = resolve(path);
-  let text: string;
-  try {
-    text = readFileSync(absolute, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(error);
-    return { ok: false, problems: [{ path: absolute, message: `cannot read config: ${why}` }], warnings: [] };
-  }
-  return loadConfigText(text, absolute, options);
+  return loadTree(readConfigTree(absolute), absolute, options);
 }
 
+/** `source`: the file the text came from (includes are relative to it), or null. */
 export function loadConfigText(text: string, source: string | null, options: LoadOptions = {}): LoadResult {
+  const absolute = source === null ? null : resolve(source);
+  return loadTree(readConfigTree(absolute, text), source, options);
+}
+
+function loadTree(tree: ConfigTree, source: string | null, options: LoadOptions): LoadResult {
   const env = options.env ?? process.env;
-  const label = source ?? 'config';
-  const parsed = parseYaml(text, label);
-  if (parsed.problems.length > 0) return { ok: false, problems: parsed.problems, warnings: [] };
+  if (tree.document === undefined) return { ok: false, problems: tree.problems, warnings: tree.warnings };
 
-  const document = parsed.value ?? {};
-  if (typeof document !== 'object' || Array.isArray(document)) {
-    return { ok: false, problems: [{ path: label, message: 'the config must be a YAML mapping of sections (model_list, general_settings, …)' }], warnings: [] };
-  }
-
-  const problems: ConfigProblem[] = [];
-  const warnings: string[] = [];
-  const raw = document as Record<string, unknown>;
+  const annotate = originAnnotator(tree);
+  const problems: ConfigProblem[] = [...tree.problems];
+  const warnings: string[] = [...tree.warnings];
+  const raw = dropNullValues(tree.document) as Mapping;
 
   applyEnvironmentVariables(raw.environment_variables, env, problems);
-  const resolved = resolveEnvRefs(raw, env, problems) as Record<string, unknown>;
-  const missingPaths = new Set(problems.map((p) => p.path));
+  const envProblems: ConfigProblem[] = [];
+  const resolved = resolveEnvRefs(raw, env, envProblems) as Mapping;
 
+  const unrecognized: UnrecognizedKey[] = [];
+  const schemaProblems: ConfigProblem[] = [];
   const strict = strictConfigSchema.safeParse(resolved);
   if (!strict.success) {
-    const unknown: string[] = [];
     for (const issue of strict.error.issues) {
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) unknown.push(formatPath([...(issue.path as PathSegment[]), key]));
-        continue;
+        for (const key of issue.keys) unrecognized.push({ at: issue.path as PathSegment[], key });
+      } else {
+        schemaProblems.push({ path: formatPath(issue.path as PathSegment[]), message: issueMessage(issue) });
       }
-      const path = formatPath(issue.path as PathSegment[]);
-      if (missingPaths.has(path)) continue; // already reported as a missing environment variable
-      problems.push({ path, message: issueMessage(issue) });
     }
-    if (unknown.length > 0) warnings.push(`unknown config keys, ignored: ${unknown.join(', ')}`);
   }
-  if (problems.length > 0) return { ok: false, problems: dedupe(problems), warnings };
+  const keyWarnings = describeUnrecognizedKeys(unrecognized, annotate);
+  warnings.push(...keyWarnings.warnings);
+  // A missing variable under a key that is ignored anyway (an `x-` anchor holder, a guardrail's
+  // key) stops nothing; under anything Switchyard uses, it is an error naming the key path.
+  const isIgnored = (path: string) => keyWarnings.ignored.some((ignored) => path === ignored || path.startsWith(`${ignored}.`) || path.startsWith(`${ignored}[`));
+  problems.push(...envProblems.filter((p) => !isIgnored(p.path)));
+  const missingPaths = new Set(envProblems.map((p) => p.path));
+  problems.push(...schemaProblems.filter((p) => !missingPaths.has(p.path))); // reported as the missing variable
 
-  const data = configSchema.parse(resolved);
+  for (const warning of [unimplementedModesWarning(resolved, annotate), cachingWarning(resolved)]) if (warning) warnings.push(warning);
+  const filled = applyCredentials(resolved, problems, warnings, annotate);
+  if (problems.length > 0) return { ok: false, problems: withOrigins(dedupe(problems), annotate), warnings, summary: summarize(raw) };
+
+  const data = configSchema.parse(filled);
   const config = normalizeConfig(
     { raw: data, unresolvedModelList: Array.isArray(raw.model_list) ? raw.model_list : [], env, source },
     problems,
   );
-  if (problems.length > 0) return { ok: false, problems, warnings };
+  if (problems.length > 0) return { ok: false, problems, warnings, summary: summarize(raw) };
 
   registerSecret(config.masterKey);
   for (const deployment of config.deployments) registerSecret(deployment.params.apiKey);
@@ -89,6 +103,28 @@ export function loadConfigOrThrow(path: string, options: LoadOptions = {}): Load
   return result.value;
 }
 
+/** `model_list[7]…` → `model_list[7]… [models/openai.yaml]` when that entry came from an included file. */
+function originAnnotator(tree: ConfigTree): (path: string) => string {
+  return (path) => {
+    const match = /^([a-z_]+)\[(\d+)\]/.exec(path);
+    const origin = match ? tree.itemOrigins[match[1]!]?.[Number(match[2])] : undefined;
+    return origin === undefined ? path : `${path} [${origin}]`;
+  };
+}
+
+function withOrigins(problems: ConfigProblem[], annotate: (path: string) => string): ConfigProblem[] {
+  return problems.map((p) => {
+    const annotated = annotate(p.path);
+    return annotated === p.path ? p : { path: p.path, message: `${p.message} ${annotated.slice(p.path.length + 1)}` };
+  });
+}
+
+function summarize(raw: Mapping): ConfigSummary {
+  const list = Array.isArray(raw.model_list) ? raw.model_list : [];
+  const groups = new Set(list.map((entry) => (isMapping(entry) ? entry.model_name : undefined)).filter((name) => name !== undefined).map(String));
+  return { deployments: list.length, modelGroups: groups.size };
+}
+
 function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
   const seen = new Set<string>();
   return problems.filter((p) => {
@@ -100,8 +136,7 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
 }
 
 function applyEnvironmentVariables(section: unknown, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): void {
-  if (section === undefined || section === null) return;
-  if (typeof section !== 'object' || Array.isArray(section)) return; // the schema reports the type
+  if (!isMapping(section)) return; // absent, or the schema reports the type
   const values = resolveEnvRefs(section, env, problems, ['environment_variables']) as Record<string, unknown>;
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || value === null) continue;

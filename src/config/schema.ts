@@ -7,7 +7,8 @@ import { z } from 'zod';
  * (`"300"`, `"true"`), since values often come from `os.environ/` or Helm templates.
  */
 
-const NUMERIC = /^[-+]?(\d[\d_]*)?(\.\d+)?([eE][-+]?\d+)?$/;
+// `300`, `1_000`, `2.5`, `.5`, `1.`, `1e+06`: what Python's float() and YAML authors accept. A digit is required.
+const NUMERIC = /^[-+]?(?=\.?\d)(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$/;
 
 const num = z.preprocess((value) => {
   if (typeof value === 'string') {
@@ -92,6 +93,13 @@ function build(object: ObjectFactory) {
     disable_background_health_check: bool.optional(),
   });
 
+  // A credential is a set of litellm_params that deployments pick by name (credential-fill.ts).
+  const credential = object({
+    credential_name: str.min(1, 'must not be empty'),
+    credential_values: litellmParams.omit({ model: true, litellm_credential_name: true }).partial(),
+    credential_info: z.looseObject({}).optional(),
+  });
+
   const deployment = object({
     model_name: stringish.pipe(z.string().min(1, 'must not be empty')),
     litellm_params: litellmParams,
@@ -153,6 +161,7 @@ function build(object: ObjectFactory) {
 
   return object({
     model_list: nullable(z.array(deployment)),
+    credential_list: nullable(z.array(credential)),
     general_settings: nullable(generalSettings),
     litellm_settings: nullable(litellmSettings),
     router_settings: nullable(routerSettings),

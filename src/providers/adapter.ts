@@ -15,6 +15,11 @@ export interface CallContext {
   requestId: string;
   /** Client headers an adapter may forward (e.g. `anthropic-beta` on the native route). */
   passHeaders?: Readonly<Record<string, string>>;
+  /**
+   * The upstream model for this call when it differs from the deployment's: a wildcard deployment
+   * (`model: openai/*`) learns per request what its `*` stands for. Absent: `deployment.model`.
+   */
+  upstreamModel?: string;
 }
 
 /** An upstream stream: events in order; OpenAI-style ones exclude the final `[DONE]`. */

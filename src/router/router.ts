@@ -2,6 +2,8 @@ import type { Config, Deployment } from '../config/index.js';
 import { GatewayError, systemClock, systemRandom, type Clock, type Random } from '../core/index.js';
 import type { ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingRequest, EmbeddingResponse } from '../protocol/index.js';
 import type { Answer, CallContext, DeploymentClient } from '../providers/index.js';
+import { ModelGroupResolver } from './model-group-resolver.js';
+import { clientForRequest } from './upstream-model-client.js';
 
 /** What the server gets back: the answer and how it was obtained (for headers, logs, metrics). */
 export interface Routed<T> {
@@ -31,6 +33,7 @@ export class Router {
   private readonly groups = new Map<string, DeploymentClient[]>();
   private readonly clock: Clock;
   private readonly random: Random;
+  private readonly resolver: ModelGroupResolver;
 
   constructor(readonly config: Config, clients: readonly DeploymentClient[], options: RouterOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -40,6 +43,7 @@ export class Router {
       if (group) group.push(client);
       else this.groups.set(client.deployment.modelName, [client]);
     }
+    this.resolver = new ModelGroupResolver(this.groups.keys());
   }
 
   modelGroups(): string[] {
@@ -47,7 +51,7 @@ export class Router {
   }
 
   hasModelGroup(name: string): boolean {
-    return this.groups.has(name);
+    return this.resolver.resolve(name) !== undefined;
   }
 
   chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Routed<Answer<ChatCompletion>>> {
@@ -63,11 +67,12 @@ export class Router {
   }
 
   private async route<T>(modelGroup: string, call: Call<T>): Promise<Routed<T>> {
-    const group = this.groups.get(modelGroup);
-    if (group === undefined || group.length === 0) throw modelNotFound(modelGroup);
+    const resolved = this.resolver.resolve(modelGroup); // exact name, else the most specific wildcard pattern
+    const group = resolved && this.groups.get(resolved.group);
+    if (resolved === undefined || group === undefined || group.length === 0) throw modelNotFound(modelGroup);
     const client = group[Math.floor(this.random() * group.length)] ?? (group[0] as DeploymentClient);
     const started = this.clock.monotonic();
-    const answer = await call(client);
+    const answer = await call(clientForRequest(client, resolved, modelGroup));
     return { answer, deployment: client.deployment, attempts: 1, upstreamMs: this.clock.monotonic() - started };
   }
 }

@@ -36,6 +36,8 @@ export interface Behaviour {
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query string as sent (`?api-version=…`), or ''. */
+  query: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown> | undefined;
   model: string | undefined;
@@ -90,6 +92,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     const record: RecordedRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
+      query: url.search,
       headers: req.headers,
       body,
       model: typeof body?.model === 'string' ? body.model : azureDeployment ? decodeURIComponent(azureDeployment) : undefined,

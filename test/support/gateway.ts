@@ -38,7 +38,10 @@ export interface GatewayProcess {
 }
 
 export interface StartGatewayOptions {
-  config: object | string;
+  /** The config to write to a temporary file; ignored when `configFile` is given. */
+  config?: object | string;
+  /** An existing config file to start with as it is (fixtures with includes need their folder). */
+  configFile?: string;
   args?: string[];
   env?: Record<string, string | undefined>;
   /** Wait until /health/readiness answers 200 (default true). */
@@ -74,7 +77,7 @@ export function writeTempConfig(config: object | string, dir = mkdtempSync(join(
 
 export async function startGateway(options: StartGatewayOptions): Promise<GatewayProcess> {
   const port = options.port ?? (await freePort());
-  const configPath = writeTempConfig(options.config);
+  const configPath = options.configFile ?? writeTempConfig(options.config ?? {});
   const args = [CLI_PATH, '--config', configPath, '--host', '127.0.0.1', '--port', String(port), ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, { env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
@@ -151,6 +154,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       return exit;
     },
     writeConfig(config) {
+      if (options.configFile !== undefined) throw new Error('writeConfig would overwrite the given configFile');
       writeFileSync(configPath, typeof config === 'string' ? config : stringify(config));
     },
   };

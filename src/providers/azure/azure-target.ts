@@ -17,10 +17,9 @@ export function azureTarget(deployment: Deployment, config: Config): Target {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...deployment.params.extraHeaders };
   if (apiKey !== undefined) headers['api-key'] = apiKey;
   const paths: Record<Operation, string> = { chat: 'chat/completions', completion: 'completions', embedding: 'embeddings' };
-  const root = `${base}/openai/deployments/${encodeURIComponent(deployment.model)}/`;
   return {
-    url: (operation) => {
-      const url = new URL(root + paths[operation]);
+    url: (operation, model) => {
+      const url = new URL(`${base}/openai/deployments/${encodeURIComponent(model)}/${paths[operation]}`);
       url.searchParams.set('api-version', version);
       return url;
     },

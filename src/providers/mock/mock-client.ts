@@ -13,11 +13,11 @@ import type { Answer, CallContext, DeploymentClient } from '../adapter.js';
 export class MockClient implements DeploymentClient {
   constructor(readonly deployment: Deployment, private readonly text: string) {}
 
-  async chat(request: ChatCompletionRequest, _ctx: CallContext): Promise<Answer<ChatCompletion>> {
+  async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>> {
     const usage = this.usage(estimateTokens(messagesText(request.messages)) + 3 * request.messages.length);
     const id = `chatcmpl-${sequentialId()}`;
     const created = Math.floor(Date.now() / 1000);
-    const model = this.deployment.model;
+    const model = ctx.upstreamModel ?? this.deployment.model;
     if (request.stream !== true) {
       return {
         stream: false,
@@ -42,12 +42,12 @@ export class MockClient implements DeploymentClient {
     return { stream: true, events: toEvents(chunks) };
   }
 
-  async completion(request: CompletionRequest, _ctx: CallContext): Promise<Answer<Completion>> {
+  async completion(request: CompletionRequest, ctx: CallContext): Promise<Answer<Completion>> {
     const prompt = Array.isArray(request.prompt) ? request.prompt.join(' ') : request.prompt;
     const usage = this.usage(estimateTokens(String(prompt)));
     const id = `cmpl-${sequentialId()}`;
     const created = Math.floor(Date.now() / 1000);
-    const model = this.deployment.model;
+    const model = ctx.upstreamModel ?? this.deployment.model;
     if (request.stream !== true) {
       return {
         stream: false,
@@ -63,7 +63,7 @@ export class MockClient implements DeploymentClient {
     return { stream: true, events: toEvents(chunks) };
   }
 
-  async embedding(request: EmbeddingRequest, _ctx: CallContext): Promise<EmbeddingResponse> {
+  async embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const inputs = Array.isArray(request.input) ? request.input : [request.input];
     const dimensions = request.dimensions ?? 1536;
     const base64 = request.encoding_format === 'base64';
@@ -72,7 +72,7 @@ export class MockClient implements DeploymentClient {
       return { object: 'embedding' as const, index, embedding: base64 ? toBase64Floats(vector) : vector };
     });
     const tokens = inputs.reduce<number>((sum, input) => sum + (typeof input === 'string' ? estimateTokens(input) : Array.isArray(input) ? input.length : 1), 0);
-    return { object: 'list', data, model: this.deployment.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+    return { object: 'list', data, model: ctx.upstreamModel ?? this.deployment.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
   }
 
   private usage(promptTokens: number): Usage {

@@ -12,7 +12,8 @@ export type Operation = 'chat' | 'completion' | 'embedding';
 
 /** Where and how to reach one deployment: the only thing that differs between compatible APIs. */
 export interface Target {
-  url(operation: Operation): URL;
+  /** `model` matters where the URL names it (Azure's deployment path). */
+  url(operation: Operation, model: string): URL;
   headers: Record<string, string>;
 }
 
@@ -26,7 +27,8 @@ export class OpenAICompatibleClient implements DeploymentClient {
     private readonly target: Target,
     private readonly defaultTimeoutMs: number,
   ) {
-    this.urls = { chat: target.url('chat'), completion: target.url('completion'), embedding: target.url('embedding') };
+    const model = deployment.model;
+    this.urls = { chat: target.url('chat', model), completion: target.url('completion', model), embedding: target.url('embedding', model) };
     this.label = `deployment ${deployment.modelName}/${deployment.id} (${deployment.provider}/${deployment.model})`;
   }
 
@@ -39,13 +41,13 @@ export class OpenAICompatibleClient implements DeploymentClient {
   }
 
   async embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const upstream = this.request('embedding', { ...request, model: this.deployment.model }, false, ctx);
+    const upstream = this.request('embedding', { ...request, model: ctx.upstreamModel ?? this.deployment.model }, false, ctx);
     return readJsonBody<EmbeddingResponse>(await sendUpstream(upstream), upstream);
   }
 
   private async generate<T>(operation: 'chat' | 'completion', request: { stream?: boolean | null }, ctx: CallContext): Promise<Answer<T>> {
     const stream = request.stream === true;
-    const body = { ...this.deployment.params.defaults, ...request, model: this.deployment.model };
+    const body = { ...this.deployment.params.defaults, ...request, model: ctx.upstreamModel ?? this.deployment.model };
     const upstream = this.request(operation, body, stream, ctx);
     const response = await sendUpstream(upstream);
     if (stream) return { stream: true, events: await openEventStream(response, upstream, { openaiDone: true }) };
@@ -56,7 +58,7 @@ export class OpenAICompatibleClient implements DeploymentClient {
     const params = this.deployment.params;
     const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.defaultTimeoutMs) : (params.timeoutMs ?? this.defaultTimeoutMs);
     return {
-      url: this.urls[operation],
+      url: ctx.upstreamModel === undefined ? this.urls[operation] : this.target.url(operation, ctx.upstreamModel),
       headers: this.target.headers,
       body: JSON.stringify(body),
       signal: ctx.signal,

@@ -4,7 +4,7 @@ import {
   validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent, type Validated,
 } from '../../protocol/index.js';
 import type { Answer, CallContext } from '../../providers/index.js';
-import type { Routed, Router } from '../../router/index.js';
+import { isModelGroupPattern, type Routed, type Router } from '../../router/index.js';
 import { OVERHEAD_HEADER, setRoutingHeaders } from '../response-headers.js';
 import { pipeEvents } from '../sse-writer.js';
 
@@ -49,10 +49,17 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   app.post('/v1/embeddings', embedding);
   app.post('/embeddings', embedding);
 
-  const models = async () => ({
-    object: 'list' as const,
-    data: router.modelGroups().map((id) => ({ id, object: 'model' as const, created: deps.startedAtSeconds, owned_by: 'switchyard' })),
-  });
+  // Wildcard groups (`openai/*`) are not model ids a client can send; LiteLLM lists them only on
+  // request (`?return_wildcard_routes=true`), and so do we.
+  const models = async (request: FastifyRequest) => {
+    const wildcards = String((request.query as Record<string, unknown> | undefined)?.return_wildcard_routes).toLowerCase() === 'true';
+    return {
+      object: 'list' as const,
+      data: router.modelGroups()
+        .filter((id) => wildcards || !isModelGroupPattern(id))
+        .map((id) => ({ id, object: 'model' as const, created: deps.startedAtSeconds, owned_by: 'switchyard' })),
+    };
+  };
   app.get('/v1/models', models);
   app.get('/models', models);
 }

@@ -1,0 +1,20 @@
+import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from '../protocol/index.js';
+import type { CallContext, DeploymentClient } from '../providers/index.js';
+import { upstreamModelFor, type ResolvedModelGroup } from './model-group-resolver.js';
+
+/**
+ * The client to call for this request: the deployment's own client, or, when the request reached
+ * it through a wildcard pattern, the same client told (per call, via `CallContext.upstreamModel`)
+ * which upstream model the `*` stands for this time.
+ */
+export function clientForRequest(client: DeploymentClient, resolved: ResolvedModelGroup, requested: string): DeploymentClient {
+  const model = upstreamModelFor(client.deployment.model, resolved, requested);
+  if (model === client.deployment.model) return client;
+  const withModel = (ctx: CallContext): CallContext => ({ ...ctx, upstreamModel: model });
+  return {
+    deployment: client.deployment,
+    chat: (request: ChatCompletionRequest, ctx: CallContext) => client.chat(request, withModel(ctx)),
+    completion: (request: CompletionRequest, ctx: CallContext) => client.completion(request, withModel(ctx)),
+    embedding: (request: EmbeddingRequest, ctx: CallContext) => client.embedding(request, withModel(ctx)),
+  };
+}
