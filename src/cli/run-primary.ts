@@ -1,23 +1,60 @@
-import type { LoadedConfig, StartOptions } from '../config/index.js';
-import { formatProblem, loadConfigFile } from '../config/index.js';
-import { VERSION, type Logger } from '../core/index.js';
+import { formatProblem, loadConfigFile, type StartOptions } from '../config/index.js';
+import { createLogger, VERSION } from '../core/index.js';
 import { buildDeploymentClients, unimplementedProviderWarning } from '../providers/index.js';
 import { Supervisor, type ConfigCheck } from '../supervisor/index.js';
 
-/** The primary: config checked once here, then the supervisor forks and tends the workers. */
-export async function runPrimary(options: StartOptions, configPath: string, loaded: LoadedConfig, logger: Logger): Promise<number> {
-  logger.info({ version: VERSION, config: configPath, workers: options.numWorkers, port: options.port }, 'switchyard starting');
-  const supervisor = new Supervisor({ options, logger, checkConfig: () => checkConfig(configPath) });
-  return supervisor.run();
+interface ConfigReport {
+  check: ConfigCheck;
+  /** Deployments and model groups, counted even for an invalid config from what it holds. */
+  summary: { deployments: number; modelGroups: number } | undefined;
 }
 
 /** Everything that would stop a worker from starting with this config file, without starting one. */
-export function checkConfig(configPath: string): ConfigCheck {
+function reportConfig(configPath: string): ConfigReport {
   const loaded = loadConfigFile(configPath);
-  if (!loaded.ok) return { ok: false, problems: loaded.problems.map(formatProblem), warnings: loaded.warnings };
+  if (!loaded.ok) {
+    return { check: { ok: false, problems: loaded.problems.map(formatProblem), warnings: [...loaded.warnings] }, summary: loaded.summary };
+  }
+  const { config } = loaded.value;
   const warnings = [...loaded.value.warnings];
-  const providerWarning = unimplementedProviderWarning(loaded.value.config);
+  const providerWarning = unimplementedProviderWarning(config);
   if (providerWarning) warnings.push(providerWarning);
-  const problems = buildDeploymentClients(loaded.value.config).problems.map(formatProblem);
-  return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, warnings };
+  const problems = buildDeploymentClients(config).problems.map(formatProblem);
+  const summary = { deployments: config.deployments.length, modelGroups: config.modelGroups.length };
+  return { check: problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, warnings }, summary };
+}
+
+export function checkConfig(configPath: string): ConfigCheck {
+  return reportConfig(configPath).check;
+}
+
+/** `--validate_config`: every problem with its key path, the warnings, a summary; exit 0 or 1. */
+export function validateConfigCommand(configPath: string): number {
+  const { check, summary } = reportConfig(configPath);
+  const problems = check.ok ? [] : check.problems;
+  const out: string[] = [`config: ${configPath}`];
+  for (const problem of problems) out.push(`error: ${problem}`);
+  for (const warning of check.warnings) out.push(`warning: ${warning}`);
+  if (summary) {
+    const { deployments, modelGroups } = summary;
+    out.push(`${deployments} deployment${deployments === 1 ? '' : 's'} in ${modelGroups} model group${modelGroups === 1 ? '' : 's'}`);
+  }
+  out.push(problems.length === 0 ? 'config is valid' : `config is invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+  process.stdout.write(out.join('\n') + '\n');
+  return problems.length === 0 ? 0 : 1;
+}
+
+/** The primary: the config is checked once here, then the supervisor forks and tends the workers. */
+export async function runPrimary(options: StartOptions, configPath: string): Promise<number> {
+  const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true, base: { role: 'primary' } });
+  for (const warning of options.warnings) logger.warn(warning);
+  const { check } = reportConfig(configPath);
+  for (const warning of check.warnings) logger.warn({ config: configPath }, warning);
+  if (!check.ok) {
+    logger.fatal({ config: configPath, problems: check.problems }, 'invalid config; not starting');
+    return 1;
+  }
+  logger.info({ version: VERSION, config: configPath, workers: options.numWorkers, port: options.port }, 'switchyard starting');
+  const supervisor = new Supervisor({ options, logger, checkConfig: () => checkConfig(configPath) });
+  return supervisor.run();
 }
