@@ -179,6 +179,7 @@ export class Supervisor {
     record.state = 'draining';
     record.endedBy = 'drain';
     record.drainStartedAt = this.clock.now();
+    this.log.info({ worker_pid: record.pid, slot: record.slot, reason, served: record.served }, 'drain begun');
     record.worker.send({ type: 'drain', gracefulTimeoutMs: this.options.gracefulTimeoutMs, reason });
     this.after(record, this.options.gracefulTimeoutMs + DRAIN_KILL_MARGIN_MS, () => {
       this.log.warn({ worker_pid: record.pid, slot: record.slot }, 'worker still running after its graceful timeout; killing it');

@@ -162,6 +162,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
 
   if (options.waitReady !== false) {
     await waitReady(gateway, options.readyTimeoutMs ?? 20_000, () => hasExited);
+    // Readiness answers as soon as one worker listens; the primary says when all of them do.
+    await gateway.waitForLog((line) => line.msg === 'switchyard ready', options.readyTimeoutMs ?? 20_000, 'every worker ready');
   }
   return gateway;
 }
