@@ -60,7 +60,12 @@ export class OpenAIToAnthropicStream implements EventTranslator {
     out.push(emit({
       type: 'message_delta',
       delta: { stop_reason: stopReasonOf(this.finish ?? 'stop'), stop_sequence: null },
-      usage: { output_tokens: usage.output_tokens, input_tokens: usage.input_tokens, cache_read_input_tokens: usage.cache_read_input_tokens },
+      usage: {
+        output_tokens: usage.output_tokens,
+        input_tokens: usage.input_tokens,
+        cache_creation_input_tokens: usage.cache_creation_input_tokens,
+        cache_read_input_tokens: usage.cache_read_input_tokens,
+      },
     }));
     out.push(emit({ type: 'message_stop' }));
     return out;
