@@ -173,6 +173,21 @@ describe('Anthropic SSE → OpenAI chunks', () => {
     assert.throws(() => translator.end(), /before message_stop/);
   });
 
+  test('text deltas in Anthropic\'s exact layout (spliced as they came) and in any other layout give the same chunk', () => {
+    const texts = ['plain', 'with "quotes" and a \\ backslash', 'new\nline\ttab', 'emoji 🦊, \u2028 and \u0001', ''];
+    for (const text of texts) {
+      const exact = JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+      const other = JSON.stringify({ index: 0, type: 'content_block_delta', delta: { text, type: 'text_delta' } });
+      const [fast] = new AnthropicToOpenAIStream({ includeUsage: true, created: 1 }).push({ event: 'content_block_delta', data: exact });
+      const [general] = new AnthropicToOpenAIStream({ includeUsage: true, created: 1 }).push({ event: 'content_block_delta', data: other });
+      assert.deepEqual(JSON.parse(fast!.data), JSON.parse(general!.data), JSON.stringify(text));
+      assert.equal(JSON.parse(fast!.data).choices[0].delta.content, text);
+    }
+    // A literal JSON would refuse is never spliced: it fails as not JSON.
+    const invalid = '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"bad \\q"}}';
+    assert.throws(() => new AnthropicToOpenAIStream({ includeUsage: false }).push({ data: invalid }), (e: unknown) => e instanceof GatewayError && e.code === 'upstream_invalid_response');
+  });
+
   test('an event that is not JSON is an upstream_invalid_response', () => {
     assert.throws(() => new AnthropicToOpenAIStream({ includeUsage: false }).push({ event: 'x', data: '<html>' }), (e: unknown) => e instanceof GatewayError && e.code === 'upstream_invalid_response');
   });
