@@ -6,6 +6,23 @@ import type { SseEvent } from './sse.js';
 
 type ToolCallDelta = NonNullable<ChatCompletionChunk['choices'][number]['delta']['tool_calls']>[number];
 
+/** A JSON string literal as JSON defines it: no raw control characters, only JSON escapes. */
+// eslint-disable-next-line no-control-regex -- raw control characters are what a JSON string may not hold
+const LITERAL = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.source;
+const SCALAR = `(?:${LITERAL}|-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?|null|true|false)`;
+
+/**
+ * Most chunks of a stream carry one text delta and nothing else. A chunk matched whole by this
+ * pattern (scalar top-level fields around one choice whose delta is only `content`, no finish
+ * reason, no usage object, no tool calls) can have its text spliced into the Anthropic event as
+ * it came, with no JSON.parse: the literal admits only valid JSON. It accepts the layouts of
+ * OpenAI, vLLM-style servers and the mock; anything else takes the general path.
+ */
+const CONTENT_CHUNK = new RegExp(
+  `^\\{(?:"[a-z_]+":${SCALAR},)*"choices":\\[\\{"index":0,"delta":\\{(?:"role":"assistant",)?"content":(${LITERAL})(?:,"refusal":null)?\\},` +
+  `(?:"logprobs":null,)?"finish_reason":null(?:,"logprobs":null)?\\}\\](?:,"[a-z_]+":${SCALAR})*\\}$`,
+);
+
 export interface OpenAIToAnthropicOptions {
   /** Model to report when the upstream's chunks name none. */
   model: string;
@@ -32,6 +49,10 @@ export class OpenAIToAnthropicStream implements EventTranslator {
   }
 
   push(event: SseEvent): SseEvent[] {
+    if (this.open?.kind === 'text') {
+      const text = CONTENT_CHUNK.exec(event.data)?.[1];
+      if (text !== undefined) return text === '""' ? [] : [blockDelta(this.open.index, 'text_delta', 'text', text)];
+    }
     const chunk = parseEventData(event, this.label) as Partial<ChatCompletionChunk>;
     const out: SseEvent[] = [];
     if (!this.started) out.push(this.start(chunk));
@@ -45,7 +66,7 @@ export class OpenAIToAnthropicStream implements EventTranslator {
     }
     if (typeof delta.content === 'string' && delta.content !== '') {
       if (this.open?.kind !== 'text') this.openBlock({ type: 'text', text: '' }, 'text', out);
-      out.push(blockDelta(this.open!.index, 'text_delta', 'text', delta.content));
+      out.push(blockDelta(this.open!.index, 'text_delta', 'text', JSON.stringify(delta.content)));
     }
     for (const call of delta.tool_calls ?? []) this.toolDelta(call, out);
     if (choice.finish_reason) this.finish = choice.finish_reason;
@@ -95,7 +116,7 @@ export class OpenAIToAnthropicStream implements EventTranslator {
       this.blockOfTool.set(call.index, index);
     }
     const json = call.function?.arguments;
-    if (json) out.push(blockDelta(index, 'input_json_delta', 'partial_json', json));
+    if (json) out.push(blockDelta(index, 'input_json_delta', 'partial_json', JSON.stringify(json)));
   }
 
   private openBlock(block: AnthropicContentBlock, kind: 'text' | 'thinking' | 'tool', out: SseEvent[]): number {
@@ -117,7 +138,10 @@ function emit(event: AnthropicStreamEvent): SseEvent {
   return { event: event.type, data: JSON.stringify(event) };
 }
 
-/** The hot event, written by hand: serializing the whole object was most of the per-event cost. */
-function blockDelta(index: number, type: 'text_delta' | 'input_json_delta', field: 'text' | 'partial_json', value: string): SseEvent {
-  return { event: 'content_block_delta', data: `{"type":"content_block_delta","index":${index},"delta":{"type":"${type}","${field}":${JSON.stringify(value)}}}` };
+/**
+ * The hot event, written by hand (serializing the whole object was most of the per-event cost);
+ * `literal` is the value already as a JSON string literal.
+ */
+function blockDelta(index: number, type: 'text_delta' | 'input_json_delta', field: 'text' | 'partial_json', literal: string): SseEvent {
+  return { event: 'content_block_delta', data: `{"type":"content_block_delta","index":${index},"delta":{"type":"${type}","${field}":${literal}}}` };
 }

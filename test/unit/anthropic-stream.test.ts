@@ -250,6 +250,32 @@ describe('OpenAI chunks → Anthropic SSE', () => {
     ]);
   });
 
+  test('text chunks read without JSON.parse give exactly what the general path gives, whatever else a chunk holds', () => {
+    const openaiLayout = (content: string, extra: object = {}) => ({
+      id: 'chatcmpl-9', object: 'chat.completion.chunk', created: 1, model: 'gpt-up', service_tier: 'default', system_fingerprint: 'fp_1',
+      choices: [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }], usage: null, obfuscation: 'x1', ...extra,
+    });
+    const mockLayout = (content: string) => ({ ...base, choices: [{ index: 0, delta: { content }, finish_reason: null, logprobs: null }] });
+    const texts = ['plain', 'with "quotes" and a \\ backslash', 'new\nline', 'emoji 🦊, \u2028 and \u0001', ''];
+    const chunks: object[] = [openaiLayout('Start. ')];
+    for (const text of texts) chunks.push(openaiLayout(text), mockLayout(text));
+    // Decoys: each carries something besides text that must not be lost.
+    chunks.push(
+      { ...base, choices: [{ index: 0, delta: { content: 'and a call', tool_calls: [{ index: 0, id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] }, finish_reason: null }] },
+      openaiLayout('more', { usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 } }),
+      { ...base, choices: [{ index: 0, delta: { content: 'last' }, finish_reason: 'tool_calls' }] },
+    );
+    const compact = run(new OpenAIToAnthropicStream({ model: 'm' }), chunks.map((c) => ({ data: JSON.stringify(c) })));
+    // Indented JSON never matches the fast pattern: this run takes the general path throughout.
+    const general = run(new OpenAIToAnthropicStream({ model: 'm' }), chunks.map((c) => ({ data: JSON.stringify(c, null, 1) })));
+    assert.deepEqual(compact.map((e) => JSON.parse(e.data)), general.map((e) => JSON.parse(e.data)));
+    const message = accumulateEvents(compact);
+    assert.equal((message.content[0] as { text: string }).text, `Start. ${texts.map((t) => t + t).join('')}and a call`);
+    assert.deepEqual(message.content[1], { type: 'tool_use', id: 'c1', name: 'f', input: {} });
+    assert.equal(message.stop_reason, 'tool_use');
+    assert.equal(message.usage.output_tokens, 4);
+  });
+
   test('reasoning_content from compatible servers becomes a thinking block', () => {
     const events = run(new OpenAIToAnthropicStream({ model: 'm' }), asSse([chunk({ reasoning_content: 'Think' }), chunk({ content: 'Answer' }), chunk({}, 'stop')]));
     assert.deepEqual(accumulateEvents(events).content, [{ type: 'thinking', thinking: 'Think', signature: '' }, { type: 'text', text: 'Answer' }]);
