@@ -1,6 +1,7 @@
 import type { Deployment } from '../config/index.js';
 import type {
-  ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingRequest, EmbeddingResponse, SseEvent,
+  AnthropicMessage, AnthropicMessagesRequest, ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest,
+  EmbeddingRequest, EmbeddingResponse, SseEvent,
 } from '../protocol/index.js';
 
 /**
@@ -22,7 +23,10 @@ export interface CallContext {
   upstreamModel?: string;
 }
 
-/** An upstream stream: events in order; OpenAI-style ones exclude the final `[DONE]`. */
+/**
+ * An upstream stream: events in order; OpenAI-style ones exclude the final `[DONE]`, Anthropic
+ * ones carry their `event:` names.
+ */
 export type EventStream = AsyncIterable<SseEvent>;
 
 export type Answer<T> = { stream: false; body: T } | { stream: true; events: EventStream };
@@ -32,4 +36,14 @@ export interface DeploymentClient {
   chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>>;
   completion(request: CompletionRequest, ctx: CallContext): Promise<Answer<Completion>>;
   embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
+  /**
+   * An Anthropic Messages call (`POST /v1/messages`). Optional: a client without it is answered by
+   * translating to chat() and back (`answerMessages`); `anthropic/` clients forward it natively.
+   */
+  messages?(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>>;
+}
+
+/** How errors name a deployment: model group, id, and where it points. */
+export function deploymentLabel(deployment: Deployment): string {
+  return `deployment ${deployment.modelName}/${deployment.id} (${deployment.provider}/${deployment.model})`;
 }

@@ -1,6 +1,8 @@
 import type { Config, ConfigProblem, Deployment } from '../config/index.js';
 import { GatewayError } from '../core/index.js';
 import type { DeploymentClient } from './adapter.js';
+import { AnthropicClient } from './anthropic/anthropic-client.js';
+import { anthropicTarget } from './anthropic/anthropic-target.js';
 import { azureTarget } from './azure/azure-target.js';
 import { MockClient } from './mock/mock-client.js';
 import { OPENAI_COMPATIBLE_FAMILIES } from './openai-compatible/families.js';
@@ -9,9 +11,10 @@ import { UnimplementedClient } from './unimplemented-client.js';
 
 export type { Answer, CallContext, DeploymentClient, EventStream } from './adapter.js';
 export { closeAllPools } from './http-pool.js';
+export { answerMessages, messagesViaChat } from './messages-via-chat.js';
 export { estimateTokens } from './mock/mock-client.js';
 
-export const IMPLEMENTED_PROVIDERS: readonly string[] = ['azure', ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
+export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
 
 export function isImplementedProvider(provider: string): boolean {
   return IMPLEMENTED_PROVIDERS.includes(provider);
@@ -21,6 +24,7 @@ export function isImplementedProvider(provider: string): boolean {
 export function createDeploymentClient(deployment: Deployment, config: Config): DeploymentClient {
   if (deployment.params.mockResponse !== undefined) return new MockClient(deployment, deployment.params.mockResponse);
   const timeoutMs = config.router.timeoutMs;
+  if (deployment.provider === 'anthropic') return new AnthropicClient(deployment, anthropicTarget(deployment, config), timeoutMs);
   if (deployment.provider === 'azure') return new OpenAICompatibleClient(deployment, azureTarget(deployment, config), timeoutMs);
   const family = OPENAI_COMPATIBLE_FAMILIES[deployment.provider];
   if (family !== undefined) return new OpenAICompatibleClient(deployment, familyTarget(deployment, family, config), timeoutMs);

@@ -1,7 +1,10 @@
 import type { Config, Deployment } from '../config/index.js';
 import { GatewayError, systemClock, systemRandom, type Clock, type Random } from '../core/index.js';
-import type { ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingRequest, EmbeddingResponse } from '../protocol/index.js';
-import type { Answer, CallContext, DeploymentClient } from '../providers/index.js';
+import type {
+  AnthropicMessage, AnthropicMessagesRequest, ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest,
+  EmbeddingRequest, EmbeddingResponse,
+} from '../protocol/index.js';
+import { answerMessages, type Answer, type CallContext, type DeploymentClient } from '../providers/index.js';
 import { ModelGroupResolver } from './model-group-resolver.js';
 import { clientForRequest } from './upstream-model-client.js';
 
@@ -64,6 +67,11 @@ export class Router {
 
   embedding(request: EmbeddingRequest, ctx: CallContext): Promise<Routed<EmbeddingResponse>> {
     return this.route(request.model, (client) => client.embedding(request, ctx));
+  }
+
+  /** Anthropic Messages: native on `anthropic/` deployments, translated through chat elsewhere. */
+  messages(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Routed<Answer<AnthropicMessage>>> {
+    return this.route(request.model, (client) => answerMessages(client, request, ctx));
   }
 
   private async route<T>(modelGroup: string, call: Call<T>): Promise<Routed<T>> {

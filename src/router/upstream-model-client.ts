@@ -1,4 +1,4 @@
-import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from '../protocol/index.js';
+import type { AnthropicMessagesRequest, ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from '../protocol/index.js';
 import type { CallContext, DeploymentClient } from '../providers/index.js';
 import { upstreamModelFor, type ResolvedModelGroup } from './model-group-resolver.js';
 
@@ -11,10 +11,12 @@ export function clientForRequest(client: DeploymentClient, resolved: ResolvedMod
   const model = upstreamModelFor(client.deployment.model, resolved, requested);
   if (model === client.deployment.model) return client;
   const withModel = (ctx: CallContext): CallContext => ({ ...ctx, upstreamModel: model });
+  const messages = client.messages?.bind(client);
   return {
     deployment: client.deployment,
     chat: (request: ChatCompletionRequest, ctx: CallContext) => client.chat(request, withModel(ctx)),
     completion: (request: CompletionRequest, ctx: CallContext) => client.completion(request, withModel(ctx)),
     embedding: (request: EmbeddingRequest, ctx: CallContext) => client.embedding(request, withModel(ctx)),
+    ...(messages ? { messages: (request: AnthropicMessagesRequest, ctx: CallContext) => messages(request, withModel(ctx)) } : {}),
   };
 }

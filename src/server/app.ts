@@ -7,6 +7,7 @@ import { sendError, toGatewayError } from './error-response.js';
 import { logRequest } from './request-log.js';
 import type { RequestContext } from './request-context.js';
 import { REQUEST_ID_HEADER } from './response-headers.js';
+import { registerAnthropicRoutes } from './routes/anthropic-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerOpenAIRoutes } from './routes/openai-routes.js';
 import { registerTestHookRoutes } from './routes/test-hook-routes.js';
@@ -102,5 +103,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerHealthRoutes(app, { state, version: deps.version });
   if (deps.testHooks) registerTestHookRoutes(app, deps.logger);
   registerOpenAIRoutes(app, { router: deps.router, startedAtSeconds: Math.floor(Date.now() / 1000) });
+  registerAnthropicRoutes(app, { router: deps.router });
   return app;
 }

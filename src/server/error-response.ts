@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError, isGatewayError, redact } from '../core/index.js';
+import { ERROR_CATALOGUE, GatewayError, isGatewayError, redact } from '../core/index.js';
 
 /** Errors become HTTP responses here and nowhere else. */
 
@@ -47,13 +47,21 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
   return reply.code(error.status).headers(error.headers).send(errorBody(error, shape));
 }
 
+/** Anthropic's error types; one an Anthropic upstream reported (e.g. `overloaded_error`) is kept. */
+const ANTHROPIC_ERROR_TYPES = new Set([
+  'invalid_request_error', 'authentication_error', 'billing_error', 'permission_error', 'not_found_error',
+  'request_too_large', 'rate_limit_error', 'api_error', 'timeout_error', 'overloaded_error',
+]);
+
 function anthropicErrorType(error: GatewayError): string {
+  if (error.type !== ERROR_CATALOGUE[error.code].type && ANTHROPIC_ERROR_TYPES.has(error.type)) return error.type;
   switch (error.status) {
     case 400: case 413: case 415: return error.status === 413 ? 'request_too_large' : 'invalid_request_error';
     case 401: return 'authentication_error';
     case 403: return 'permission_error';
     case 404: return 'not_found_error';
     case 429: return 'rate_limit_error';
+    case 504: return 'timeout_error';
     case 529: return 'overloaded_error';
     default: return error.status >= 500 ? 'api_error' : 'invalid_request_error';
   }

@@ -3,9 +3,11 @@ import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * The one fake in the test suite: an upstream LLM provider on 127.0.0.1 speaking the OpenAI wire
- * format (chat, completions, embeddings; JSON and SSE; the Azure deployment paths too). It can be
- * slow, fail, hang, stream, break mid-stream and answer garbage, and it records every request.
- * Behaviour is chosen per request by the upstream model name the gateway sends.
+ * format (chat, completions, embeddings; JSON and SSE; the Azure deployment paths too) and the
+ * Anthropic Messages API (`/v1/messages`: JSON, the full SSE event sequence, errors in
+ * Anthropic's shape). It can be slow, fail, hang, stream, break mid-stream and answer garbage, and
+ * it records every request. Behaviour is chosen per request by the upstream model name the
+ * gateway sends.
  */
 
 export interface Behaviour {
@@ -31,6 +33,14 @@ export interface Behaviour {
   toolCall?: { name: string; arguments: string };
   /** Override usage numbers. */
   usage?: { prompt_tokens: number; completion_tokens: number };
+  /** Anthropic only: prompt-cache counters reported besides `input_tokens`. */
+  cacheTokens?: { read: number; creation: number };
+  /** Anthropic only: the stop reason (default `end_turn`, or `tool_use` with a tool call). */
+  stopReason?: string;
+  /** Anthropic only: a thinking block (with a signature) before the answer. */
+  thinking?: string;
+  /** Anthropic only: after this many stream events, an `event: error` (overloaded) ends the stream. */
+  errorEventAfterChunks?: number;
 }
 
 export interface RecordedRequest {
@@ -116,6 +126,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       return;
     }
     const status = behaviour.status ?? 200;
+    if (url.pathname.endsWith('/v1/messages')) return answerMessages(res, record, behaviour, status);
     if (status !== 200) {
       res.writeHead(status, { 'content-type': 'application/json', ...behaviour.headers });
       res.end(JSON.stringify({ error: { message: behaviour.errorMessage ?? `fake upstream error ${status}`, type: status === 429 ? 'rate_limit_error' : 'server_error', code: null } }));
@@ -249,20 +260,118 @@ async function streamCompletion(res: ServerResponse, record: RecordedRequest, be
 }
 
 async function writeStream(res: ServerResponse, events: object[], behaviour: Behaviour): Promise<void> {
+  await writeEvents(res, events.map((data) => ({ data })), behaviour, 'data: [DONE]\n\n');
+}
+
+/** Writes SSE events (named ones for Anthropic), honouring the failure behaviours. */
+async function writeEvents(res: ServerResponse, events: Array<{ event?: string; data: object }>, behaviour: Behaviour, terminator = ''): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...behaviour.headers });
   let sent = 0;
-  for (const event of events) {
+  for (const { event, data } of events) {
     if (res.destroyed) return;
     if (behaviour.failAfterChunks !== undefined && sent >= behaviour.failAfterChunks) {
       await pause(50); // let the chunks already written reach the gateway first
       res.destroy();
       return;
     }
-    res.write(`data: ${JSON.stringify(event)}\n\n`);
+    if (behaviour.errorEventAfterChunks !== undefined && sent >= behaviour.errorEventAfterChunks) {
+      res.end(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`);
+      return;
+    }
+    res.write(event === undefined ? `data: ${JSON.stringify(data)}\n\n` : `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     sent++;
     if (behaviour.chunkIntervalMs) await pause(behaviour.chunkIntervalMs);
   }
-  if (!res.destroyed) res.end('data: [DONE]\n\n');
+  if (!res.destroyed) res.end(terminator);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anthropic Messages
+
+export interface FakeAnthropicMessage {
+  id: string;
+  type: 'message';
+  role: 'assistant';
+  model: string;
+  content: Array<Record<string, unknown> & { type: string }>;
+  stop_reason: string;
+  stop_sequence: null;
+  usage: { input_tokens: number; output_tokens: number; cache_read_input_tokens: number; cache_creation_input_tokens: number };
+}
+
+/** The Message the fake means to answer: what a test compares the SDK's final message with. */
+export function anthropicMessageFor(record: RecordedRequest, behaviour: Behaviour): FakeAnthropicMessage {
+  const text = replyText(record, behaviour);
+  const content: FakeAnthropicMessage['content'] = [];
+  if (behaviour.thinking !== undefined) content.push({ type: 'thinking', thinking: behaviour.thinking, signature: 'fake-signature' });
+  // With a tool call, text is sent before it only when the behaviour names one (as Claude often does).
+  if (!behaviour.toolCall || behaviour.text !== undefined) content.push({ type: 'text', text });
+  if (behaviour.toolCall) {
+    content.push({ type: 'tool_use', id: 'toolu_fake_1', name: behaviour.toolCall.name, input: JSON.parse(behaviour.toolCall.arguments) as object });
+  }
+  const usage = usageFor(record, text, behaviour);
+  return {
+    id: 'msg_fake_1',
+    type: 'message',
+    role: 'assistant',
+    model: record.model ?? 'fake-claude',
+    content,
+    stop_reason: behaviour.stopReason ?? (behaviour.toolCall ? 'tool_use' : 'end_turn'),
+    stop_sequence: null,
+    usage: {
+      input_tokens: usage.prompt_tokens,
+      output_tokens: usage.completion_tokens,
+      cache_read_input_tokens: behaviour.cacheTokens?.read ?? 0,
+      cache_creation_input_tokens: behaviour.cacheTokens?.creation ?? 0,
+    },
+  };
+}
+
+/**
+ * The SSE events Anthropic sends for a message: message_start (input usage), ping, per block a
+ * start / deltas / stop (text in `chunkCount` pieces or word by word, tool input as
+ * input_json_delta pieces after the usual empty one), message_delta (stop reason, output
+ * usage), message_stop.
+ */
+export function anthropicStreamEvents(message: FakeAnthropicMessage, chunkCount?: number): Array<{ event: string; data: object }> {
+  const events: Array<{ event: string; data: object }> = [];
+  const add = (data: { type: string; [key: string]: unknown }) => events.push({ event: data.type, data });
+  add({ type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { ...message.usage, output_tokens: 1 } } });
+  add({ type: 'ping' });
+  message.content.forEach((block, index) => {
+    if (block.type === 'text') {
+      add({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+      for (const piece of splitText(block.text as string, chunkCount)) add({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
+    } else if (block.type === 'thinking') {
+      add({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+      add({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: block.thinking } });
+      add({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } });
+    } else {
+      add({ type: 'content_block_start', index, content_block: { ...block, input: {} } });
+      add({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } });
+      for (const piece of splitText(JSON.stringify(block.input), 3)) add({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } });
+    }
+    add({ type: 'content_block_stop', index });
+  });
+  add({ type: 'message_delta', delta: { stop_reason: message.stop_reason, stop_sequence: null }, usage: { output_tokens: message.usage.output_tokens } });
+  add({ type: 'message_stop' });
+  return events;
+}
+
+async function answerMessages(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour, status: number): Promise<void> {
+  if (status !== 200) {
+    res.writeHead(status, { 'content-type': 'application/json', ...behaviour.headers });
+    res.end(JSON.stringify({ type: 'error', error: { type: anthropicErrorType(status), message: behaviour.errorMessage ?? `fake upstream error ${status}` } }));
+    return;
+  }
+  const message = anthropicMessageFor(record, behaviour);
+  if (record.body?.stream === true) return writeEvents(res, anthropicStreamEvents(message, behaviour.chunkCount), behaviour);
+  json(res, message, behaviour.headers);
+}
+
+function anthropicErrorType(status: number): string {
+  const types: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 404: 'not_found_error', 429: 'rate_limit_error', 529: 'overloaded_error' };
+  return types[status] ?? 'api_error';
 }
 
 function json(res: ServerResponse, body: unknown, headers?: Record<string, string>): void {

@@ -132,7 +132,7 @@ describe('config fixtures', () => {
     assert.deepEqual(nulls.warnings, []);
 
     const wildcards = load('wildcard-based.yaml').config;
-    assert.deepEqual(wildcards.modelGroups, ['gpt-4o', 'openai/*', 'team-a/*', 'gpt-*', 'claude-*', '*']);
-    assert.deepEqual(wildcards.deployments.map((d) => `${d.provider}/${d.model}`), ['openai/gpt-4o-pinned', 'openai/*', 'openai/*', 'openai/gpt-*', 'anthropic/claude-*', 'openai/*']);
+    assert.deepEqual(wildcards.modelGroups, ['gpt-4o', 'openai/*', 'team-a/*', 'gpt-*', 'claude-*', 'gemini-*', '*']);
+    assert.deepEqual(wildcards.deployments.map((d) => `${d.provider}/${d.model}`), ['openai/gpt-4o-pinned', 'openai/*', 'openai/*', 'openai/gpt-*', 'anthropic/claude-*', 'vertex_ai/gemini-*', 'openai/*']);
   });
 });

@@ -3,7 +3,7 @@ import { GatewayError, registerSecret } from '../../core/index.js';
 import type {
   ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingRequest, EmbeddingResponse,
 } from '../../protocol/index.js';
-import type { Answer, CallContext, DeploymentClient } from '../adapter.js';
+import { deploymentLabel, type Answer, type CallContext, type DeploymentClient } from '../adapter.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
 import type { Family } from './families.js';
@@ -29,7 +29,7 @@ export class OpenAICompatibleClient implements DeploymentClient {
   ) {
     const model = deployment.model;
     this.urls = { chat: target.url('chat', model), completion: target.url('completion', model), embedding: target.url('embedding', model) };
-    this.label = `deployment ${deployment.modelName}/${deployment.id} (${deployment.provider}/${deployment.model})`;
+    this.label = deploymentLabel(deployment);
   }
 
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>> {

@@ -70,7 +70,7 @@ function accept<T>(result: Validated<T>): T {
   throw new GatewayError('invalid_request', `${where}${result.problem.message}`, { param: result.problem.param || null });
 }
 
-function noteRequest(request: FastifyRequest, router: Router, model: string, stream: boolean): void {
+export function noteRequest(request: FastifyRequest, router: Router, model: string, stream: boolean): void {
   if (router.hasModelGroup(model)) request.sy.modelGroup = model;
   request.sy.stream = stream;
 }
@@ -79,7 +79,7 @@ export function callContext(request: FastifyRequest): CallContext {
   return { signal: request.sy.abort.signal, requestId: request.sy.id };
 }
 
-function recordRouting(request: FastifyRequest, routed: Routed<unknown>): void {
+export function recordRouting(request: FastifyRequest, routed: Routed<unknown>): void {
   const ctx = request.sy;
   ctx.deployment = routed.deployment;
   ctx.attempts = routed.attempts;
@@ -87,7 +87,7 @@ function recordRouting(request: FastifyRequest, routed: Routed<unknown>): void {
   ctx.upstreamMs = routed.upstreamMs;
 }
 
-function finishOverhead(request: FastifyRequest, reply: FastifyReply): void {
+export function finishOverhead(request: FastifyRequest, reply: FastifyReply): void {
   const ctx = request.sy;
   ctx.overheadMs = Math.max(0, performance.now() - ctx.startedAt - (ctx.upstreamMs ?? 0));
   reply.header(OVERHEAD_HEADER, ctx.overheadMs.toFixed(2));

@@ -1,0 +1,33 @@
+import { GatewayError, redact } from '../core/index.js';
+import type { SseEvent } from './sse.js';
+
+/**
+ * A stream translator is a small state machine: it takes one upstream event and returns the
+ * events (zero or more) the caller should see, and at the end it flushes what the protocol still
+ * owes (closing blocks, usage). Translators are pure apart from their own state, so they are
+ * tested event by event and benchmarked without any I/O.
+ */
+export interface EventTranslator {
+  push(event: SseEvent): SseEvent[];
+  end(): SseEvent[];
+}
+
+/** Runs a source stream through a translator. */
+export async function* translateEvents(source: AsyncIterable<SseEvent>, translator: EventTranslator): AsyncGenerator<SseEvent> {
+  for await (const event of source) {
+    for (const out of translator.push(event)) yield out;
+  }
+  for (const out of translator.end()) yield out;
+}
+
+/** An upstream event's JSON data, or a clear error naming who sent something else. */
+export function parseEventData(event: SseEvent, from: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(event.data);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  const preview = event.data.length > 200 ? `${event.data.slice(0, 200)}…` : event.data;
+  throw new GatewayError('upstream_invalid_response', `${from} sent a stream event that is not a JSON object: ${redact(preview)}`);
+}

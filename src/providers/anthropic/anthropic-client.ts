@@ -1,0 +1,99 @@
+import type { Deployment } from '../../config/index.js';
+import { GatewayError } from '../../core/index.js';
+import {
+  anthropicStreamError, AnthropicToOpenAIStream, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents,
+  type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
+} from '../../protocol/index.js';
+import { deploymentLabel, type Answer, type CallContext, type DeploymentClient } from '../adapter.js';
+import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
+import { openEventStream, readJsonBody } from '../upstream-response.js';
+import type { AnthropicTarget } from './anthropic-target.js';
+
+/** Client headers the native route forwards: the caller's protocol version and beta features. */
+const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
+
+/**
+ * An `anthropic/<model>` deployment. `/v1/messages` is forwarded as sent (model name swapped,
+ * unknown fields and beta headers kept); the OpenAI API is translated to Messages and back.
+ */
+export class AnthropicClient implements DeploymentClient {
+  private readonly label: string;
+
+  constructor(
+    readonly deployment: Deployment,
+    private readonly target: AnthropicTarget,
+    private readonly defaultTimeoutMs: number,
+  ) {
+    this.label = deploymentLabel(deployment);
+  }
+
+  async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>> {
+    const body = chatRequestToMessages({ ...this.deployment.params.defaults, ...request }, { model: ctx.upstreamModel ?? this.deployment.model });
+    const stream = body.stream === true;
+    const upstream = this.request(body, stream, ctx, this.target.headers);
+    const response = await sendUpstream(upstream);
+    if (!stream) return { stream: false, body: messageToChatCompletion(await readJsonBody<AnthropicMessage>(response, upstream)) };
+    const translator = new AnthropicToOpenAIStream({ includeUsage: request.stream_options?.include_usage === true, label: this.label });
+    return { stream: true, events: translateEvents(await openEventStream(response, upstream, { openaiDone: false }), translator) };
+  }
+
+  async messages(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>> {
+    const body = { ...nativeDefaults(this.deployment.params.defaults), ...request, model: ctx.upstreamModel ?? this.deployment.model };
+    const stream = body.stream === true;
+    const upstream = this.request(body, stream, ctx, this.headersFor(ctx));
+    const response = await sendUpstream(upstream);
+    if (!stream) return { stream: false, body: await readJsonBody<AnthropicMessage>(response, upstream) };
+    return { stream: true, events: this.raiseErrorEvents(await openEventStream(response, upstream, { openaiDone: false })) };
+  }
+
+  async completion(): Promise<never> {
+    throw this.noSuchApi('text completions', '/v1/chat/completions or /v1/messages');
+  }
+
+  async embedding(): Promise<never> {
+    throw this.noSuchApi('embeddings', 'an embedding model group');
+  }
+
+  private noSuchApi(what: string, instead: string): GatewayError {
+    return new GatewayError('invalid_request', `model group "${this.deployment.modelName}" is an anthropic/ deployment, and Anthropic has no ${what} API; use ${instead}`, { param: 'model' });
+  }
+
+  /** The deployment's headers plus the caller's version and betas (betas from both are kept). */
+  private headersFor(ctx: CallContext): Record<string, string> {
+    const passed = ctx.passHeaders;
+    if (passed === undefined) return this.target.headers;
+    const headers = { ...this.target.headers };
+    for (const name of FORWARDED_HEADERS) {
+      const value = passed[name];
+      if (value === undefined || value === '') continue;
+      const own = headers[name];
+      headers[name] = name === 'anthropic-beta' && own ? [...new Set([...own.split(','), ...value.split(',')].map((v) => v.trim()))].join(',') : value;
+    }
+    return headers;
+  }
+
+  /** Anthropic reports failures after the first byte as an `error` event: raise it as ours. */
+  private async *raiseErrorEvents(events: AsyncIterable<SseEvent>): AsyncGenerator<SseEvent> {
+    for await (const event of events) {
+      if (event.event === 'error') throw anthropicStreamError(parseEventData(event, this.label), this.label);
+      yield event;
+    }
+  }
+
+  private request(body: object, stream: boolean, ctx: CallContext, headers: Record<string, string>): UpstreamRequest {
+    const params = this.deployment.params;
+    const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.defaultTimeoutMs) : (params.timeoutMs ?? this.defaultTimeoutMs);
+    return { url: this.target.url, headers, body: JSON.stringify(body), signal: ctx.signal, timeoutMs, stream, label: this.label };
+  }
+}
+
+/** Deployment defaults are written with OpenAI names; these are the ones Messages shares. */
+function nativeDefaults(defaults: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (typeof defaults.temperature === 'number') out.temperature = defaults.temperature;
+  if (typeof defaults.top_p === 'number') out.top_p = defaults.top_p;
+  const stop = defaults.stop;
+  if (typeof stop === 'string') out.stop_sequences = [stop];
+  else if (Array.isArray(stop)) out.stop_sequences = stop;
+  return out;
+}
