@@ -122,6 +122,8 @@ describe('chat completions', () => {
     });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    assert.match(response.headers.get('x-litellm-overhead-duration-ms') ?? 'missing', /^\d+\.\d\d$/, 'streams carry the overhead header too');
+    assert.equal(response.headers.get('x-litellm-model-group'), 'mocked');
     const raw = await response.text();
     assert.ok(raw.endsWith('data: [DONE]\n\n'));
     const events = raw.split('\n\n').filter(Boolean);
@@ -194,7 +196,7 @@ describe('request ids, overhead and logs', () => {
     });
     await echoed.arrayBuffer();
     assert.equal(echoed.headers.get('x-request-id'), 'trace-abc-123');
-    assert.ok(Number(echoed.headers.get('x-litellm-overhead-duration-ms')) >= 0);
+    assert.match(echoed.headers.get('x-litellm-overhead-duration-ms') ?? 'missing', /^\d+\.\d\d$/);
 
     const generated = await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
     await generated.arrayBuffer();

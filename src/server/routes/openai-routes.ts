@@ -90,7 +90,8 @@ export function recordRouting(request: FastifyRequest, routed: Routed<unknown>):
 export function finishOverhead(request: FastifyRequest, reply: FastifyReply): void {
   const ctx = request.sy;
   ctx.overheadMs = Math.max(0, performance.now() - ctx.startedAt - (ctx.upstreamMs ?? 0));
-  reply.header(OVERHEAD_HEADER, ctx.overheadMs.toFixed(2));
+  // On the raw response, so it survives reply.hijack() for streams.
+  reply.raw.setHeader(OVERHEAD_HEADER, ctx.overheadMs.toFixed(2));
   setRoutingHeaders(reply.raw, ctx);
 }
 
