@@ -9,6 +9,10 @@ export interface RequestContext {
   modelGroup?: string;
   deployment?: Deployment;
   attempts?: number;
+  /** Attempts that repeated a failed one within a model group. */
+  retries?: number;
+  /** Fallback groups tried. */
+  fallbacks?: number;
   fallbackGroup?: string;
   stream?: boolean;
   /** Milliseconds waiting on upstreams (to response headers for streams). */

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config, ConfigProblem, StartOptions } from '../config/index.js';
 import { GatewayError, VERSION, type Logger } from '../core/index.js';
 import { createDeploymentClient, type DeploymentClient } from '../providers/index.js';
+import { RedisConnection } from '../redis/index.js';
 import { Router } from '../router/index.js';
 import { buildApp, type AppDeps } from './app.js';
 import { createServerState, type ServerState } from './server-state.js';
@@ -50,7 +51,11 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   if (problems.length > 0) {
     throw new StartupError('invalid config', problems.map((p) => `${p.path}: ${p.message}`));
   }
-  const router = new Router(config, clients);
+  const tls = readTls(options);
+  // Redis is optional and never awaited: routing starts locally and shares state once connected.
+  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, { logger, purpose: 'router' });
+  redis?.start();
+  const router = new Router(config, clients, { logger, redis });
   const state = createServerState();
   const app = buildApp({
     config,
@@ -59,12 +64,17 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     state,
     version: VERSION,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
-    tls: readTls(options),
+    tls,
     onRequestEnd: serve.onRequestEnd,
+  });
+  app.addHook('onClose', async () => {
+    router.close();
+    await redis?.close();
   });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
+    await app.close(); // releases the Redis connection, which would keep the process alive
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new StartupError(`port ${options.port} on ${options.host} is already in use; stop what holds it or choose another --port`);
     if (code === 'EACCES') throw new StartupError(`not allowed to listen on port ${options.port} on ${options.host}`);

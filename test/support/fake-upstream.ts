@@ -12,6 +12,8 @@ export interface Behaviour {
   /** HTTP status; anything but 200 answers an OpenAI-shaped error. */
   status?: number;
   errorMessage?: string;
+  /** The error body's `code` (OpenAI: `context_length_exceeded`, `content_policy_violation`, …); default null. */
+  errorCode?: string;
   headers?: Record<string, string>;
   /** Wait before sending response headers. */
   delayMs?: number;
@@ -115,7 +117,8 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     const status = behaviour.status ?? 200;
     if (status !== 200) {
       res.writeHead(status, { 'content-type': 'application/json', ...behaviour.headers });
-      res.end(JSON.stringify({ error: { message: behaviour.errorMessage ?? `fake upstream error ${status}`, type: status === 429 ? 'rate_limit_error' : 'server_error', code: null } }));
+      const type = status === 429 ? 'rate_limit_error' : 'server_error';
+      res.end(JSON.stringify({ error: { message: behaviour.errorMessage ?? `fake upstream error ${status}`, type, code: behaviour.errorCode ?? null } }));
       return;
     }
     if (url.pathname.endsWith('/embeddings')) return sendEmbeddings(res, record, behaviour);
