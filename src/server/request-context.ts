@@ -15,7 +15,7 @@ export interface RequestContext {
   fallbacks?: number;
   fallbackGroup?: string;
   stream?: boolean;
-  /** Milliseconds waiting on upstreams (to response headers for streams). */
+  /** Milliseconds waiting on upstreams, retry waits included (to the first event for streams). */
   upstreamMs?: number;
   /** Milliseconds from arrival to the first upstream byte reaching the client (streams). */
   firstByteMs?: number;
