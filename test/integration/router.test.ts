@@ -187,7 +187,8 @@ describe('streams', () => {
 
   test('a stream that fails before its first byte is retried; the client sees one clean stream', async () => {
     let calls = 0;
-    upstream.behave('stream-flaky', () => (calls++ === 0 ? { failAfterChunks: 0 } : { text: 'one two three' }));
+    // The first upstream response begins (headers and a comment line) and breaks before any event.
+    upstream.behave('stream-flaky', () => (calls++ === 0 ? { preamble: ': processing\n\n', failAfterChunks: 0 } : { text: 'one two three' }));
     const { data, response } = await client.chat.completions.create({ model: 'stream-flaky', messages: [{ role: 'user', content: 'go' }], stream: true }).withResponse();
     assert.equal(response.headers.get('x-litellm-attempted-retries'), '1');
     assert.equal(await read(data), 'one two three');

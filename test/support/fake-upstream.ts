@@ -29,6 +29,11 @@ export interface Behaviour {
   hang?: boolean;
   /** Destroy the socket after this many stream chunks. */
   failAfterChunks?: number;
+  /**
+   * Raw text written right after a stream's headers, before any chunk (e.g. an SSE comment such as
+   * `: processing\n\n`): the response has begun but no event has arrived yet.
+   */
+  preamble?: string;
   /** Answer with a tool call instead of text. */
   toolCall?: { name: string; arguments: string };
   /** Override usage numbers. */
@@ -250,6 +255,7 @@ async function streamCompletion(res: ServerResponse, record: RecordedRequest, be
 
 async function writeStream(res: ServerResponse, events: object[], behaviour: Behaviour): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...behaviour.headers });
+  if (behaviour.preamble !== undefined) res.write(behaviour.preamble);
   let sent = 0;
   for (const event of events) {
     if (res.destroyed) return;
