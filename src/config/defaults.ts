@@ -3,6 +3,7 @@ export const CONFIG_DEFAULTS = {
   maxRequestSizeMb: 32,
   requestTimeoutSeconds: 600,
   routingStrategy: 'simple-shuffle',
+  lowestLatencyBuffer: 0.1,
   numRetries: 2,
   allowedFails: 3,
   cooldownSeconds: 5,

@@ -49,6 +49,7 @@ export function normalizeConfig(input: NormalizeInput, problems: ConfigProblem[]
 
   const router: RouterSettings = {
     strategy: routerRaw.routing_strategy ?? CONFIG_DEFAULTS.routingStrategy,
+    latencyBuffer: routerRaw.routing_strategy_args?.lowest_latency_buffer ?? CONFIG_DEFAULTS.lowestLatencyBuffer,
     numRetries: routerRaw.num_retries ?? litellm.num_retries ?? CONFIG_DEFAULTS.numRetries,
     timeoutMs: seconds(routerRaw.timeout ?? litellm.request_timeout ?? CONFIG_DEFAULTS.requestTimeoutSeconds),
     fallbacks: fallbackMap(routerRaw.fallbacks ?? litellm.fallbacks),

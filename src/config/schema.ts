@@ -140,6 +140,8 @@ function build(object: ObjectFactory) {
   });
 
   const routerSettings = object({
+    // LiteLLM's per-strategy knobs; the one Switchyard reads is the latency buffer.
+    routing_strategy_args: object({ lowest_latency_buffer: nonNegative.optional() }).optional(),
     routing_strategy: z.enum(ROUTING_STRATEGIES, { error: (issue) => `expected one of ${ROUTING_STRATEGIES.join(', ')}, got ${describe(issue.input)}` }).optional(),
     num_retries: wholeNonNegative.optional(),
     timeout: positive.optional(),

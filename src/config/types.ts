@@ -48,6 +48,8 @@ export type RoutingStrategy = 'simple-shuffle' | 'least-busy' | 'latency-based-r
 
 export interface RouterSettings {
   readonly strategy: RoutingStrategy;
+  /** Latency-based routing: deployments within (1 + buffer) × the fastest share the load. */
+  readonly latencyBuffer: number;
   readonly numRetries: number;
   readonly timeoutMs: number;
   readonly fallbacks: Readonly<Record<string, readonly string[]>>;

@@ -1,2 +1,5 @@
-export { Router, modelNotFound, type Routed, type RouterOptions } from './router.js';
+export { Router, modelNotFound, newRouteTrace, type Routed, type RouteTrace, type RouterOptions } from './router.js';
+export type { RouterObserver } from './router-observer.js';
+export type { DeploymentState } from './deployment-watch.js';
+export type { FailureKind } from './failure-kind.js';
 export { ModelGroupResolver, isModelGroupPattern, upstreamModelFor, type ResolvedModelGroup } from './model-group-resolver.js';

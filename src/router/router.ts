@@ -1,12 +1,26 @@
 import type { Config, Deployment } from '../config/index.js';
-import { GatewayError, systemClock, systemRandom, type Clock, type Random } from '../core/index.js';
+import { GatewayError, systemClock, systemRandom, type Clock, type Logger, type Random } from '../core/index.js';
 import type {
   AnthropicMessage, AnthropicMessagesRequest, ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest,
   EmbeddingRequest, EmbeddingResponse,
 } from '../protocol/index.js';
 import { answerMessages, type Answer, type CallContext, type DeploymentClient } from '../providers/index.js';
-import { ModelGroupResolver } from './model-group-resolver.js';
+import type { RedisConnection } from '../redis/index.js';
+import { answerTokens, eventTokens, isStreamAnswer } from './answer-usage.js';
+import type { CountedFailure } from './cooldowns.js';
+import { pickDeployment, type NoPick, type PickResult } from './deployment-picker.js';
+import { DeploymentWatch, type DeploymentState } from './deployment-watch.js';
+import { classifyFailure, countsAgainstDeployment, isRetryable, type FailureKind } from './failure-kind.js';
+import { FallbackPlan } from './fallback-plan.js';
+import { ModelGroupResolver, type ResolvedModelGroup } from './model-group-resolver.js';
+import { createMember, recordLatency, type Member } from './group-member.js';
+import { chatRequestTokens, completionRequestTokens, embeddingRequestTokens, messagesRequestTokens } from './request-tokens.js';
+import { parseRetryAfter, retryDelayMs } from './retry-policy.js';
+import { NO_OBSERVER, type RouterObserver } from './router-observer.js';
+import { STRATEGIES, type MemberView, type Strategy } from './strategies/index.js';
+import { peekFirstEvent, replayStream, type StreamWatch } from './stream-peek.js';
 import { clientForRequest } from './upstream-model-client.js';
+import { UsageCounter, type Usage } from './usage-counter.js';
 
 /** What the server gets back: the answer and how it was obtained (for headers, logs, metrics). */
 export interface Routed<T> {
@@ -14,39 +28,101 @@ export interface Routed<T> {
   deployment: Deployment;
   /** Upstream calls made, this one included. */
   attempts: number;
+  /** Attempts that repeated a failed one within a model group. */
+  retries: number;
+  /** Fallback groups tried after the one asked for. */
+  fallbacks: number;
   /** Model group that answered when it differs from the one asked for. */
   fallbackGroup?: string;
-  /** Milliseconds spent waiting on upstreams (to response headers, for streams). */
+  /** Milliseconds spent on upstream calls and waits between them (to the first event, for streams). */
   upstreamMs: number;
+}
+
+/** Filled in while a request is routed, so that a failure can still say what was tried. */
+export interface RouteTrace {
+  attempts: number;
+  retries: number;
+  fallbacks: number;
+  upstreamMs: number;
+}
+
+export function newRouteTrace(): RouteTrace {
+  return { attempts: 0, retries: 0, fallbacks: 0, upstreamMs: 0 };
 }
 
 export interface RouterOptions {
   clock?: Clock;
   random?: Random;
+  logger?: Logger;
+  observer?: RouterObserver;
+  /** Shares cooldowns (and usage, for usage-based routing) with other hosts. */
+  redis?: RedisConnection;
+  syncIntervalMs?: number;
 }
 
-type Call<T> = (client: DeploymentClient) => Promise<T>;
+interface ModelGroup {
+  readonly name: string;
+  readonly members: Member[];
+}
+
+interface Job<T> {
+  readonly modelGroup: string;
+  readonly stream: boolean;
+  /** Input tokens, with usage-based routing only. */
+  readonly tokens: number | undefined;
+  readonly ctx: CallContext;
+  readonly trace: RouteTrace;
+  call(client: DeploymentClient): Promise<T>;
+}
 
 /**
- * Picks a deployment of the requested model group and calls it. This first version draws
- * uniformly among the group's deployments and makes one attempt; strategies, retries, fallbacks
- * and cooldowns grow here without the server noticing.
+ * Picks a deployment of the requested model group and calls it: strategies, `order` tiers,
+ * retries with back-off, fallbacks to other groups, cooldowns (shared through Redis when
+ * configured) and health-aware exclusion. Selection itself is pure (deployment-picker.ts); this
+ * class runs the attempts and feeds what they teach back into the next choice.
  */
 export class Router {
-  private readonly groups = new Map<string, DeploymentClient[]>();
+  private readonly groups = new Map<string, ModelGroup>();
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly resolver: ModelGroupResolver;
+  private readonly observer: RouterObserver;
+  private readonly strategy: Strategy;
+  private readonly usage: UsageCounter | undefined;
+  private readonly watch: DeploymentWatch;
+  private readonly view: MemberView;
 
   constructor(readonly config: Config, clients: readonly DeploymentClient[], options: RouterOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? systemRandom;
+    this.observer = options.observer ?? NO_OBSERVER;
+    this.strategy = STRATEGIES[config.router.strategy];
+    this.usage = config.router.strategy === 'usage-based-routing-v2' ? new UsageCounter(this.clock) : undefined;
     for (const client of clients) {
+      const member = createMember(client);
       const group = this.groups.get(client.deployment.modelName);
-      if (group) group.push(client);
-      else this.groups.set(client.deployment.modelName, [client]);
+      if (group) group.members.push(member);
+      else this.groups.set(client.deployment.modelName, { name: client.deployment.modelName, members: [member] });
     }
     this.resolver = new ModelGroupResolver(this.groups.keys());
+    this.watch = new DeploymentWatch({
+      settings: config.router,
+      clock: this.clock,
+      logger: options.logger,
+      observer: this.observer,
+      groups: [...this.groups.values()].map((g) => g.members),
+      redis: options.redis,
+      usage: this.usage,
+      syncIntervalMs: options.syncIntervalMs,
+    });
+    const { watch, usage } = this;
+    this.view = {
+      isCoolingDown: (member) => watch.isCoolingDown(member.deployment.id),
+      isHealthy: (member) => watch.isHealthy(member.deployment.id),
+      usage: usage === undefined ? () => ZERO_USAGE : (member, minute) => usage.usage(member.deployment.id, minute),
+    };
+    const unknown = unknownFallbackGroups(config.router, this.groups);
+    if (unknown.length > 0) options.logger?.warn({ model_groups: unknown }, 'fallbacks name model groups that do not exist; they are skipped');
   }
 
   modelGroups(): string[] {
@@ -57,34 +133,247 @@ export class Router {
     return this.resolver.resolve(name) !== undefined;
   }
 
-  chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Routed<Answer<ChatCompletion>>> {
-    return this.route(request.model, (client) => client.chat(request, ctx));
+  chat(request: ChatCompletionRequest, ctx: CallContext, trace = newRouteTrace()): Promise<Routed<Answer<ChatCompletion>>> {
+    return this.route({
+      modelGroup: request.model, stream: request.stream === true, ctx, trace,
+      tokens: this.usage === undefined ? undefined : chatRequestTokens(request),
+      call: (client) => client.chat(request, ctx),
+    });
   }
 
-  completion(request: CompletionRequest, ctx: CallContext): Promise<Routed<Answer<Completion>>> {
-    return this.route(request.model, (client) => client.completion(request, ctx));
+  completion(request: CompletionRequest, ctx: CallContext, trace = newRouteTrace()): Promise<Routed<Answer<Completion>>> {
+    return this.route({
+      modelGroup: request.model, stream: request.stream === true, ctx, trace,
+      tokens: this.usage === undefined ? undefined : completionRequestTokens(request),
+      call: (client) => client.completion(request, ctx),
+    });
   }
 
-  embedding(request: EmbeddingRequest, ctx: CallContext): Promise<Routed<EmbeddingResponse>> {
-    return this.route(request.model, (client) => client.embedding(request, ctx));
+  embedding(request: EmbeddingRequest, ctx: CallContext, trace = newRouteTrace()): Promise<Routed<EmbeddingResponse>> {
+    return this.route({
+      modelGroup: request.model, stream: false, ctx, trace,
+      tokens: this.usage === undefined ? undefined : embeddingRequestTokens(request),
+      call: (client) => client.embedding(request, ctx),
+    });
   }
 
   /** Anthropic Messages: native on `anthropic/` deployments, translated through chat elsewhere. */
-  messages(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Routed<Answer<AnthropicMessage>>> {
-    return this.route(request.model, (client) => answerMessages(client, request, ctx));
+  messages(request: AnthropicMessagesRequest, ctx: CallContext, trace = newRouteTrace()): Promise<Routed<Answer<AnthropicMessage>>> {
+    return this.route({
+      modelGroup: request.model, stream: request.stream === true, ctx, trace,
+      tokens: this.usage === undefined ? undefined : messagesRequestTokens(request),
+      call: (client) => answerMessages(client, request, ctx),
+    });
   }
 
-  private async route<T>(modelGroup: string, call: Call<T>): Promise<Routed<T>> {
-    const resolved = this.resolver.resolve(modelGroup); // exact name, else the most specific wildcard pattern
-    const group = resolved && this.groups.get(resolved.group);
-    if (resolved === undefined || group === undefined || group.length === 0) throw modelNotFound(modelGroup);
-    const client = group[Math.floor(this.random() * group.length)] ?? (group[0] as DeploymentClient);
+  /**
+   * Health as the background checks last saw it. With `enable_health_check_routing`, unhealthy
+   * deployments get no traffic while their group has a healthy one.
+   */
+  setDeploymentHealth(id: string, healthy: boolean): void {
+    this.watch.setHealth(id, healthy);
+  }
+
+  /** Every deployment's routing state, for health pages and metrics. */
+  deploymentStates(): DeploymentState[] {
+    return this.watch.states();
+  }
+
+  /** Stops background work (shared-state rounds, cooldown timers). The Redis connection is the caller's. */
+  close(): void {
+    this.watch.close();
+  }
+
+  private async route<T>(job: Job<T>): Promise<Routed<T>> {
+    const resolved = this.resolver.resolve(job.modelGroup); // exact name, else the most specific pattern
+    const first = resolved && this.groups.get(resolved.group);
+    if (resolved === undefined || first === undefined || first.members.length === 0) throw modelNotFound(job.modelGroup);
+    let group = first;
+    let firstError: unknown;
+    let plan: FallbackPlan | undefined;
+    for (;;) {
+      try {
+        const { answer, member } = await this.tryGroup(group, group === first ? throughPattern(job, resolved) : job);
+        const { attempts, retries, fallbacks, upstreamMs } = job.trace;
+        const routed: Routed<T> = { answer, deployment: member.deployment, attempts, retries, fallbacks, upstreamMs };
+        if (group !== first) routed.fallbackGroup = group.name;
+        return routed;
+      } catch (error) {
+        const failure = classifyFailure(error);
+        if (failure === 'client_closed') throw error;
+        firstError ??= error;
+        plan ??= new FallbackPlan(this.config.router, first.name, (name) => this.groups.has(name));
+        const next = plan.next(group.name, failure);
+        if (next === undefined) throw firstError;
+        this.observer.onFallback?.({ from: group.name, to: next, failure });
+        job.trace.fallbacks++;
+        group = this.groups.get(next) as ModelGroup;
+      }
+    }
+  }
+
+  /** Attempts within one group: the first, then retries while the failures are worth one. */
+  private async tryGroup<T>(group: ModelGroup, job: Job<T>): Promise<{ answer: T; member: Member }> {
+    const attempts = new Map<Member, number>();
+    let last: { member: Member; error: unknown; failure: FailureKind } | undefined;
+    for (let retry = 0; ; retry++) {
+      const pick = this.pick(group, job, attempts);
+      if (pick.member === undefined) throw last?.error ?? this.unavailable(group, pick.none);
+      const member = pick.member;
+      if (last !== undefined) {
+        const delayMs = retryDelayMs({
+          retry,
+          sameDeployment: attempts.has(member),
+          retryAfterMs: last.error instanceof GatewayError ? parseRetryAfter(last.error.headers, this.clock.now()) : undefined,
+          maxRetryAfterMs: this.config.router.maxRetryAfterMs,
+          random: this.random,
+        });
+        if (delayMs === undefined) throw last.error;
+        this.observer.onRetry?.({ modelGroup: group.name, failed: last.member.deployment, failure: last.failure, retry, delayMs });
+        if (delayMs > 0) await this.wait(delayMs, job);
+        job.trace.retries++;
+      }
+      if (job.ctx.signal.aborted) throw clientClosed();
+      attempts.set(member, (attempts.get(member) ?? 0) + 1);
+      try {
+        return { answer: await this.attempt(member, group, job), member };
+      } catch (error) {
+        const failure = classifyFailure(error);
+        if (!isRetryable(failure) || retry >= this.config.router.numRetries) throw error;
+        last = { member, error, failure };
+      }
+    }
+  }
+
+  private pick<T>(group: ModelGroup, job: Job<T>, attempts: Map<Member, number>): PickResult {
+    return pickDeployment(group.members, this.strategy, this.view, {
+      random: this.random,
+      now: this.clock.monotonic(),
+      stream: job.stream,
+      latencyBuffer: this.config.router.latencyBuffer,
+      healthRouting: this.config.router.healthCheckRouting,
+      attempts,
+      requestTokens: job.tokens,
+      minute: this.usage?.currentMinute() ?? 0,
+    });
+  }
+
+  /** One upstream call; a stream counts as answered once its first event has arrived. */
+  private async attempt<T>(member: Member, group: ModelGroup, job: Job<T>): Promise<T> {
     const started = this.clock.monotonic();
-    const answer = await call(clientForRequest(client, resolved, modelGroup));
-    return { answer, deployment: client.deployment, attempts: 1, upstreamMs: this.clock.monotonic() - started };
+    job.trace.attempts++;
+    member.inFlight++;
+    this.usage?.record(member.deployment.id, 1, 0);
+    let streaming = false;
+    try {
+      const answer = await job.call(member.client);
+      if (isStreamAnswer(answer)) {
+        const peeked = await peekFirstEvent(answer.events);
+        this.succeeded(member, group, job, this.clock.monotonic() - started);
+        streaming = true;
+        return { stream: true, events: replayStream(peeked, this.streamWatch(member, group, job)) } as T;
+      }
+      this.succeeded(member, group, job, this.clock.monotonic() - started);
+      this.recordTokens(member, answerTokens(answer), job);
+      return answer;
+    } catch (error) {
+      const durationMs = this.clock.monotonic() - started;
+      job.trace.upstreamMs += durationMs;
+      const failure = classifyFailure(error);
+      if (failure !== 'client_closed') {
+        this.observer.onAttempt?.({ modelGroup: group.name, deployment: member.deployment, ok: false, failure, durationMs });
+        // A timeout is the slowest answer there is: latency-based routing should know.
+        if (error instanceof GatewayError && error.code === 'upstream_timeout') recordLatency(member.latency, job.stream, durationMs, this.clock.monotonic());
+        this.blame(member, group, failure, error);
+      }
+      throw error;
+    } finally {
+      if (!streaming) member.inFlight--;
+    }
+  }
+
+  private succeeded<T>(member: Member, group: ModelGroup, job: Job<T>, durationMs: number): void {
+    job.trace.upstreamMs += durationMs;
+    recordLatency(member.latency, job.stream, durationMs, this.clock.monotonic());
+    this.observer.onAttempt?.({ modelGroup: group.name, deployment: member.deployment, ok: true, durationMs });
+  }
+
+  private blame(member: Member, group: ModelGroup, failure: FailureKind, error: unknown): void {
+    if (countsAgainstDeployment(failure)) this.watch.blame(member, failure as CountedFailure, group.members.length, error);
+  }
+
+  /** Follows a stream after its first event: in-flight count, usage, and late failures (never retried). */
+  private streamWatch<T>(member: Member, group: ModelGroup, job: Job<T>): StreamWatch {
+    let tokens: number | undefined;
+    return {
+      onEvent: (event) => {
+        tokens = eventTokens(event) ?? tokens;
+      },
+      onEnd: (error) => {
+        member.inFlight--;
+        this.recordTokens(member, tokens, job);
+        if (error !== undefined) this.blame(member, group, classifyFailure(error), error);
+      },
+    };
+  }
+
+  private recordTokens<T>(member: Member, tokens: number | undefined, job: Job<T>): void {
+    this.usage?.record(member.deployment.id, 0, Math.round(tokens ?? job.tokens ?? 0));
+  }
+
+  private unavailable(group: ModelGroup, why: NoPick): GatewayError {
+    if (why === 'over_limits') {
+      const seconds = Math.ceil((this.usage?.msUntilNextWindow() ?? 60_000) / 1000);
+      return new GatewayError('rate_limited', `Model group \`${group.name}\` has used its rpm/tpm limits for this minute; retry in ${seconds}s.`, {
+        headers: { 'retry-after': String(seconds) },
+      });
+    }
+    const soonest = Math.min(...group.members.map((m) => this.watch.cooldownRemainingMs(m.deployment.id)));
+    const seconds = Math.max(1, Math.ceil(soonest / 1000));
+    return new GatewayError('no_deployment_available', `No deployment of model group \`${group.name}\` is available: all ${group.members.length} are cooling down after failures; retry in ${seconds}s.`, {
+      headers: { 'retry-after': String(seconds) },
+    });
+  }
+
+  private async wait<T>(ms: number, job: Job<T>): Promise<void> {
+    await abortableSleep(ms, job.ctx.signal);
+    job.trace.upstreamMs += ms;
   }
 }
 
 export function modelNotFound(model: string): GatewayError {
   return new GatewayError('model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`, { param: 'model' });
+}
+
+/** A request that reached its group through a wildcard pattern: each call gets the substituted model. */
+function throughPattern<T>(job: Job<T>, resolved: ResolvedModelGroup): Job<T> {
+  if (resolved.segments.length === 0) return job;
+  return { ...job, call: (client) => job.call(clientForRequest(client, resolved, job.modelGroup)) };
+}
+
+function clientClosed(): GatewayError {
+  return new GatewayError('client_closed_request', 'the client closed the request');
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(clientClosed());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(clientClosed());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const ZERO_USAGE: Usage = Object.freeze({ requests: 0, tokens: 0 });
+
+function unknownFallbackGroups(settings: Config['router'], groups: ReadonlyMap<string, unknown>): string[] {
+  const { fallbacks, contextWindowFallbacks, contentPolicyFallbacks, defaultFallbacks } = settings;
+  const named = [fallbacks, contextWindowFallbacks, contentPolicyFallbacks].flatMap((map) => Object.values(map).flat()).concat(defaultFallbacks);
+  return [...new Set(named)].filter((name) => !groups.has(name));
 }

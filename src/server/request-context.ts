@@ -12,9 +12,13 @@ export interface RequestContext {
   modelGroup?: string;
   deployment?: Deployment;
   attempts?: number;
+  /** Attempts that repeated a failed one within a model group. */
+  retries?: number;
+  /** Fallback groups tried. */
+  fallbacks?: number;
   fallbackGroup?: string;
   stream?: boolean;
-  /** Milliseconds waiting on upstreams (to response headers for streams). */
+  /** Milliseconds waiting on upstreams, retry waits included (to the first event for streams). */
   upstreamMs?: number;
   /** Milliseconds from arrival to the first upstream byte reaching the client (streams). */
   firstByteMs?: number;

@@ -5,11 +5,18 @@ import type { RequestContext } from './request-context.js';
 export const OVERHEAD_HEADER = 'x-litellm-overhead-duration-ms';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
-/** Which deployment answered, how many attempts it took and any fallback used. */
+/**
+ * How the request was routed: the deployment that answered and its model group (the fallback
+ * group when one answered), the retries made within groups and the number of fallback groups
+ * tried. A request that failed after attempts carries the counts without a deployment.
+ */
 export function setRoutingHeaders(res: ServerResponse, ctx: RequestContext): void {
-  if (ctx.deployment === undefined) return;
-  res.setHeader('x-litellm-model-id', ctx.deployment.id);
-  res.setHeader('x-litellm-model-group', ctx.deployment.modelName);
-  res.setHeader('x-litellm-attempted-retries', String(Math.max(0, (ctx.attempts ?? 1) - 1)));
-  if (ctx.fallbackGroup !== undefined) res.setHeader('x-litellm-attempted-fallbacks', ctx.fallbackGroup);
+  if (ctx.deployment !== undefined) {
+    res.setHeader('x-litellm-model-id', ctx.deployment.id);
+    res.setHeader('x-litellm-model-group', ctx.deployment.modelName);
+  }
+  if (ctx.attempts !== undefined) {
+    res.setHeader('x-litellm-attempted-retries', String(ctx.retries ?? 0));
+    res.setHeader('x-litellm-attempted-fallbacks', String(ctx.fallbacks ?? 0));
+  }
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config, StartOptions } from '../config/index.js';
 import { VERSION, type Logger } from '../core/index.js';
 import { buildDeploymentClients } from '../providers/index.js';
+import { RedisConnection } from '../redis/index.js';
 import { Router } from '../router/index.js';
 import { buildApp, type AppDeps } from './app.js';
 import { createServerState, type ServerState } from './server-state.js';
@@ -38,7 +39,11 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   if (problems.length > 0) {
     throw new StartupError('invalid config', problems.map((p) => `${p.path}: ${p.message}`));
   }
-  const router = new Router(config, clients);
+  const tls = readTls(options);
+  // Redis is optional and never awaited: routing starts locally and shares state once connected.
+  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, { logger, purpose: 'router' });
+  redis?.start();
+  const router = new Router(config, clients, { logger, redis });
   const state = createServerState();
   const app = buildApp({
     config,
@@ -47,14 +52,19 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     state,
     version: VERSION,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
-    tls: readTls(options),
+    tls,
     onRequestStart: serve.onRequestStart,
     onRequestEnd: serve.onRequestEnd,
     testHooks: serve.testHooks ?? false,
   });
+  app.addHook('onClose', async () => {
+    router.close();
+    await redis?.close();
+  });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
+    await app.close(); // releases the Redis connection, which would keep the process alive
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new StartupError(`port ${options.port} on ${options.host} is already in use; stop what holds it or choose another --port`);
     if (code === 'EACCES') throw new StartupError(`not allowed to listen on port ${options.port} on ${options.host}`);

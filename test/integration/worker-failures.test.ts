@@ -31,6 +31,7 @@ const is = (msg: string) => (line: LogLine) => line.msg === msg;
 async function chat(gateway: GatewayProcess, model: string, dispatcher?: Agent): Promise<void> {
   const response = await request(`${gateway.url}/v1/chat/completions`, {
     method: 'POST', body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }), headers: { 'content-type': 'application/json' }, dispatcher,
+    signal: AbortSignal.timeout(10_000), // nothing here may wait on a stuck worker
   });
   const text = await response.body.text();
   if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}: ${text}`);
@@ -95,9 +96,10 @@ test('a worker whose event loop is stuck is replaced within the health-check tim
   const blocked = await request(`${gateway.url}/__test/block-event-loop?ms=60000`, { method: 'POST', dispatcher: noKeepAlive });
   const { pid } = (await blocked.body.json()) as { pid: number };
   const blockedAt = Date.now();
-  // While it is stuck, the other worker answers (connections the primary hands the stuck one wait).
+  // While it is stuck it accepts no connection, so the other worker answers every new one.
   const during = await runLoad({ concurrency: 2, maxRequests: 20, maxMs: 1500, request: () => chat(gateway, 'quick', noKeepAlive) });
   assert.ok(during.ok > 0, 'the healthy worker kept serving');
+  assert.equal(during.failed, 0, during.errors.join('\n'));
   const hung = await gateway.waitForLog((l) => l.msg === 'worker stopped answering pings; killing it' && l.worker_pid === pid, 10_000);
   const detectedAfter = Date.parse(String(hung.time)) - blockedAt;
   assert.ok(detectedAfter <= 2000 + 1500, `detected after ${detectedAfter} ms (timeout 2 s, pings every 666 ms)`);

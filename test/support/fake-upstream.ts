@@ -14,6 +14,8 @@ export interface Behaviour {
   /** HTTP status; anything but 200 answers an OpenAI-shaped error. */
   status?: number;
   errorMessage?: string;
+  /** The error body's `code` (OpenAI: `context_length_exceeded`, `content_policy_violation`, …); default null. */
+  errorCode?: string;
   headers?: Record<string, string>;
   /** Wait before sending response headers. */
   delayMs?: number;
@@ -29,6 +31,11 @@ export interface Behaviour {
   hang?: boolean;
   /** Destroy the socket after this many stream chunks. */
   failAfterChunks?: number;
+  /**
+   * Raw text written right after a stream's headers, before any chunk (e.g. an SSE comment such as
+   * `: processing\n\n`): the response has begun but no event has arrived yet.
+   */
+  preamble?: string;
   /** Answer with a tool call instead of text. */
   toolCall?: { name: string; arguments: string };
   /** Override usage numbers. */
@@ -129,7 +136,8 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     if (url.pathname.endsWith('/v1/messages')) return answerMessages(res, record, behaviour, status);
     if (status !== 200) {
       res.writeHead(status, { 'content-type': 'application/json', ...behaviour.headers });
-      res.end(JSON.stringify({ error: { message: behaviour.errorMessage ?? `fake upstream error ${status}`, type: status === 429 ? 'rate_limit_error' : 'server_error', code: null } }));
+      const type = status === 429 ? 'rate_limit_error' : 'server_error';
+      res.end(JSON.stringify({ error: { message: behaviour.errorMessage ?? `fake upstream error ${status}`, type, code: behaviour.errorCode ?? null } }));
       return;
     }
     if (url.pathname.endsWith('/embeddings')) return sendEmbeddings(res, record, behaviour);
@@ -266,6 +274,7 @@ async function writeStream(res: ServerResponse, events: object[], behaviour: Beh
 /** Writes SSE events (named ones for Anthropic), honouring the failure behaviours. */
 async function writeEvents(res: ServerResponse, events: Array<{ event?: string; data: object }>, behaviour: Behaviour, terminator = ''): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...behaviour.headers });
+  if (behaviour.preamble !== undefined) res.write(behaviour.preamble);
   let sent = 0;
   for (const { event, data } of events) {
     if (res.destroyed) return;

@@ -10,6 +10,10 @@ export interface RedisProcess {
   stop(): Promise<void>;
   /** Starts it again on the same port (empty: it keeps nothing on disk). */
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open but nothing is answered, as in a stall. */
+  pause(): void;
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void;
 }
 
 export async function startRedis(): Promise<RedisProcess> {
@@ -36,9 +40,15 @@ export async function startRedis(): Promise<RedisProcess> {
       current.kill('SIGKILL');
     });
   };
+  const pause = () => {
+    proc?.kill('SIGSTOP');
+  };
+  const resume = () => {
+    proc?.kill('SIGCONT');
+  };
   await start();
   process.once('exit', () => proc?.kill('SIGKILL'));
-  return { port, url: `redis://127.0.0.1:${port}`, stop, start };
+  return { port, url: `redis://127.0.0.1:${port}`, stop, start, pause, resume };
 }
 
 function ping(port: number): Promise<boolean> {

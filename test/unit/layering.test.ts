@@ -11,11 +11,12 @@ const ALLOWED: Record<string, string[]> = {
   protocol: ['core'],
   providers: ['core', 'protocol', 'config'],
   metrics: ['core'],
-  health: ['core', 'config', 'providers', 'metrics', 'protocol'],
-  router: ['core', 'config', 'providers', 'metrics', 'protocol'],
-  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router'],
+  redis: ['core', 'config'],
+  health: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
+  router: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
+  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis'],
   supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol'],
-  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor'],
+  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis'],
 };
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));

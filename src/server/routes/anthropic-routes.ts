@@ -3,7 +3,7 @@ import { GatewayError } from '../../core/index.js';
 import { validateMessagesRequest, type AnthropicMessage, type SseEvent, type Validated } from '../../protocol/index.js';
 import type { Router } from '../../router/index.js';
 import { pipeEvents } from '../sse-writer.js';
-import { callContext, finishOverhead, noteRequest, recordRouting } from './openai-routes.js';
+import { callContext, finishOverhead, noteRequest, recordRouting, traced } from './openai-routes.js';
 
 export interface AnthropicRouteDeps {
   router: Router;
@@ -22,7 +22,8 @@ export function registerAnthropicRoutes(app: FastifyInstance, deps: AnthropicRou
   const messages = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = accept(validateMessagesRequest(request.body));
     noteRequest(request, router, body.model, body.stream === true);
-    const routed = await router.messages(body, { ...callContext(request), passHeaders: passHeaders(request) });
+    const ctx = { ...callContext(request), passHeaders: passHeaders(request) };
+    const routed = await traced(request, reply, (trace) => router.messages(body, ctx, trace));
     recordRouting(request, routed);
     const result = routed.answer;
     if (!result.stream) {

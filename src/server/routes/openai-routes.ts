@@ -4,7 +4,7 @@ import {
   validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent, type Validated,
 } from '../../protocol/index.js';
 import type { Answer, CallContext } from '../../providers/index.js';
-import { isModelGroupPattern, type Routed, type Router } from '../../router/index.js';
+import { isModelGroupPattern, newRouteTrace, type RouteTrace, type Routed, type Router } from '../../router/index.js';
 import { OVERHEAD_HEADER, setRoutingHeaders } from '../response-headers.js';
 import { pipeEvents } from '../sse-writer.js';
 
@@ -20,7 +20,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   const chat = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = accept(validateChatRequest(request.body));
     noteRequest(request, router, body.model, body.stream === true);
-    const routed = await router.chat(body, callContext(request));
+    const routed = await traced(request, reply, (trace) => router.chat(body, callContext(request), trace));
     return answer(request, reply, routed);
   };
   app.post('/v1/chat/completions', chat);
@@ -30,7 +30,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   const completion = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = accept(validateCompletionRequest(request.body));
     noteRequest(request, router, body.model, body.stream === true);
-    const routed = await router.completion(body, callContext(request));
+    const routed = await traced(request, reply, (trace) => router.completion(body, callContext(request), trace));
     return answer(request, reply, routed);
   };
   app.post('/v1/completions', completion);
@@ -39,7 +39,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   const embedding = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = accept(validateEmbeddingRequest(request.body));
     noteRequest(request, router, body.model, false);
-    const routed = await router.embedding(body, callContext(request));
+    const routed = await traced(request, reply, (trace) => router.embedding(body, callContext(request), trace));
     recordRouting(request, routed);
     const usage = routed.answer.usage;
     if (usage) request.sy.usage = { promptTokens: usage.prompt_tokens ?? 0, completionTokens: 0 };
@@ -79,10 +79,30 @@ export function callContext(request: FastifyRequest): CallContext {
   return { signal: request.sy.abort.signal, requestId: request.sy.id };
 }
 
+/** Routes with a trace, so that a request that fails after attempts still says what was tried. */
+export async function traced<T>(request: FastifyRequest, reply: FastifyReply, route: (trace: RouteTrace) => Promise<T>): Promise<T> {
+  const trace = newRouteTrace();
+  try {
+    return await route(trace);
+  } catch (error) {
+    const ctx = request.sy;
+    if (trace.attempts > 0) {
+      ctx.attempts = trace.attempts;
+      ctx.retries = trace.retries;
+      ctx.fallbacks = trace.fallbacks;
+      ctx.upstreamMs = trace.upstreamMs;
+      setRoutingHeaders(reply.raw, ctx);
+    }
+    throw error;
+  }
+}
+
 export function recordRouting(request: FastifyRequest, routed: Routed<unknown>): void {
   const ctx = request.sy;
   ctx.deployment = routed.deployment;
   ctx.attempts = routed.attempts;
+  ctx.retries = routed.retries;
+  ctx.fallbacks = routed.fallbacks;
   ctx.fallbackGroup = routed.fallbackGroup;
   ctx.upstreamMs = routed.upstreamMs;
 }
