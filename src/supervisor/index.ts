@@ -2,5 +2,5 @@ export { Supervisor, type ConfigCheck, type SupervisorOptions } from './supervis
 export { WorkerLink, type WorkerLinkHooks } from './worker-link.js';
 export { drawRequestLimit } from './worker-limits.js';
 export { Backoff } from './backoff.js';
-export type { WorkerMessage, PrimaryMessage, WorkerStats, RecycleReason, RestartReason } from './ipc-messages.js';
+export type { WorkerMessage, PrimaryMessage, WorkerMessageOf, PrimaryMessageOf, WorkerStats, RecycleReason, RestartReason } from './ipc-messages.js';
 export type { WorkerRecord } from './worker-registry.js';

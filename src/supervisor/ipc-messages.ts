@@ -32,13 +32,20 @@ export interface WorkerStats {
 export type RecycleReason = 'max_requests' | 'memory' | 'reload';
 export type RestartReason = RecycleReason | 'hung' | 'crash';
 
-const WORKER_TYPES = new Set(['ready', 'boot-failed', 'limit-reached', 'pong', 'drained']);
-const PRIMARY_TYPES = new Set(['ping', 'drain']);
+// Every type of each union, as records so that adding a message type without listing it here
+// is a compile error (the guards below would otherwise drop it silently).
+const WORKER_TYPES: Record<WorkerMessage['type'], true> = { ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true };
+const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = { ping: true, drain: true };
+
+export type WorkerMessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;
+export type PrimaryMessageOf<T extends PrimaryMessage['type']> = Extract<PrimaryMessage, { type: T }>;
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
-  return typeof value === 'object' && value !== null && WORKER_TYPES.has((value as { type?: string }).type ?? '');
+  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && Object.hasOwn(WORKER_TYPES, type);
 }
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
-  return typeof value === 'object' && value !== null && PRIMARY_TYPES.has((value as { type?: string }).type ?? '');
+  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && Object.hasOwn(PRIMARY_TYPES, type);
 }

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { workerEnvironment, type StartOptions } from '../config/index.js';
 import { systemClock, systemRandom, type Clock, type Logger, type Random } from '../core/index.js';
 import { Backoff } from './backoff.js';
-import { isWorkerMessage, type RecycleReason, type RestartReason, type WorkerMessage } from './ipc-messages.js';
+import { isWorkerMessage, type PrimaryMessage, type RecycleReason, type RestartReason, type WorkerMessage } from './ipc-messages.js';
 import { drawRequestLimit } from './worker-limits.js';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
 
@@ -18,6 +18,8 @@ export interface SupervisorOptions {
   onWorkerMessage?: (record: WorkerRecord, message: WorkerMessage) => void;
   /** Called when a worker process is gone, whatever the reason. */
   onWorkerExit?: (record: WorkerRecord, reason: RestartReason | 'drained' | 'shutdown') => void;
+  /** Called once when the primary starts shutting down (before the workers drain). */
+  onShutdown?: () => void;
   random?: Random;
   clock?: Clock;
 }
@@ -100,6 +102,16 @@ export class Supervisor {
   /** Workers ready to serve, for readiness reporting. */
   readyCount(): number {
     return this.registry.count('ready');
+  }
+
+  /** Sends a message to every live worker (booting ones too, so that none misses state it needs). */
+  broadcast(message: PrimaryMessage): void {
+    for (const record of this.registry.all()) this.send(record, message);
+  }
+
+  /** Sends a message to one worker, if it can still receive. */
+  send(record: WorkerRecord, message: PrimaryMessage): void {
+    if (record.state !== 'exited' && record.worker.isConnected()) record.worker.send(message);
   }
 
   private fork(slot: number, replaces?: number): WorkerRecord {
@@ -187,7 +199,7 @@ export class Supervisor {
     record.endedBy = 'drain';
     record.drainStartedAt = this.clock.now();
     this.log.info({ worker_pid: record.pid, slot: record.slot, reason, served: record.served }, 'drain begun');
-    record.worker.send({ type: 'drain', gracefulTimeoutMs: this.options.gracefulTimeoutMs, reason });
+    this.send(record, { type: 'drain', gracefulTimeoutMs: this.options.gracefulTimeoutMs, reason });
     this.after(record, this.options.gracefulTimeoutMs + DRAIN_KILL_MARGIN_MS, () => {
       this.log.warn({ worker_pid: record.pid, slot: record.slot }, 'worker still running after its graceful timeout; killing it');
       record.worker.process.kill('SIGKILL');
@@ -322,7 +334,7 @@ export class Supervisor {
         record.worker.process.kill('SIGKILL');
         continue;
       }
-      if (record.worker.isConnected()) record.worker.send({ type: 'ping', seq: ++this.pingSeq });
+      this.send(record, { type: 'ping', seq: ++this.pingSeq });
     }
   }
 
@@ -330,6 +342,7 @@ export class Supervisor {
     if (this.phase === 'stopping') return;
     this.phase = 'stopping';
     this.queue = [];
+    this.opts.onShutdown?.();
     this.log.info({ signal, workers: this.registry.count() }, 'shutting down: draining every worker');
     if (this.registry.count() === 0) return this.exit(0);
     for (const record of this.registry.all()) this.drain(record, 'shutdown');

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TestHooks, WorkerIdentity } from '../config/index.js';
 import type { Logger } from '../core/index.js';
-import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './ipc-messages.js';
+import { isPrimaryMessage, type PrimaryMessage, type PrimaryMessageOf, type WorkerMessage } from './ipc-messages.js';
 
 /** What the worker's server offers its link to the primary. */
 export interface WorkerLinkHooks {
@@ -21,6 +21,7 @@ export class WorkerLink {
   private draining = false;
   private hooks: WorkerLinkHooks | undefined;
   private readonly lag = monitorEventLoopDelay({ resolution: 20 });
+  private readonly handlers = new Map<PrimaryMessage['type'], (message: PrimaryMessage) => void>();
 
   constructor(
     readonly identity: WorkerIdentity,
@@ -29,8 +30,12 @@ export class WorkerLink {
     private readonly gracefulTimeoutMs: number,
   ) {
     this.lag.enable();
+    this.on('ping', (message) => this.pong(message.seq));
+    this.on('drain', (message) => {
+      if (!this.draining) void this.drainAndExit(message.gracefulTimeoutMs, message.reason);
+    });
     process.on('message', (message: unknown) => {
-      if (isPrimaryMessage(message)) this.onMessage(message);
+      if (isPrimaryMessage(message)) this.handlers.get(message.type)?.(message);
     });
     // A terminal's Ctrl-C or a control-group kill signals every process, workers included: drain
     // as the primary would have asked (it is doing the same), rather than dying mid-request.
@@ -71,19 +76,16 @@ export class WorkerLink {
     this.send({ type: 'limit-reached', served, limit });
   }
 
-  private onMessage(message: PrimaryMessage): void {
-    switch (message.type) {
-      case 'ping': {
-        const stats = this.hooks?.stats() ?? { served: 0, inFlight: 0 };
-        const lagMs = this.lag.max / 1e6;
-        this.lag.reset();
-        this.send({ type: 'pong', seq: message.seq, stats: { ...stats, rssBytes: process.memoryUsage.rss(), eventLoopLagMs: lagMs } });
-        return;
-      }
-      case 'drain':
-        if (!this.draining) void this.drainAndExit(message.gracefulTimeoutMs, message.reason);
-        return;
-    }
+  /** Handles one type of primary message (one handler per type; the metrics and health parts add theirs). */
+  on<T extends PrimaryMessage['type']>(type: T, handler: (message: PrimaryMessageOf<T>) => void): void {
+    this.handlers.set(type, handler as (message: PrimaryMessage) => void);
+  }
+
+  private pong(seq: number): void {
+    const stats = this.hooks?.stats() ?? { served: 0, inFlight: 0 };
+    const lagMs = this.lag.max / 1e6;
+    this.lag.reset();
+    this.send({ type: 'pong', seq, stats: { ...stats, rssBytes: process.memoryUsage.rss(), eventLoopLagMs: lagMs } });
   }
 
   private async drainAndExit(gracefulTimeoutMs: number, reason: string): Promise<void> {
@@ -101,7 +103,8 @@ export class WorkerLink {
     setTimeout(() => process.exit(0), 2_000).unref();
   }
 
-  private send(message: WorkerMessage, then?: () => void): void {
+  /** Sends to the primary; `then` runs once the message is handed to the channel (or there is none). */
+  send(message: WorkerMessage, then?: () => void): void {
     if (process.send === undefined || !process.connected) {
       then?.();
       return;
