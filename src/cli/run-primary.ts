@@ -1,12 +1,15 @@
-import { formatProblem, loadConfigFile, type StartOptions } from '../config/index.js';
+import { formatProblem, loadConfigFile, type Config, type StartOptions } from '../config/index.js';
 import { createLogger, VERSION } from '../core/index.js';
 import { buildDeploymentClients, unimplementedProviderWarning } from '../providers/index.js';
 import { Supervisor, type ConfigCheck } from '../supervisor/index.js';
+import { createPrimaryMetrics } from './metrics-wiring.js';
 
 interface ConfigReport {
   check: ConfigCheck;
   /** Deployments and model groups, counted even for an invalid config from what it holds. */
   summary: { deployments: number; modelGroups: number } | undefined;
+  /** The config, when it loaded. */
+  config?: Config;
 }
 
 /** Everything that would stop a worker from starting with this config file, without starting one. */
@@ -21,7 +24,7 @@ function reportConfig(configPath: string): ConfigReport {
   if (providerWarning) warnings.push(providerWarning);
   const problems = buildDeploymentClients(config).problems.map(formatProblem);
   const summary = { deployments: config.deployments.length, modelGroups: config.modelGroups.length };
-  return { check: problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, warnings }, summary };
+  return { check: problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, warnings }, summary, config };
 }
 
 export function checkConfig(configPath: string): ConfigCheck {
@@ -48,13 +51,29 @@ export function validateConfigCommand(configPath: string): number {
 export async function runPrimary(options: StartOptions, configPath: string): Promise<number> {
   const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true, base: { role: 'primary' } });
   for (const warning of options.warnings) logger.warn(warning);
-  const { check } = reportConfig(configPath);
+  const { check, config } = reportConfig(configPath);
   for (const warning of check.warnings) logger.warn({ config: configPath }, warning);
   if (!check.ok) {
     logger.fatal({ config: configPath, problems: check.problems }, 'invalid config; not starting');
     return 1;
   }
   logger.info({ version: VERSION, config: configPath, workers: options.numWorkers, port: options.port }, 'switchyard starting');
-  const supervisor = new Supervisor({ options, logger, checkConfig: () => checkConfig(configPath) });
+  const metrics = await createPrimaryMetrics(options, config as Config, logger);
+  const supervisor = new Supervisor({
+    options, logger, ...metrics?.hooks,
+    checkConfig: () => {
+      const report = reportConfig(configPath);
+      if (report.check.ok && report.config) metrics?.metrics.setDeployments(report.config.deployments);
+      return report.check;
+    },
+  });
+  try {
+    await metrics?.start(supervisor);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'is already in use' : `cannot be used (${code ?? (error as Error).message})`;
+    logger.fatal({ port: options.prometheusMetricsPort, host: options.host }, `--prometheus_metrics_port ${options.prometheusMetricsPort} on ${options.host} ${why}; not starting`);
+    return 1;
+  }
   return supervisor.run();
 }

@@ -2,6 +2,7 @@ import { formatProblem, loadConfigFile, readTestHooks, readWorkerIdentity, type 
 import { createLogger } from '../core/index.js';
 import { drainServer, startServer, StartupError } from '../server/index.js';
 import { WorkerLink } from '../supervisor/index.js';
+import { wireWorkerMetrics } from './metrics-wiring.js';
 
 /**
  * A worker process: loads the config, serves HTTP on the shared port, and links to the primary.
@@ -17,17 +18,29 @@ export async function runWorker(options: StartOptions, configPath: string): Prom
     link.bootFailed('invalid config', loaded.problems.map(formatProblem));
     return;
   }
+  const config = loaded.value.config;
+  const metrics = options.metricsDisabled ? undefined : wireWorkerMetrics(link, config, logger);
+  const recorder = metrics?.metrics;
   try {
     const server = await startServer({
-      config: loaded.value.config,
+      config,
       options,
       logger,
       testHooks: readTestHooks().enabled,
-      onRequestStart: (state) => link.noteRequest(state.served),
+      onRequestStart: recorder === undefined
+        ? (state) => link.noteRequest(state.served)
+        : (state) => {
+          recorder.requestStarted();
+          link.noteRequest(state.served);
+        },
+      onRequestEnd: recorder && ((ctx, status, route) => recorder.requestEnded(ctx, status, route)),
+      metrics: recorder,
+      routerObserver: recorder?.routerObserver,
     });
     link.attach({
       stats: () => ({ served: server.state.served, inFlight: server.state.active.size }),
       drain: (gracefulTimeoutMs) => drainServer(server.app.server, server.state, gracefulTimeoutMs),
+      beforeExit: metrics?.beforeExit,
     });
     link.ready(server.port);
   } catch (error) {

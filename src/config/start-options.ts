@@ -30,6 +30,7 @@ export const START_OPTION_SPECS = [
   { name: 'max_worker_memory_mb', kind: 'megabytes', env: 'MAX_WORKER_MEMORY_MB', description: 'recycle a worker whose resident memory passes this', defaultText: 'off' },
   { name: 'keepalive_timeout', kind: 'seconds', env: 'KEEPALIVE_TIMEOUT', description: 'HTTP keep-alive timeout', defaultText: '5' },
   { name: 'prometheus_metrics_port', kind: 'port', env: 'PROMETHEUS_METRICS_PORT', description: 'also serve /metrics from the primary on this port', defaultText: 'off' },
+  { name: 'disable_metrics', kind: 'boolean', env: 'SWITCHYARD_DISABLE_METRICS', description: 'turn the Prometheus metrics off (/metrics answers 404)', defaultText: 'metrics on' },
   { name: 'ssl_keyfile_path', kind: 'string', env: 'SSL_KEYFILE_PATH', description: 'TLS private key (PEM)' },
   { name: 'ssl_certfile_path', kind: 'string', env: 'SSL_CERTFILE_PATH', description: 'TLS certificate (PEM)' },
   { name: 'validate_config', kind: 'boolean', description: 'check the config, print every problem, exit 0 (valid) or 1' },
@@ -54,6 +55,8 @@ export interface StartOptions {
   maxWorkerMemoryBytes: number | undefined;
   keepAliveTimeoutMs: number;
   prometheusMetricsPort: number | undefined;
+  /** Metrics are on unless this is set; off, nothing is recorded and /metrics answers 404. */
+  metricsDisabled: boolean;
   sslKeyfilePath: string | undefined;
   sslCertfilePath: string | undefined;
   validateConfig: boolean;
@@ -156,6 +159,7 @@ export function resolveStartOptions(flags: RawFlags, env: NodeJS.ProcessEnv = pr
     maxWorkerMemoryBytes: memoryMb === undefined ? undefined : memoryMb * 1024 * 1024,
     keepAliveTimeoutMs: seconds('keepalive_timeout', DEFAULT_START_OPTIONS.keepAliveTimeoutMs),
     prometheusMetricsPort: int('prometheus_metrics_port', 0, 65535),
+    metricsDisabled: bool('disable_metrics'),
     sslKeyfilePath: str('ssl_keyfile_path'),
     sslCertfilePath: str('ssl_certfile_path'),
     validateConfig: bool('validate_config'),
@@ -166,6 +170,9 @@ export function resolveStartOptions(flags: RawFlags, env: NodeJS.ProcessEnv = pr
   };
   if ((options.sslKeyfilePath === undefined) !== (options.sslCertfilePath === undefined)) {
     problems.push('--ssl_keyfile_path and --ssl_certfile_path must be given together');
+  }
+  if (options.metricsDisabled && options.prometheusMetricsPort !== undefined) {
+    warnings.push('prometheus_metrics_port has no effect with metrics turned off (disable_metrics); nothing listens on it');
   }
   if (problems.length > 0) throw new StartOptionError(problems);
   return options;

@@ -9,6 +9,7 @@ import type { RequestContext } from './request-context.js';
 import { REQUEST_ID_HEADER } from './response-headers.js';
 import { registerAnthropicRoutes } from './routes/anthropic-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerMetricsRoutes, type MetricsEndpoint } from './routes/metrics-routes.js';
 import { registerOpenAIRoutes } from './routes/openai-routes.js';
 import { registerTestHookRoutes } from './routes/test-hook-routes.js';
 import type { ServerState } from './server-state.js';
@@ -26,6 +27,8 @@ export interface AppDeps {
   onRequestStart?: (state: ServerState) => void;
   /** Called once per request when its response is over (finished or connection closed). */
   onRequestEnd?: (ctx: RequestContext, status: number, route: string) => void;
+  /** GET /metrics (answered from the primary); undefined when metrics are off. */
+  metrics?: MetricsEndpoint;
 }
 
 const REQUEST_ID_PATTERN = /^[\w.:@/+=-]{1,128}$/;
@@ -101,6 +104,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   registerHealthRoutes(app, { state, version: deps.version });
+  registerMetricsRoutes(app, deps.metrics, config.metricsRequireAuth);
   if (deps.testHooks) registerTestHookRoutes(app, deps.logger);
   registerOpenAIRoutes(app, { router: deps.router, startedAtSeconds: Math.floor(Date.now() / 1000) });
   registerAnthropicRoutes(app, { router: deps.router });

@@ -4,7 +4,7 @@ import type { Config, StartOptions } from '../config/index.js';
 import { VERSION, type Logger } from '../core/index.js';
 import { buildDeploymentClients } from '../providers/index.js';
 import { RedisConnection } from '../redis/index.js';
-import { Router } from '../router/index.js';
+import { Router, type RouterObserver } from '../router/index.js';
 import { buildApp, type AppDeps } from './app.js';
 import { createServerState, type ServerState } from './server-state.js';
 
@@ -28,6 +28,10 @@ export interface ServeOptions {
   logger: Logger;
   onRequestStart?: AppDeps['onRequestStart'];
   onRequestEnd?: AppDeps['onRequestEnd'];
+  /** GET /metrics; undefined when metrics are off. */
+  metrics?: AppDeps['metrics'];
+  /** Watches the router (the metrics count attempts, retries, fallbacks, cooldowns). */
+  routerObserver?: RouterObserver;
   /** Registers the test-only routes (SWITCHYARD_TEST_HOOKS=1); never on in production. */
   testHooks?: boolean;
 }
@@ -43,7 +47,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   // Redis is optional and never awaited: routing starts locally and shares state once connected.
   const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, { logger, purpose: 'router' });
   redis?.start();
-  const router = new Router(config, clients, { logger, redis });
+  const router = new Router(config, clients, { logger, redis, observer: serve.routerObserver });
   const state = createServerState();
   const app = buildApp({
     config,
@@ -55,6 +59,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     tls,
     onRequestStart: serve.onRequestStart,
     onRequestEnd: serve.onRequestEnd,
+    metrics: serve.metrics,
     testHooks: serve.testHooks ?? false,
   });
   app.addHook('onClose', async () => {

@@ -1,3 +1,5 @@
+import type { MetricsPrimaryMessage, MetricsWorkerMessage } from '../metrics/index.js';
+
 /**
  * Every message between the primary and its workers, as one discriminated union. Both sides
  * send and receive only these; anything else on the channel is ignored.
@@ -13,13 +15,17 @@ export type WorkerMessage =
   | { type: 'limit-reached'; served: number; limit: number }
   | { type: 'pong'; seq: number; stats: WorkerStats }
   /** Drain done: every request finished or the graceful timeout passed; it exits next. */
-  | { type: 'drained'; served: number; inFlightAtStart: number; durationMs: number; forced: number };
+  | { type: 'drained'; served: number; inFlightAtStart: number; durationMs: number; forced: number }
+  /** Metrics deltas (at least once a second, and a final acknowledged one) and scrape requests. */
+  | MetricsWorkerMessage;
 
 /** Primary → worker. */
 export type PrimaryMessage =
   | { type: 'ping'; seq: number }
   /** Stop accepting, finish in-flight work within the timeout, flush, exit. */
-  | { type: 'drain'; gracefulTimeoutMs: number; reason: RecycleReason | 'shutdown' };
+  | { type: 'drain'; gracefulTimeoutMs: number; reason: RecycleReason | 'shutdown' }
+  /** Acknowledges a final metrics push; answers a scrape request with the host's exposition text. */
+  | MetricsPrimaryMessage;
 
 export interface WorkerStats {
   served: number;
@@ -34,8 +40,10 @@ export type RestartReason = RecycleReason | 'hung' | 'crash';
 
 // Every type of each union, as records so that adding a message type without listing it here
 // is a compile error (the guards below would otherwise drop it silently).
-const WORKER_TYPES: Record<WorkerMessage['type'], true> = { ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true };
-const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = { ping: true, drain: true };
+const WORKER_TYPES: Record<WorkerMessage['type'], true> = {
+  ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true, 'metrics-push': true, 'metrics-scrape': true,
+};
+const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = { ping: true, drain: true, 'metrics-ack': true, 'metrics-text': true };
 
 export type WorkerMessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;
 export type PrimaryMessageOf<T extends PrimaryMessage['type']> = Extract<PrimaryMessage, { type: T }>;

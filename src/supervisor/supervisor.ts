@@ -197,6 +197,7 @@ export class Supervisor {
     }
     record.state = 'draining';
     record.endedBy = 'drain';
+    record.drainReason = reason;
     record.drainStartedAt = this.clock.now();
     this.log.info({ worker_pid: record.pid, slot: record.slot, reason, served: record.served }, 'drain begun');
     this.send(record, { type: 'drain', gracefulTimeoutMs: this.options.gracefulTimeoutMs, reason });

@@ -1,4 +1,5 @@
 import type { Worker } from 'node:cluster';
+import type { RecycleReason } from './ipc-messages.js';
 
 export type WorkerState = 'booting' | 'ready' | 'draining' | 'exited';
 
@@ -21,6 +22,8 @@ export interface WorkerRecord {
   replaces?: number;
   /** Why the primary ended this worker, when it did; an exit without one is a crash. */
   endedBy?: 'drain' | 'hung' | 'not-ready' | 'shutdown-kill';
+  /** Why it was drained (a recycle reason, or shutdown): the restart metric counts by it. */
+  drainReason?: RecycleReason | 'shutdown';
   bootError?: string;
   bootProblems?: string[];
   drainStartedAt?: number;

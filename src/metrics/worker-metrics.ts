@@ -1,0 +1,211 @@
+import { LATENCY_BUCKETS, OTHER_MODEL_GROUP, OVERHEAD_BUCKETS, type MetricName } from './catalogue.js';
+import { emptyDelta, type MetricsDelta, type MetricsPrimaryMessage, type MetricsWorkerMessage } from './metrics-messages.js';
+import { ModelGroupLabels } from './model-group-labels.js';
+import { CounterTable, HistogramTable } from './series-table.js';
+
+/** What the recorder reads from a finished request (the server's RequestContext has these fields). */
+export interface RequestFacts {
+  readonly startedAt: number;
+  readonly modelGroup?: string;
+  /** Set by the routes for every request that named a model, known or not. */
+  readonly stream?: boolean;
+  readonly deployment?: { readonly id: string; readonly modelName: string };
+  readonly firstByteMs?: number;
+  readonly overheadMs?: number;
+  readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
+}
+
+interface DeploymentRef {
+  readonly id: string;
+  readonly modelName: string;
+}
+
+/** The way to the primary (the worker link in production). */
+export interface WorkerMetricsChannel {
+  send(message: MetricsWorkerMessage, then?: () => void): void;
+}
+
+export interface WorkerMetricsOptions {
+  channel: WorkerMetricsChannel;
+  modelGroups: readonly string[];
+  /** The config's model group a requested name reaches (wildcard groups), if any. */
+  resolveModelGroup?: (requested: string) => string | undefined;
+  /** How often changes are pushed; at least once a second. */
+  pushIntervalMs?: number;
+  now?: () => number;
+}
+
+export type ScrapeResult = { ok: true; text: string } | { ok: false; reason: string };
+
+const STATUS_LABELS: string[] = [];
+function statusLabel(status: number): string {
+  return (STATUS_LABELS[status] ??= String(status));
+}
+
+/**
+ * A worker's metrics: recorded in process on the request path (a few map look-ups and additions,
+ * no allocation once a series exists), pushed to the primary as deltas at least once a second,
+ * and a final push acknowledged by the primary before the worker exits. A worker that crashes
+ * loses what it recorded since its last push (at most one interval).
+ */
+export class WorkerMetrics {
+  private readonly labels: ModelGroupLabels;
+  private readonly now: () => number;
+  private readonly requests = new CounterTable(3);
+  private readonly duration = new HistogramTable(2, LATENCY_BUCKETS);
+  private readonly overhead = new HistogramTable(2, OVERHEAD_BUCKETS);
+  private readonly ttft = new HistogramTable(1, LATENCY_BUCKETS);
+  private readonly tokens = new CounterTable(3);
+  private readonly upstream = new CounterTable(3);
+  private readonly upstreamDuration = new HistogramTable(2, LATENCY_BUCKETS);
+  private readonly retries = new CounterTable(2);
+  private readonly fallbacks = new CounterTable(3);
+  private readonly cooldowns = new CounterTable(3);
+  /** This worker's router view per deployment id: 0 in service, 2 cooling down or unhealthy. */
+  private readonly states = new Map<string, [string, string, number]>();
+  private inFlight = 0;
+  /** /metrics requests open: they are not traffic and stay out of the in-flight gauge. */
+  private scrapesOpen = 0;
+  private lastPushedInFlight = 0;
+  private statesChanged = false;
+  private seq = 0;
+  private scrapeId = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly waiting = new Map<string, (message: MetricsPrimaryMessage) => void>();
+
+  constructor(private readonly options: WorkerMetricsOptions) {
+    this.labels = new ModelGroupLabels(options.modelGroups, options.resolveModelGroup);
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Starts the periodic push (unref'd: it never keeps the worker alive). */
+  start(): void {
+    this.timer ??= setInterval(() => this.push(), Math.min(1_000, this.options.pushIntervalMs ?? 1_000));
+    this.timer.unref();
+  }
+
+  requestStarted(): void {
+    this.inFlight++;
+  }
+
+  requestEnded(ctx: RequestFacts, status: number, route: string): void {
+    this.inFlight--;
+    // noteRequest sets `stream` for every request that named a model; unknown names are `other`.
+    const group = ctx.modelGroup !== undefined ? this.labels.label(ctx.modelGroup) : ctx.stream !== undefined ? OTHER_MODEL_GROUP : '';
+    this.requests.add(1, group, route, statusLabel(status));
+    this.duration.observe((this.now() - ctx.startedAt) / 1000, group, route);
+    if (ctx.overheadMs !== undefined) this.overhead.observe(ctx.overheadMs / 1000, group, route);
+    if (ctx.firstByteMs !== undefined) this.ttft.observe(ctx.firstByteMs / 1000, group);
+    const { usage, deployment } = ctx;
+    if (usage !== undefined && deployment !== undefined) {
+      this.tokens.add(usage.promptTokens, deployment.modelName, deployment.id, 'input');
+      this.tokens.add(usage.completionTokens, deployment.modelName, deployment.id, 'output');
+    }
+  }
+
+  /** A RouterObserver (structurally): the router calls these synchronously; each is a few additions. */
+  readonly routerObserver = {
+    onAttempt: (event: { modelGroup: string; deployment: DeploymentRef; ok: boolean; failure?: string; durationMs: number }): void => {
+      this.upstream.add(1, event.modelGroup, event.deployment.id, event.ok ? 'ok' : (event.failure ?? 'error'));
+      this.upstreamDuration.observe(event.durationMs / 1000, event.modelGroup, event.deployment.id);
+    },
+    onRetry: (event: { modelGroup: string; failure: string }): void => {
+      this.retries.add(1, event.modelGroup, event.failure);
+    },
+    onFallback: (event: { from: string; to: string; failure: string }): void => {
+      this.fallbacks.add(1, event.from, event.to, event.failure);
+    },
+    onCooldown: (event: { deployment: DeploymentRef; reason: string }): void => {
+      this.cooldowns.add(1, event.deployment.modelName, event.deployment.id, event.reason);
+    },
+    onDeploymentState: (event: { deployment: DeploymentRef; coolingDown: boolean; healthy: boolean }): void => {
+      const { id, modelName } = event.deployment;
+      this.states.set(id, [modelName, id, event.coolingDown || !event.healthy ? 2 : 0]);
+      this.statesChanged = true;
+    },
+  };
+
+  /** Marks one /metrics request open; call the returned function when its response is over. */
+  holdScrape(): () => void {
+    this.scrapesOpen++;
+    let released = false;
+    return () => {
+      if (!released) this.scrapesOpen--;
+      released = true;
+    };
+  }
+
+  /** Asks the primary for the host's exposition text, sending this worker's changes along. */
+  scrape(timeoutMs: number): Promise<ScrapeResult> {
+    const id = ++this.scrapeId;
+    const answer = this.await(`text:${id}`, timeoutMs);
+    this.options.channel.send({ type: 'metrics-scrape', id, delta: this.takeDelta() });
+    return answer.then((message) => {
+      if (message?.type === 'metrics-text') return { ok: true, text: message.text };
+      return { ok: false, reason: `the primary process did not answer within ${timeoutMs} ms` };
+    });
+  }
+
+  /** The last push before exit: waits for the primary's acknowledgement, or the timeout. Stops the timer. */
+  async flushFinal(timeoutMs: number): Promise<boolean> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const seq = ++this.seq;
+    const acked = this.await(`ack:${seq}`, timeoutMs);
+    this.options.channel.send({ type: 'metrics-push', seq, final: true, delta: this.takeDelta() });
+    return (await acked) !== undefined;
+  }
+
+  /** Messages from the primary meant for the metrics (ack, text). */
+  receive(message: MetricsPrimaryMessage): void {
+    const key = message.type === 'metrics-ack' ? `ack:${message.seq}` : `text:${message.id}`;
+    this.waiting.get(key)?.(message);
+  }
+
+  /** Pushes what changed since the last push; nothing when nothing did. */
+  push(): void {
+    const gaugesMoved = this.statesChanged || this.currentInFlight() !== this.lastPushedInFlight;
+    const delta = this.takeDelta();
+    if (!gaugesMoved && delta.counters.length === 0 && delta.histograms.length === 0) return;
+    this.options.channel.send({ type: 'metrics-push', seq: ++this.seq, final: false, delta });
+  }
+
+  private currentInFlight(): number {
+    return Math.max(0, this.inFlight - this.scrapesOpen);
+  }
+
+  private takeDelta(): MetricsDelta {
+    const delta = emptyDelta();
+    const counters: Array<[MetricName, CounterTable]> = [
+      ['switchyard_requests_total', this.requests], ['switchyard_tokens_total', this.tokens],
+      ['switchyard_upstream_requests_total', this.upstream], ['switchyard_retries_total', this.retries],
+      ['switchyard_fallbacks_total', this.fallbacks], ['switchyard_deployment_cooldowns_total', this.cooldowns],
+    ];
+    for (const [name, table] of counters) table.drain(delta.counters, name);
+    const histograms: Array<[MetricName, HistogramTable]> = [
+      ['switchyard_request_duration_seconds', this.duration], ['switchyard_overhead_duration_seconds', this.overhead],
+      ['switchyard_time_to_first_token_seconds', this.ttft], ['switchyard_upstream_request_duration_seconds', this.upstreamDuration],
+    ];
+    for (const [name, table] of histograms) table.drain(delta.histograms, name);
+    const inFlight = this.currentInFlight();
+    delta.gauges.push(['switchyard_in_flight_requests', [], inFlight]);
+    for (const [group, id, value] of this.states.values()) delta.gauges.push(['switchyard_deployment_state', [group, id], value]);
+    this.lastPushedInFlight = inFlight;
+    this.statesChanged = false;
+    return delta;
+  }
+
+  private await(key: string, timeoutMs: number): Promise<MetricsPrimaryMessage | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(key);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiting.set(key, (message) => {
+        clearTimeout(timer);
+        this.waiting.delete(key);
+        resolve(message);
+      });
+    });
+  }
+}
