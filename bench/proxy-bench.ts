@@ -4,12 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { WorkerMetrics } from '../src/metrics/index.js';
 import { freePort } from '../test/support/ports.js';
 
 /**
  * `npm run bench`: requests/s and latency of (a) the fake upstream alone, (b) a bare node:http +
- * undici pass-through proxy (the floor), (c) Switchyard with one worker, all on loopback with wrk.
- * Prints a table and the ratios the gateway core issue targets; asserts nothing.
+ * undici pass-through proxy (the floor), (c) Switchyard with one worker, all on loopback with wrk;
+ * then Switchyard with metrics on against the same with --disable_metrics, in alternating rounds
+ * (a 2-core machine drifts more between runs than metrics cost), and the recorder's own cost per
+ * request in process. Prints a table and the ratios the gateway core and metrics issues target;
+ * asserts nothing.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
     }
   }
   const rss = rssOfWorkers(gateway.pid!);
+  const metricsCost = await metricsOnOff(configPath, `http://127.0.0.1:${gatewayPort}/v1/chat/completions`);
 
   const lines = ['', '| scenario | target | req/s | p50 ms | p99 ms | errors |', '|---|---|---:|---:|---:|---:|'];
   for (const [scenario, byTarget] of Object.entries(results)) {
@@ -168,12 +173,62 @@ async function main(): Promise<void> {
   lines.push(`| switchyard / bare req/s, stream c32 | ${ratios['switchyard / bare req/s, stream c32'].toFixed(2)} | ≥ 0.60 |`);
   lines.push(`| switchyard / bare req/s, chat c1 | ${ratios['switchyard / bare req/s, chat c1'].toFixed(2)} | ≥ 0.60 |`);
   lines.push(`| added p50 latency at c1, switchyard / bare (${added('switchyard').toFixed(3)} ms / ${added('bare proxy').toFixed(3)} ms) | ${ratios['added p50 at c1, switchyard / bare'].toFixed(2)} | ≤ 1.5 |`);
+  lines.push(`| metrics on / off req/s, chat c32 (median of ${metricsCost.ratios.length} alternating rounds: ${metricsCost.ratios.map((r) => r.toFixed(3)).join(', ')}) | ${metricsCost.median.toFixed(3)} | ≥ 0.97 |`);
+  lines.push(`| metrics recorder, in process, per request (record + router events + push share) | ${metricsCost.recorderUs.toFixed(2)} µs | |`);
   lines.push(`| worker RSS after the run | ${rss.map((mb) => mb.toFixed(0)).join(', ')} MB | ≤ 120 MB |`);
   console.log(lines.join('\n'));
 
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results', `proxy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ results, ratios, rssMb: rss }, null, 2));
+  writeFileSync(join(ROOT, 'bench/results', `proxy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ results, ratios, rssMb: rss, metricsCost }, null, 2));
   for (const child of children) child.kill('SIGTERM');
+}
+
+/**
+ * Metrics on vs off: a second gateway with --disable_metrics, then rounds of wrk against each in
+ * turn (the order alternating), so that drift on a busy machine falls on both sides alike.
+ */
+async function metricsOnOff(configPath: string, onUrl: string): Promise<{ ratios: number[]; median: number; recorderUs: number }> {
+  const offPort = await freePort();
+  const off = await startProcess(process.execPath, ['dist/cli.js', '--config', configPath, '--host', '127.0.0.1', '--port', String(offPort), '--num_workers', '1', '--disable_metrics'], false);
+  const offUrl = `http://127.0.0.1:${offPort}/v1/chat/completions`;
+  await waitHttp(`http://127.0.0.1:${offPort}/health/readiness`);
+  const scenario = SCENARIOS[1]!;
+  const rounds = Number(process.env.BENCH_METRICS_ROUNDS ?? 6);
+  const round = process.env.BENCH_METRICS_ROUND ?? '4s';
+  wrk(offUrl, scenario, WARMUP);
+  const ratios: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 === 0 ? [onUrl, offUrl] : [offUrl, onUrl];
+    const [first, second] = order.map((url) => wrk(url, scenario, round).rps) as [number, number];
+    const [on, offRps] = i % 2 === 0 ? [first, second] : [second, first];
+    ratios.push(on / offRps);
+    console.log(`metrics on / off, round ${i + 1}: ${on.toFixed(0)} / ${offRps.toFixed(0)} req/s = ${(on / offRps).toFixed(3)}`);
+  }
+  off.kill('SIGTERM');
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const median = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  return { ratios, median, recorderUs: recorderCostUs() };
+}
+
+/** The recorder's hot-path work for one proxied request, measured in this process (µs). */
+function recorderCostUs(): number {
+  const metrics = new WorkerMetrics({ channel: { send: () => undefined }, modelGroups: ['bench-chat'] });
+  const deployment = { id: 'bench-deployment', modelName: 'bench-chat' };
+  const ctx = { startedAt: 0, modelGroup: 'bench-chat', stream: false, deployment, overheadMs: 0.2, usage: { promptTokens: 12, completionTokens: 20 } };
+  const run = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      metrics.requestStarted();
+      metrics.routerObserver.onAttempt({ modelGroup: 'bench-chat', deployment, ok: true, durationMs: 1 });
+      ctx.startedAt = performance.now() - 1;
+      metrics.requestEnded(ctx, 200, '/v1/chat/completions');
+      if (i % 1000 === 0) metrics.push(); // a push a second at ~1000 req/s
+    }
+  };
+  run(200_000); // warm up
+  const n = 1_000_000;
+  const started = performance.now();
+  run(n);
+  return ((performance.now() - started) * 1000) / n;
 }
 
 await main();

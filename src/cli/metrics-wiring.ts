@@ -13,7 +13,7 @@ const FINAL_FLUSH_TIMEOUT_MS = 2_000;
 export function wireWorkerMetrics(link: WorkerLink, config: Config, logger: Logger): { metrics: WorkerMetrics; beforeExit: () => Promise<void> } {
   const resolver = new ModelGroupResolver(config.modelGroups);
   const metrics = new WorkerMetrics({
-    channel: { send: (message, then) => link.send(message, then) },
+    channel: { send: (message, then) => link.send(message, then), connected: () => process.connected === true },
     modelGroups: config.modelGroups,
     resolveModelGroup: (name) => resolver.resolve(name)?.group,
   });

@@ -170,17 +170,16 @@ export class MetricsAggregator {
   }
 
   private combineShares(spec: MetricSpec): GaugeSample[] {
-    const combined = new Map<string, GaugeShare>();
+    const byKey = new Map<string, GaugeShare[]>();
     for (const byMetric of this.shares.values()) {
       for (const share of byMetric.get(spec.name)?.values() ?? []) {
         const key = keyOf(share.labels);
-        const current = combined.get(key);
-        if (current === undefined) combined.set(key, { ...share });
-        else current.value = combine(spec, current, share);
-        if (current !== undefined) current.at = Math.max(current.at, share.at);
+        const list = byKey.get(key);
+        if (list === undefined) byKey.set(key, [share]);
+        else list.push(share);
       }
     }
-    return [...combined.values()].map(({ labels, value }) => ({ labels, value }));
+    return [...byKey.values()].map((shares) => ({ labels: (shares[0] as GaugeShare).labels, value: combineShares(spec.combine, shares) }));
   }
 
   private deploymentStates(name: string): GaugeSample[] {
@@ -219,13 +218,15 @@ export class MetricsAggregator {
   }
 }
 
-function combine(spec: MetricSpec, current: GaugeShare, next: GaugeShare): number {
-  switch (spec.combine) {
-    case 'live-sum': return current.value + next.value;
-    case 'live-max': return Math.max(current.value, next.value);
-    case 'live-min': return Math.min(current.value, next.value);
-    case 'most-recent': return next.at > current.at ? next.value : current.value;
-    default: return current.value;
+/** One gauge series' value from the live workers' shares (`at`: order of arrival). */
+export function combineShares(rule: MetricSpec['combine'], shares: ReadonlyArray<{ value: number; at: number }>): number {
+  const values = shares.map((share) => share.value);
+  switch (rule) {
+    case 'live-sum': return values.reduce((sum, value) => sum + value, 0);
+    case 'live-max': return Math.max(...values);
+    case 'live-min': return Math.min(...values);
+    case 'most-recent': return shares.reduce((latest, share) => (share.at > latest.at ? share : latest)).value;
+    default: throw new Error(`gauge rule ${rule} does not combine shares`);
   }
 }
 

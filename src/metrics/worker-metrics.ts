@@ -23,6 +23,8 @@ interface DeploymentRef {
 /** The way to the primary (the worker link in production). */
 export interface WorkerMetricsChannel {
   send(message: MetricsWorkerMessage, then?: () => void): void;
+  /** False once the primary is gone: nobody would answer, so nobody is waited for. */
+  connected?(): boolean;
 }
 
 export interface WorkerMetricsOptions {
@@ -138,6 +140,7 @@ export class WorkerMetrics {
   /** Asks the primary for the host's exposition text, sending this worker's changes along. */
   scrape(timeoutMs: number): Promise<ScrapeResult> {
     const id = ++this.scrapeId;
+    if (this.options.channel.connected?.() === false) return Promise.resolve({ ok: false, reason: 'the primary process is gone' });
     const answer = this.await(`text:${id}`, timeoutMs);
     this.options.channel.send({ type: 'metrics-scrape', id, delta: this.takeDelta() });
     return answer.then((message) => {
@@ -151,6 +154,7 @@ export class WorkerMetrics {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     const seq = ++this.seq;
+    if (this.options.channel.connected?.() === false) return false;
     const acked = this.await(`ack:${seq}`, timeoutMs);
     this.options.channel.send({ type: 'metrics-push', seq, final: true, delta: this.takeDelta() });
     return (await acked) !== undefined;

@@ -170,7 +170,7 @@ test('a real Prometheus scraping two recycling workers (primary port and main po
   await gateway.stop();
 });
 
-test('/metrics answers at once while a worker is stuck; a SIGKILLed worker\'s in-flight requests leave the gauge', async () => {
+test('/metrics answers at once while a worker is stuck; a SIGKILLed worker\'s in-flight requests leave the gauge; a stopped primary means a 503', async () => {
   const metricsPort = await freePort();
   const gateway = await startGateway({
     config: config({ general_settings: { master_key: 'sk-master', require_auth_for_metrics_endpoint: true } }),
@@ -233,6 +233,19 @@ test('/metrics answers at once while a worker is stuck; a SIGKILLed worker\'s in
   assert.equal(sample(text, 'switchyard_worker_restarts_total{reason="crash"}'), 1);
   assert.equal(sample(text, 'switchyard_requests_total{model_group="slow",route="/v1/chat/completions",status_code="200"}'), total - counts.get(victim)!);
   await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+
+  // The primary stopped (SIGSTOP): a worker answers its bounded wait with a 503 that says why.
+  process.kill(gateway.proc.pid!, 'SIGSTOP');
+  try {
+    const answer = await getFresh(`${gateway.url}/metrics`, auth, 8_000);
+    assert.equal(answer.status, 503, answer.body);
+    assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'metrics_unavailable');
+    assert.match(answer.body, /primary process did not answer within 3000 ms/);
+    assert.ok(answer.ms < 5_000, `took ${answer.ms.toFixed(0)} ms`);
+  } finally {
+    process.kill(gateway.proc.pid!, 'SIGCONT');
+  }
+  assert.equal((await getFresh(`${gateway.url}/metrics`, auth)).status, 200, 'scrapes work again once the primary runs');
   await gateway.stop();
 });
 

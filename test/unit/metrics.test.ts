@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { createLogger } from '../../src/core/index.js';
 import {
-  METRICS, MetricsAggregator, renderFamilies, WorkerMetrics, type MetricsDelta, type MetricsWorkerMessage, type RequestFacts,
+  combineShares, METRICS, MetricsAggregator, PrimaryMetrics, renderFamilies, WorkerMetrics, type MetricsDelta, type MetricsPrimaryMessage, type MetricsWorkerMessage,
+  type RequestFacts, type WorkerView,
 } from '../../src/metrics/index.js';
 
 /** The metrics parts in process: the worker's recorder, the primary's aggregation, the exposition text. */
@@ -186,6 +188,15 @@ describe('primary aggregation', () => {
     assert.equal(samples(text, memory).get(`${memory}{slot="1"}`), 50);
   });
 
+  test('each gauge rule over live shares: sum, max, min, most recent', () => {
+    const shares = [{ value: 4, at: 7 }, { value: 9, at: 2 }, { value: 1, at: 5 }];
+    assert.equal(combineShares('live-sum', shares), 14);
+    assert.equal(combineShares('live-max', shares), 9);
+    assert.equal(combineShares('live-min', shares), 1);
+    assert.equal(combineShares('most-recent', shares), 4);
+    assert.throws(() => combineShares('ever-sum', shares));
+  });
+
   test('deployment state: 0 when no live worker cools it down, 1 when some do, 2 when all do; health raises it', () => {
     const aggregator = new MetricsAggregator();
     const state = 'switchyard_deployment_state';
@@ -222,6 +233,44 @@ describe('primary aggregation', () => {
     assert.equal(samples(render(aggregator), REQUESTS).get(series('gpt')), 2);
   });
 });
+
+describe('primary metrics', () => {
+  test('supervisor events: restarts by reason (a shutdown is none), workers by state, memory and lag by slot from pongs', async () => {
+    const primary = await PrimaryMetrics.create<WorkerView>({ logger: createLogger({ level: 'info', pretty: false }), version: '9.9.9', deployments: [{ id: 'd1', modelName: 'gpt' }] });
+    const workers: WorkerView[] = [{ pid: 1, slot: 0, state: 'ready' }, { pid: 2, slot: 1, state: 'draining', drainReason: 'max_requests' }, { pid: 3, slot: 1, state: 'booting' }];
+    const replies: MetricsPrimaryMessage[] = [];
+    primary.attach({ workers: () => workers, send: (_worker, message) => replies.push(message) });
+    primary.onWorkerMessage(workers[0]!, { type: 'pong', seq: 1, stats: { served: 1, inFlight: 0, rssBytes: 5_000, eventLoopLagMs: 12 } } as { type: string });
+    primary.onWorkerMessage(workers[1]!, { type: 'metrics-push', seq: 4, final: true, delta: delta([[REQUESTS, ['gpt', '/v1/chat/completions', '200'], 3]]) } as { type: string });
+    assert.deepEqual(replies, [{ type: 'metrics-ack', seq: 4 }], 'a final push is acknowledged');
+    primary.onWorkerExit(workers[1]!, 'drained');
+    primary.onWorkerExit({ pid: 4, slot: 0, state: 'exited' }, 'crash');
+    primary.onWorkerExit({ pid: 5, slot: 0, state: 'exited', drainReason: 'shutdown' }, 'drained');
+    primary.onWorkerExit({ pid: 6, slot: 0, state: 'exited' }, 'shutdown');
+    primary.recordHealthCheck({ modelGroup: 'gpt', deployment: 'd1', healthy: false, durationMs: 40 });
+    primary.setDeploymentHealth('gpt', 'd1', 2);
+    const text = await primary.render();
+    assert.equal(sample1(text, 'switchyard_worker_restarts_total{reason="max_requests"}'), 1);
+    assert.equal(sample1(text, 'switchyard_worker_restarts_total{reason="crash"}'), 1);
+    assert.equal(sample1(text, 'switchyard_worker_restarts_total{reason="reload"}'), 0);
+    assert.equal(sample1(text, 'switchyard_workers{state="ready"}'), 1);
+    assert.equal(sample1(text, 'switchyard_workers{state="booting"}'), 1);
+    assert.equal(sample1(text, 'switchyard_worker_resident_memory_bytes{slot="0"}'), 5_000);
+    assert.equal(sample1(text, 'switchyard_worker_event_loop_lag_seconds{slot="0"}'), 0.012);
+    assert.equal(sample1(text, series('gpt')), 3);
+    assert.equal(sample1(text, 'switchyard_health_checks_total{model_group="gpt",deployment="d1",result="unhealthy"}'), 1);
+    assert.equal(sample1(text, 'switchyard_health_check_duration_seconds_bucket{model_group="gpt",deployment="d1",le="0.05"}'), 1);
+    assert.equal(sample1(text, 'switchyard_health_check_duration_seconds_bucket{model_group="gpt",deployment="d1",le="0.025"}'), 0);
+    assert.equal(sample1(text, 'switchyard_deployment_state{model_group="gpt",deployment="d1"}'), 2);
+    assert.equal(sample1(text, 'switchyard_build_info{version="9.9.9"}'), 1);
+    assert.match(text, /^process_cpu_seconds_total [\d.e+-]+$/m);
+  });
+});
+
+function sample1(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
 
 describe('exposition', () => {
   test('histograms are cumulative with +Inf, _sum and _count; label values are escaped', () => {
