@@ -92,6 +92,9 @@ test('a real Prometheus scraping two recycling workers (primary port and main po
     maxRequests: N,
     maxMs: 60_000,
     pauseMs: 20,
+    // At least 8 s of load, so that Prometheus (1 s interval) scrapes between the recycles even
+    // where workers boot fast.
+    minMs: 8_000,
     request: async (_loop, index) => {
       // Spread the N requests over RECYCLES recycles, however long a worker takes to boot here.
       while (recycles() < Math.floor((index * RECYCLES) / N) && Date.now() - started < 50_000) await new Promise((r) => setTimeout(r, 25));

@@ -17,6 +17,8 @@ export interface LoadOptions {
   maxMs: number;
   /** Pause between requests of one loop. */
   pauseMs?: number;
+  /** Spread `maxRequests` over at least this long (each loop paces itself); needs `maxRequests`. */
+  minMs?: number;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -34,6 +36,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         if (result.errors.length < 20) result.errors.push(`#${index}: ${error instanceof Error ? `${error.name}: ${error.message}${(error as { cause?: { code?: string } }).cause?.code ? ` (${(error as { cause: { code: string } }).cause.code})` : ''}` : String(error)}`);
       }
       if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+      if (options.minMs) {
+        // Do not run ahead of an even spread of the requests over minMs.
+        const due = started + (options.minMs * issued) / options.maxRequests;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      }
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, (_, i) => loop(i)));

@@ -75,14 +75,23 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  return {
-    url,
-    stop,
-    async query(expr) {
-      const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`, { signal: AbortSignal.timeout(5000) });
-      const body = (await response.json()) as { status: string; error?: string; data?: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-      if (body.status !== 'success' || body.data?.resultType !== 'vector') throw new Error(`query ${expr} failed: ${body.error ?? JSON.stringify(body)}`);
-      return body.data.result.map((sample) => ({ metric: sample.metric, value: Number(sample.value[1]) }));
-    },
+  const query = async (expr: string) => {
+    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`, { signal: AbortSignal.timeout(5000) });
+    const body = (await response.json()) as { status: string; error?: string; data?: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    if (body.status !== 'success' || body.data?.resultType !== 'vector') throw new Error(`query ${expr} failed: ${body.error ?? JSON.stringify(body)}`);
+    return body.data.result.map((sample) => ({ metric: sample.metric, value: Number(sample.value[1]) }));
   };
+
+  // Ready is not scraping: targets reach the scrape manager on a 5 s discovery tick. Return only
+  // once every job has been scraped, so that a test observes everything it does afterwards.
+  const scrapedBy = Date.now() + 20_000;
+  while ((await query('up')).length < Object.keys(jobs).length) {
+    if (Date.now() > scrapedBy) {
+      await stop();
+      throw new Error(`prometheus scraped no target within 20 s:\n${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  return { url, stop, query };
 }
