@@ -1,5 +1,6 @@
-import { formatProblem, loadConfigFile, type StartOptions } from '../config/index.js';
+import { formatProblem, loadConfigFile, type Config, type StartOptions } from '../config/index.js';
 import { createLogger, VERSION } from '../core/index.js';
+import { HostHealth } from '../health/index.js';
 import { buildDeploymentClients, unimplementedProviderWarning } from '../providers/index.js';
 import { Supervisor, type ConfigCheck } from '../supervisor/index.js';
 
@@ -7,6 +8,8 @@ interface ConfigReport {
   check: ConfigCheck;
   /** Deployments and model groups, counted even for an invalid config from what it holds. */
   summary: { deployments: number; modelGroups: number } | undefined;
+  /** The loaded config, when it loaded (the primary's own parts run with it). */
+  config?: Config;
 }
 
 /** Everything that would stop a worker from starting with this config file, without starting one. */
@@ -21,7 +24,7 @@ function reportConfig(configPath: string): ConfigReport {
   if (providerWarning) warnings.push(providerWarning);
   const problems = buildDeploymentClients(config).problems.map(formatProblem);
   const summary = { deployments: config.deployments.length, modelGroups: config.modelGroups.length };
-  return { check: problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, warnings }, summary };
+  return { check: problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, warnings }, summary, config };
 }
 
 export function checkConfig(configPath: string): ConfigCheck {
@@ -48,13 +51,34 @@ export function validateConfigCommand(configPath: string): number {
 export async function runPrimary(options: StartOptions, configPath: string): Promise<number> {
   const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true, base: { role: 'primary' } });
   for (const warning of options.warnings) logger.warn(warning);
-  const { check } = reportConfig(configPath);
+  const { check, config } = reportConfig(configPath);
   for (const warning of check.warnings) logger.warn({ config: configPath }, warning);
   if (!check.ok) {
     logger.fatal({ config: configPath, problems: check.problems }, 'invalid config; not starting');
     return 1;
   }
+  if (config === undefined) throw new Error('a valid config report carries the config');
   logger.info({ version: VERSION, config: configPath, workers: options.numWorkers, port: options.port }, 'switchyard starting');
-  const supervisor = new Supervisor({ options, logger, checkConfig: () => checkConfig(configPath) });
+  // One health-check schedule per host, here in the primary; workers get each round's results.
+  const health = new HostHealth({
+    config, logger, configuredWorkers: options.numWorkers,
+    broadcast: (message) => supervisor.broadcast(message),
+    readyWorkers: () => supervisor.readyCount(),
+  });
+  const supervisor = new Supervisor({
+    options,
+    logger,
+    checkConfig: () => {
+      const report = reportConfig(configPath);
+      if (report.check.ok && report.config !== undefined) void health.reload(report.config);
+      return report.check;
+    },
+    onWorkerMessage: (record, message) => {
+      if (message.type === 'ready') health.workerReady((reply) => supervisor.send(record, reply));
+    },
+    onWorkerExit: () => health.workersChanged(),
+    onShutdown: () => void health.stop(),
+  });
+  health.start();
   return supervisor.run();
 }

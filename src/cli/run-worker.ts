@@ -1,5 +1,6 @@
 import { formatProblem, loadConfigFile, readTestHooks, readWorkerIdentity, type StartOptions } from '../config/index.js';
 import { createLogger } from '../core/index.js';
+import { WorkerHealth } from '../health/index.js';
 import { drainServer, startServer, StartupError } from '../server/index.js';
 import { WorkerLink } from '../supervisor/index.js';
 
@@ -17,11 +18,16 @@ export async function runWorker(options: StartOptions, configPath: string): Prom
     link.bootFailed('invalid config', loaded.problems.map(formatProblem));
     return;
   }
+  // Health results and worker counts come from the primary; the server answers with them.
+  const health = new WorkerHealth({ config: loaded.value.config, configuredWorkers: options.numWorkers });
+  link.on('health-results', (message) => health.onMessage(message));
+  link.on('workers-ready', (message) => health.onMessage(message));
   try {
     const server = await startServer({
       config: loaded.value.config,
       options,
       logger,
+      health,
       testHooks: readTestHooks().enabled,
       onRequestStart: (state) => link.noteRequest(state.served),
     });

@@ -1,3 +1,5 @@
+import type { HealthPrimaryMessage } from '../health/index.js';
+
 /**
  * Every message between the primary and its workers, as one discriminated union. Both sides
  * send and receive only these; anything else on the channel is ignored.
@@ -19,7 +21,9 @@ export type WorkerMessage =
 export type PrimaryMessage =
   | { type: 'ping'; seq: number }
   /** Stop accepting, finish in-flight work within the timeout, flush, exit. */
-  | { type: 'drain'; gracefulTimeoutMs: number; reason: RecycleReason | 'shutdown' };
+  | { type: 'drain'; gracefulTimeoutMs: number; reason: RecycleReason | 'shutdown' }
+  /** Health check results and workers ready (src/health). */
+  | HealthPrimaryMessage;
 
 export interface WorkerStats {
   served: number;
@@ -35,7 +39,7 @@ export type RestartReason = RecycleReason | 'hung' | 'crash';
 // Every type of each union, as records so that adding a message type without listing it here
 // is a compile error (the guards below would otherwise drop it silently).
 const WORKER_TYPES: Record<WorkerMessage['type'], true> = { ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true };
-const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = { ping: true, drain: true };
+const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = { ping: true, drain: true, 'health-results': true, 'workers-ready': true };
 
 export type WorkerMessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;
 export type PrimaryMessageOf<T extends PrimaryMessage['type']> = Extract<PrimaryMessage, { type: T }>;
