@@ -23,6 +23,9 @@ export interface SharedCoordinatorOptions {
   latest(): HealthRound | undefined;
 }
 
+/** How long the first round waits for Redis to connect before probing locally. */
+const FIRST_CONNECTION_WAIT_MS = 1_000;
+
 interface SharedState {
   lockOwner: string | null;
   results: HealthRound | undefined;
@@ -84,7 +87,7 @@ export class SharedCoordinator {
   async run(tickAt: number, signal: AbortSignal): Promise<void> {
     const latest = this.options.latest();
     if (latest !== undefined && this.isFresh(latest)) return; // announced by the holder already
-    if (!this.redis.available) return this.probeLocally(tickAt, signal, 'redis unavailable');
+    if (!(await this.redis.firstConnection(FIRST_CONNECTION_WAIT_MS))) return this.probeLocally(tickAt, signal, 'redis unavailable');
     const state = await this.readState();
     if (state === undefined) return this.probeLocally(tickAt, signal, 'redis unavailable');
     if (state.results !== undefined && this.isFresh(state.results)) return this.adopt(state.results);

@@ -60,6 +60,28 @@ export class RedisConnection {
     return this.state === 'up' && this.client.status === 'ready';
   }
 
+  /**
+   * Until the first connection attempt settles (at most `timeoutMs`): true once connected. For
+   * work that starts with the process (the first health round), which would otherwise find Redis
+   * "unavailable" only because it is still connecting. After that it answers at once.
+   */
+  async firstConnection(timeoutMs: number): Promise<boolean> {
+    if (this.available) return true;
+    if (this.state !== 'connecting' || this.closed) return false;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.client.off('ready', done);
+        this.client.off('error', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.client.once('ready', done);
+      this.client.once('error', done);
+    });
+    return this.available;
+  }
+
   /** A key in this deployment's namespace: `<namespace>:<part>:<part>…`. */
   key(...parts: string[]): string {
     return `${this.namespace}:${parts.join(':')}`;
