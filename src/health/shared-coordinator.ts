@@ -75,10 +75,6 @@ export class SharedCoordinator {
     }, 'shared health check manager initialised');
   }
 
-  get redisAvailable(): boolean {
-    return this.redis.available;
-  }
-
   async close(): Promise<void> {
     await Promise.all([this.subscription.close(), this.redis.close()]);
   }
@@ -96,6 +92,8 @@ export class SharedCoordinator {
       if (acquired === undefined) return this.probeLocally(tickAt, signal, 'redis unavailable');
       if (acquired) return this.probeAsHolder(tickAt, signal);
     }
+    // Still ours from a round that could not release it (Redis blinked): renewal picks it up.
+    if (state.lockOwner === this.options.podId) return this.probeAsHolder(tickAt, signal);
     const baseline = Math.max(latest?.timestamp ?? -Infinity, state.results?.timestamp ?? -Infinity);
     return this.waitForHolder(baseline, state.lockOwner, signal, tickAt);
   }
