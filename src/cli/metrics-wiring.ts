@@ -1,6 +1,7 @@
-import type { Config, StartOptions } from '../config/index.js';
+import type { Config, Deployment, StartOptions } from '../config/index.js';
 import { GatewayError, VERSION, type Logger } from '../core/index.js';
 import { PrimaryMetrics, serveMetricsPort, WorkerMetrics } from '../metrics/index.js';
+import type { HealthObserver } from '../health/index.js';
 import { ModelGroupResolver } from '../router/index.js';
 // The key check alone, not the server's index: the primary never loads the HTTP server.
 import { KeyCheck } from '../server/auth.js';
@@ -64,6 +65,20 @@ export async function createPrimaryMetrics(options: StartOptions, config: Config
         },
       });
       logger.info({ host: options.host, port }, 'metrics: serving /metrics from the primary');
+    },
+  };
+}
+
+/** The health checks as metrics: probes counted and timed, each round's verdict as deployment state. */
+export function healthMetricsObserver(metrics: PrimaryMetrics<WorkerRecord>, deployments: () => readonly Deployment[]): HealthObserver {
+  return {
+    onProbe: ({ deployment, healthy, durationMs }) => metrics.recordHealthCheck({ modelGroup: deployment.modelName, deployment: deployment.id, healthy, durationMs }),
+    onRound: ({ results }) => {
+      const byId = new Map(deployments().map((d) => [d.id, d]));
+      for (const result of results) {
+        const deployment = byId.get(result.id);
+        if (deployment) metrics.setDeploymentHealth(deployment.modelName, deployment.id, result.healthy ? 0 : 2);
+      }
     },
   };
 }

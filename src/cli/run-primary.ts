@@ -1,14 +1,15 @@
 import { formatProblem, loadConfigFile, type Config, type StartOptions } from '../config/index.js';
 import { createLogger, VERSION } from '../core/index.js';
+import { HostHealth } from '../health/index.js';
 import { buildDeploymentClients, unimplementedProviderWarning } from '../providers/index.js';
 import { Supervisor, type ConfigCheck } from '../supervisor/index.js';
-import { createPrimaryMetrics } from './metrics-wiring.js';
+import { createPrimaryMetrics, healthMetricsObserver } from './metrics-wiring.js';
 
 interface ConfigReport {
   check: ConfigCheck;
   /** Deployments and model groups, counted even for an invalid config from what it holds. */
   summary: { deployments: number; modelGroups: number } | undefined;
-  /** The config, when it loaded. */
+  /** The loaded config, when it loaded (the primary's own parts run with it). */
   config?: Config;
 }
 
@@ -57,15 +58,38 @@ export async function runPrimary(options: StartOptions, configPath: string): Pro
     logger.fatal({ config: configPath, problems: check.problems }, 'invalid config; not starting');
     return 1;
   }
+  if (config === undefined) throw new Error('a valid config report carries the config');
   logger.info({ version: VERSION, config: configPath, workers: options.numWorkers, port: options.port }, 'switchyard starting');
-  const metrics = await createPrimaryMetrics(options, config as Config, logger);
+  const metrics = await createPrimaryMetrics(options, config, logger);
+  // One health-check schedule per host, here in the primary; workers get each round's results.
+  let deployments = config.deployments;
+  const health = new HostHealth({
+    config, logger, configuredWorkers: options.numWorkers,
+    broadcast: (message) => supervisor.broadcast(message),
+    readyWorkers: () => supervisor.readyCount(),
+    observer: metrics && healthMetricsObserver(metrics.metrics, () => deployments),
+  });
   const supervisor = new Supervisor({
-    options, logger, ...metrics?.hooks,
+    options,
+    logger,
     checkConfig: () => {
       const report = reportConfig(configPath);
-      if (report.check.ok && report.config) metrics?.metrics.setDeployments(report.config.deployments);
+      if (report.check.ok && report.config !== undefined) {
+        deployments = report.config.deployments;
+        metrics?.metrics.setDeployments(report.config.deployments);
+        void health.reload(report.config);
+      }
       return report.check;
     },
+    onWorkerMessage: (record, message) => {
+      metrics?.hooks.onWorkerMessage(record, message);
+      if (message.type === 'ready') health.workerReady((reply) => supervisor.send(record, reply));
+    },
+    onWorkerExit: (record, reason) => {
+      metrics?.hooks.onWorkerExit(record, reason);
+      health.workersChanged();
+    },
+    onShutdown: () => void health.stop(),
   });
   try {
     await metrics?.start(supervisor);
@@ -75,5 +99,6 @@ export async function runPrimary(options: StartOptions, configPath: string): Pro
     logger.fatal({ port: options.prometheusMetricsPort, host: options.host }, `--prometheus_metrics_port ${options.prometheusMetricsPort} on ${options.host} ${why}; not starting`);
     return 1;
   }
+  health.start();
   return supervisor.run();
 }

@@ -1,5 +1,6 @@
 import { formatProblem, loadConfigFile, readTestHooks, readWorkerIdentity, type StartOptions } from '../config/index.js';
 import { createLogger } from '../core/index.js';
+import { WorkerHealth } from '../health/index.js';
 import { drainServer, startServer, StartupError } from '../server/index.js';
 import { WorkerLink } from '../supervisor/index.js';
 import { wireWorkerMetrics } from './metrics-wiring.js';
@@ -21,11 +22,16 @@ export async function runWorker(options: StartOptions, configPath: string): Prom
   const config = loaded.value.config;
   const metrics = options.metricsDisabled ? undefined : wireWorkerMetrics(link, config, logger);
   const recorder = metrics?.metrics;
+  // Health results and worker counts come from the primary; the server answers with them.
+  const health = new WorkerHealth({ config, configuredWorkers: options.numWorkers });
+  link.on('health-results', (message) => health.onMessage(message));
+  link.on('workers-ready', (message) => health.onMessage(message));
   try {
     const server = await startServer({
       config,
       options,
       logger,
+      health,
       testHooks: readTestHooks().enabled,
       onRequestStart: recorder === undefined
         ? (state) => link.noteRequest(state.served)

@@ -9,4 +9,12 @@ export interface RedisCommands {
   /** Runs a script by its source (and caches it on the server for later EVALSHA calls). */
   eval(script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>;
   ping(): Promise<string>;
+  /** Several keys read atomically (the health lock and results are read together). */
+  mget(...keys: string[]): Promise<Array<string | null>>;
+  /** SET with an expiry in ms (health check results). */
+  set(key: string, value: string, px: 'PX', ms: number): Promise<'OK'>;
+  /** SET … PX … NX: null when the key exists (the health check lock). */
+  set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<'OK' | null>;
+  /** Tells subscribed hosts something happened; answers how many subscribers received it. */
+  publish(channel: string, message: string): Promise<number>;
 }

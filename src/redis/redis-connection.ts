@@ -40,22 +40,7 @@ export class RedisConnection {
     this.namespace = settings.namespace;
     this.logger = options.logger;
     this.endpoint = describeEndpoint(settings);
-    const tuned: RedisOptions = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS,
-      // A server that accepts but stops answering (stalled, paused) is dropped and reconnected.
-      socketTimeout: 2 * (options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS),
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      connectionName: `switchyard-${options.purpose}`,
-      retryStrategy: reconnectDelay,
-    };
-    if (settings.tls) tuned.tls = {};
-    this.client = settings.url !== undefined
-      ? new Redis(settings.url, tuned)
-      : new Redis({ ...tuned, host: settings.host, port: settings.port, username: settings.username, password: settings.password });
+    this.client = createRedisClient(settings, options);
     this.client.on('ready', () => this.markUp());
     this.client.on('error', (error: Error) => this.markDown('connection', error));
     this.client.on('close', () => {
@@ -73,6 +58,28 @@ export class RedisConnection {
   /** Connected and the last command worked. */
   get available(): boolean {
     return this.state === 'up' && this.client.status === 'ready';
+  }
+
+  /**
+   * Until the first connection attempt settles (at most `timeoutMs`): true once connected. For
+   * work that starts with the process (the first health round), which would otherwise find Redis
+   * "unavailable" only because it is still connecting. After that it answers at once.
+   */
+  async firstConnection(timeoutMs: number): Promise<boolean> {
+    if (this.available) return true;
+    if (this.state !== 'connecting' || this.closed) return false;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.client.off('ready', done);
+        this.client.off('error', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.client.once('ready', done);
+      this.client.once('error', done);
+    });
+    return this.available;
   }
 
   /** A key in this deployment's namespace: `<namespace>:<part>:<part>…`. */
@@ -125,6 +132,30 @@ export class RedisConnection {
   }
 }
 
+/**
+ * An ioredis client with the fail-fast tuning above. Exported for the one other kind of
+ * connection, a pub/sub subscriber (redis-subscription.ts), which must be tuned the same way.
+ */
+export function createRedisClient(settings: RedisSettings, options: Pick<RedisConnectionOptions, 'purpose' | 'commandTimeoutMs'>): Redis {
+  const commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
+  const tuned: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: commandTimeoutMs,
+    // A server that accepts but stops answering (stalled, paused) is dropped and reconnected.
+    socketTimeout: 2 * commandTimeoutMs,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    connectionName: `switchyard-${options.purpose}`,
+    retryStrategy: reconnectDelay,
+  };
+  if (settings.tls) tuned.tls = {};
+  return settings.url !== undefined
+    ? new Redis(settings.url, tuned)
+    : new Redis({ ...tuned, host: settings.host, port: settings.port, username: settings.username, password: settings.password });
+}
+
 function isReplyError(error: unknown): boolean {
   return error instanceof Error && error.name === 'ReplyError';
 }
@@ -135,7 +166,7 @@ function reconnectDelay(times: number): number {
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
-function describeEndpoint(settings: RedisSettings): string {
+export function describeEndpoint(settings: RedisSettings): string {
   if (settings.url === undefined) return `${settings.host}:${settings.port}`;
   try {
     const url = new URL(settings.url);

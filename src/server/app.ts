@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { GatewayError, sequentialId, type Logger } from '../core/index.js';
+import type { HealthEndpoints } from '../health/index.js';
 import type { Router } from '../router/index.js';
 import { KeyCheck } from './auth.js';
 import { sendError, toGatewayError } from './error-response.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   router: Router;
   logger: Logger;
   state: ServerState;
+  /** Answers `/health`, `/health/shared-status` and readiness details. */
+  health: HealthEndpoints;
   version: string;
   keepAliveTimeoutMs: number;
   tls?: { key: Buffer; cert: Buffer };
@@ -103,7 +106,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return sendError(request, reply, error);
   });
 
-  registerHealthRoutes(app, { state, version: deps.version });
+  registerHealthRoutes(app, { state, version: deps.version, health: deps.health });
   registerMetricsRoutes(app, deps.metrics, config.metricsRequireAuth);
   if (deps.testHooks) registerTestHookRoutes(app, deps.logger);
   registerOpenAIRoutes(app, { router: deps.router, startedAtSeconds: Math.floor(Date.now() / 1000) });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config, StartOptions } from '../config/index.js';
 import { VERSION, type Logger } from '../core/index.js';
+import { WorkerHealth } from '../health/index.js';
 import { buildDeploymentClients } from '../providers/index.js';
 import { RedisConnection } from '../redis/index.js';
 import { Router, type RouterObserver } from '../router/index.js';
@@ -32,6 +33,8 @@ export interface ServeOptions {
   metrics?: AppDeps['metrics'];
   /** Watches the router (the metrics count attempts, retries, fallbacks, cooldowns). */
   routerObserver?: RouterObserver;
+  /** Health results pushed by the primary; a worker without a primary gets one of its own. */
+  health?: WorkerHealth;
   /** Registers the test-only routes (SWITCHYARD_TEST_HOOKS=1); never on in production. */
   testHooks?: boolean;
 }
@@ -48,12 +51,15 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, { logger, purpose: 'router' });
   redis?.start();
   const router = new Router(config, clients, { logger, redis, observer: serve.routerObserver });
+  const health = serve.health ?? new WorkerHealth({ config, configuredWorkers: options.numWorkers });
+  health.attach({ router, redis });
   const state = createServerState();
   const app = buildApp({
     config,
     router,
     logger,
     state,
+    health,
     version: VERSION,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     tls,

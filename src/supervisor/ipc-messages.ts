@@ -1,4 +1,5 @@
 import type { MetricsPrimaryMessage, MetricsWorkerMessage } from '../metrics/index.js';
+import type { HealthPrimaryMessage } from '../health/index.js';
 
 /**
  * Every message between the primary and its workers, as one discriminated union. Both sides
@@ -25,7 +26,9 @@ export type PrimaryMessage =
   /** Stop accepting, finish in-flight work within the timeout, flush, exit. */
   | { type: 'drain'; gracefulTimeoutMs: number; reason: RecycleReason | 'shutdown' }
   /** Acknowledges a final metrics push; answers a scrape request with the host's exposition text. */
-  | MetricsPrimaryMessage;
+  | MetricsPrimaryMessage
+  /** Health check results and workers ready (src/health). */
+  | HealthPrimaryMessage;
 
 export interface WorkerStats {
   served: number;
@@ -43,7 +46,9 @@ export type RestartReason = RecycleReason | 'hung' | 'crash';
 const WORKER_TYPES: Record<WorkerMessage['type'], true> = {
   ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true, 'metrics-push': true, 'metrics-scrape': true,
 };
-const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = { ping: true, drain: true, 'metrics-ack': true, 'metrics-text': true };
+const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = {
+  ping: true, drain: true, 'metrics-ack': true, 'metrics-text': true, 'health-results': true, 'workers-ready': true,
+};
 
 export type WorkerMessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;
 export type PrimaryMessageOf<T extends PrimaryMessage['type']> = Extract<PrimaryMessage, { type: T }>;

@@ -1,0 +1,26 @@
+import type { Deployment } from '../config/index.js';
+import { stableHash } from '../core/index.js';
+
+export interface HealthKeys {
+  /** The lock: value is the holder's pod id, expiry the lock TTL. */
+  readonly lock: string;
+  /** The last round's results (SharedResults JSON), expiry the results TTL. */
+  readonly results: string;
+  /** Pub/sub channel announcing new results (the same JSON). */
+  readonly channel: string;
+}
+
+/**
+ * Keys for the shared health checks: `<namespace>:health:<fingerprint>:lock|results|announce`.
+ * The fingerprint is a digest of the scheduled deployment ids, so hosts share results only with
+ * hosts that probe the same deployments: during a rolling change of the model list, old and new
+ * hosts each coordinate among themselves instead of adopting results that miss deployments.
+ */
+export function healthKeys(key: (...parts: string[]) => string, scheduled: readonly Deployment[]): HealthKeys {
+  const fingerprint = stableHash([...scheduled.map((d) => d.id)].sort(), 12);
+  return {
+    lock: key('health', fingerprint, 'lock'),
+    results: key('health', fingerprint, 'results'),
+    channel: key('health', fingerprint, 'announce'),
+  };
+}

@@ -1,0 +1,12 @@
+export { HostHealth, type HostHealthOptions } from './host-health.js';
+export { WorkerHealth, type HealthEndpoints, type HealthQuery, type HealthSink, type WorkerHealthOptions } from './worker-health.js';
+export { HealthLock } from './health-lock.js';
+export { healthKeys, type HealthKeys } from './health-keys.js';
+export { isProbeable, isScheduled, probeDeployment, PROBE_TEXT, type ProbeResult, type ProbeSettings } from './deployment-probe.js';
+export { probeAll, PROBE_CONCURRENCY } from './probe-round.js';
+export { NO_HEALTH_OBSERVER, type HealthObserver } from './health-observer.js';
+export type { DeploymentHealth, HealthPrimaryMessage, HealthRound } from './health-types.js';
+export type { HealthReport, HealthReportBody } from './health-report.js';
+export type { SharedStatusBody } from './shared-status.js';
+export { parseSharedResults, toSharedResults, type SharedResults } from './shared-results.js';
+export { publicApiBase, type EndpointEntry } from './endpoint-entry.js';
