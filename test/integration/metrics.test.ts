@@ -276,3 +276,24 @@ test('a --prometheus_metrics_port in use stops start-up with a clear error', asy
     holder.close();
   }
 });
+
+test('background health checks show as metrics: probes counted and timed, a failing deployment in outage', async () => {
+  upstream.behave('probe-bad', { status: 500, errorMessage: 'down for maintenance' });
+  const gateway = await startGateway({
+    config: {
+      model_list: [
+        { model_name: 'fine', litellm_params: { model: 'openai/probe-fine', api_base: `${upstream.url}/v1` }, model_info: { id: 'fine-1' } },
+        { model_name: 'broken', litellm_params: { model: 'openai/probe-bad', api_base: `${upstream.url}/v1` }, model_info: { id: 'broken-1' } },
+      ],
+      general_settings: { background_health_checks: true, health_check_interval: 1 },
+    },
+  });
+  const text = await eventually('two rounds of health metrics', 10_000, async () => (await getFresh(`${gateway.url}/metrics`)).body,
+    (body) => (sample(body, 'switchyard_health_checks_total{model_group="broken",deployment="broken-1",result="unhealthy"}') ?? 0) >= 2);
+  assert.ok((sample(text, 'switchyard_health_checks_total{model_group="fine",deployment="fine-1",result="healthy"}') ?? 0) >= 2);
+  assert.equal(sample(text, 'switchyard_health_checks_total{model_group="fine",deployment="fine-1",result="unhealthy"}') ?? 0, 0);
+  assert.ok((sample(text, 'switchyard_health_check_duration_seconds_count{model_group="fine",deployment="fine-1"}') ?? 0) >= 2);
+  assert.equal(sample(text, 'switchyard_deployment_state{model_group="broken",deployment="broken-1"}'), 2);
+  assert.equal(sample(text, 'switchyard_deployment_state{model_group="fine",deployment="fine-1"}'), 0);
+  await gateway.stop();
+});
