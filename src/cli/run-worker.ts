@@ -45,7 +45,7 @@ export async function runWorker(options: StartOptions, configPath: string): Prom
     });
     link.attach({
       stats: () => ({ served: server.state.served, inFlight: server.state.active.size }),
-      drain: (gracefulTimeoutMs) => drainServer(server.app.server, server.state, gracefulTimeoutMs),
+      drain: (gracefulTimeoutMs) => drainServer(server.server, server.state, gracefulTimeoutMs),
       beforeExit: metrics?.beforeExit,
     });
     link.ready(server.port);

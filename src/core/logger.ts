@@ -30,6 +30,29 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino(pinoOptions, pino.destination({ dest: 1, sync: true }));
 }
 
+/** Writes a ready-made JSON line (or nothing when the level is off). */
+export type LineWriter = (fieldsJson: string) => void;
+
+/**
+ * A fast path for one hot, fixed-shape line (the per-request log): the caller builds its fields
+ * as JSON text; level, time, the logger's bindings and the message are added here, exactly as
+ * pino writes them, and the line goes to the same destination (so lines stay in order). About a
+ * third of pino's cost for the same line. Falls back to pino when lines are pretty-printed.
+ */
+export function lineWriter(logger: Logger, level: 'info', msg: string): LineWriter {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { write(line: string): void } | undefined;
+  if (stream === undefined || stream instanceof Writable) {
+    return (fieldsJson) => logger[level](JSON.parse(`{${fieldsJson}}`) as object, msg);
+  }
+  const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
+  const tail = `,"msg":${JSON.stringify(msg)}}\n`;
+  const head = `{"level":"${level}","time":"`;
+  return (fieldsJson) => {
+    if (!logger.isLevelEnabled(level)) return;
+    stream.write(`${head}${new Date().toISOString()}"${bindings ? `,${bindings}` : ''},${fieldsJson}${tail}`);
+  };
+}
+
 const LEVEL_COLOURS: Record<string, string> = {
   trace: '\x1b[90m', debug: '\x1b[36m', info: '\x1b[32m', warn: '\x1b[33m', error: '\x1b[31m', fatal: '\x1b[35m',
 };

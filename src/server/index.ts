@@ -1,4 +1,4 @@
-export { buildApp, type AppDeps } from './app.js';
+export { createRequestHandler, type AppDeps, type RequestHandler } from './app.js';
 export { startServer, StartupError, type RunningServer, type ServeOptions } from './serve.js';
 export type { ServerState } from './server-state.js';
 export { drainServer, type DrainResult } from './drain.js';

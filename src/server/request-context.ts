@@ -1,5 +1,6 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deployment } from '../config/index.js';
+import type { ErrorShape } from './http/route-table.js';
 
 /** What the gateway learns about one request as it handles it; read by the log line (and metrics). */
 export interface RequestContext {
@@ -8,7 +9,13 @@ export interface RequestContext {
   readonly startedAt: number;
   /** Aborted when the client goes away (no reason) or the drain gives up (a GatewayError reason). */
   readonly abort: AbortController;
+  readonly request: IncomingMessage;
   readonly response: ServerResponse;
+  readonly method: string;
+  /** The matched route's pattern (`unmatched` when none): a label, never the raw path. */
+  route: string;
+  /** Shape of error bodies on this route. */
+  errorShape: ErrorShape;
   modelGroup?: string;
   deployment?: Deployment;
   attempts?: number;
@@ -25,10 +32,4 @@ export interface RequestContext {
   overheadMs?: number;
   errorCode?: string;
   usage?: { promptTokens: number; completionTokens: number };
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    sy: RequestContext;
-  }
 }

@@ -1,30 +1,31 @@
-import type { FastifyRequest } from 'fastify';
-import type { Logger } from '../core/index.js';
+import { lineWriter, type LineWriter, type Logger } from '../core/index.js';
 import type { RequestContext } from './request-context.js';
 
-/** One JSON line per request. Never headers, bodies or keys: only what the gateway decided. */
-export function logRequest(logger: Logger, request: FastifyRequest, ctx: RequestContext, status: number, route: string): void {
-  if (!logger.isLevelEnabled('info')) return;
-  const line: Record<string, unknown> = {
-    request_id: ctx.id,
-    method: request.method,
-    route,
-    status,
-    duration_ms: round(performance.now() - ctx.startedAt),
-  };
-  if (ctx.modelGroup !== undefined) line.model_group = ctx.modelGroup;
-  if (ctx.deployment !== undefined) {
-    line.deployment_id = ctx.deployment.id;
-    line.provider = ctx.deployment.provider;
+const writers = new WeakMap<Logger, LineWriter>();
+
+/**
+ * One JSON line per request. Never headers, bodies or keys: only what the gateway decided. Built
+ * as text (every value a number, a constant or JSON-encoded), since it runs on every request.
+ */
+export function logRequest(logger: Logger, ctx: RequestContext, status: number): void {
+  let write = writers.get(logger);
+  if (write === undefined) {
+    write = lineWriter(logger, 'info', 'request');
+    writers.set(logger, write);
   }
-  if (ctx.stream) line.stream = true;
-  if (ctx.attempts !== undefined && ctx.attempts > 1) line.attempts = ctx.attempts;
-  if (ctx.fallbackGroup !== undefined) line.fallback_group = ctx.fallbackGroup;
-  if (ctx.overheadMs !== undefined) line.overhead_ms = round(ctx.overheadMs);
-  if (ctx.firstByteMs !== undefined) line.ttft_ms = round(ctx.firstByteMs);
-  if (ctx.usage !== undefined) line.tokens = { input: ctx.usage.promptTokens, output: ctx.usage.completionTokens };
-  if (ctx.errorCode !== undefined) line.error_code = ctx.errorCode;
-  logger.info(line, 'request');
+  let line = `"request_id":${JSON.stringify(ctx.id)},"method":${JSON.stringify(ctx.method)},"route":${JSON.stringify(ctx.route)},"status":${status},"duration_ms":${round(performance.now() - ctx.startedAt)}`;
+  if (ctx.modelGroup !== undefined) line += `,"model_group":${JSON.stringify(ctx.modelGroup)}`;
+  if (ctx.deployment !== undefined) line += `,"deployment_id":${JSON.stringify(ctx.deployment.id)},"provider":${JSON.stringify(ctx.deployment.provider)}`;
+  if (ctx.stream) line += ',"stream":true';
+  if (ctx.attempts !== undefined && ctx.attempts > 1) line += `,"attempts":${ctx.attempts}`;
+  if (ctx.retries) line += `,"retries":${ctx.retries}`;
+  if (ctx.fallbacks) line += `,"fallbacks":${ctx.fallbacks}`;
+  if (ctx.fallbackGroup !== undefined) line += `,"fallback_group":${JSON.stringify(ctx.fallbackGroup)}`;
+  if (ctx.overheadMs !== undefined) line += `,"overhead_ms":${round(ctx.overheadMs)}`;
+  if (ctx.firstByteMs !== undefined) line += `,"ttft_ms":${round(ctx.firstByteMs)}`;
+  if (ctx.usage !== undefined) line += `,"tokens":{"input":${ctx.usage.promptTokens},"output":${ctx.usage.completionTokens}}`;
+  if (ctx.errorCode !== undefined) line += `,"error_code":${JSON.stringify(ctx.errorCode)}`;
+  write(line);
 }
 
 function round(ms: number): number {

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Config, StartOptions } from '../config/index.js';
 import { VERSION, type Logger } from '../core/index.js';
 import { WorkerHealth } from '../health/index.js';
 import { buildDeploymentClients } from '../providers/index.js';
 import { RedisConnection } from '../redis/index.js';
 import { Router, type RouterObserver } from '../router/index.js';
-import { buildApp, type AppDeps } from './app.js';
+import { createRequestHandler, type AppDeps } from './app.js';
 import { createServerState, type ServerState } from './server-state.js';
 
 export class StartupError extends Error {
@@ -17,10 +18,13 @@ export class StartupError extends Error {
 }
 
 export interface RunningServer {
-  readonly app: FastifyInstance;
+  /** The HTTP(S) server; a drain closes it (see drain.ts). */
+  readonly server: Server;
   readonly state: ServerState;
   readonly router: Router;
   readonly port: number;
+  /** Stops background work (router rounds) and the Redis connection. */
+  close(): Promise<void>;
 }
 
 export interface ServeOptions {
@@ -54,37 +58,51 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   const health = serve.health ?? new WorkerHealth({ config, configuredWorkers: options.numWorkers });
   health.attach({ router, redis });
   const state = createServerState();
-  const app = buildApp({
+  const handler = createRequestHandler({
     config,
     router,
     logger,
     state,
     health,
     version: VERSION,
-    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
-    tls,
     onRequestStart: serve.onRequestStart,
     onRequestEnd: serve.onRequestEnd,
     metrics: serve.metrics,
     testHooks: serve.testHooks ?? false,
   });
-  app.addHook('onClose', async () => {
+  const server = tls === undefined ? createHttpServer(handler) : createHttpsServer(tls, handler);
+  server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  // Node closes a connection whose headers take longer than this; it must exceed the keep-alive
+  // timeout, or a client reusing an idle socket could race it.
+  server.headersTimeout = Math.max(60_000, options.keepAliveTimeoutMs + 1_000);
+  const close = async () => {
     router.close();
     await redis?.close();
-  });
+  };
   try {
-    await app.listen({ host: options.host, port: options.port });
+    await listen(server, options.host, options.port);
   } catch (error) {
-    await app.close(); // releases the Redis connection, which would keep the process alive
+    await close(); // releases the Redis connection, which would keep the process alive
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new StartupError(`port ${options.port} on ${options.host} is already in use; stop what holds it or choose another --port`);
     if (code === 'EACCES') throw new StartupError(`not allowed to listen on port ${options.port} on ${options.host}`);
     if (code === 'EADDRNOTAVAIL') throw new StartupError(`cannot listen on ${options.host}: no such local address`);
     throw error;
   }
-  const address = app.server.address();
+  const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  return { app, state, router, port };
+  return { server, state, router, port, close };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen({ host, port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
 }
 
 function readTls(options: StartOptions): { key: Buffer; cert: Buffer } | undefined {

@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError } from '../../core/index.js';
-import { validateMessagesRequest, type AnthropicMessage, type SseEvent, type Validated } from '../../protocol/index.js';
+import { validateMessagesRequest, type AnthropicMessage, type SseEvent } from '../../protocol/index.js';
 import type { Router } from '../../router/index.js';
+import type { RouteSpec } from '../http/route-table.js';
+import { sendJson } from '../http/respond.js';
+import type { RequestContext } from '../request-context.js';
 import { pipeEvents } from '../sse-writer.js';
-import { callContext, finishOverhead, noteRequest, recordRouting, traced } from './openai-routes.js';
+import { accept, callContext, EVENT_STREAM_HEADERS, finishOverhead, noteRequest, recordRouting, traced } from './routed-request.js';
 
 export interface AnthropicRouteDeps {
   router: Router;
@@ -17,46 +18,40 @@ const PASSED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
  * translated through chat completions for the rest. Errors on this route, including auth and
  * body-parsing failures, are written in Anthropic's shape.
  */
-export function registerAnthropicRoutes(app: FastifyInstance, deps: AnthropicRouteDeps): void {
+export function anthropicRoutes(deps: AnthropicRouteDeps): RouteSpec[] {
   const { router } = deps;
-  const messages = async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = accept(validateMessagesRequest(request.body));
-    noteRequest(request, router, body.model, body.stream === true);
-    const ctx = { ...callContext(request), passHeaders: passHeaders(request) };
-    const routed = await traced(request, reply, (trace) => router.messages(body, ctx, trace));
-    recordRouting(request, routed);
-    const result = routed.answer;
-    if (!result.stream) {
-      noteUsage(request, result.body.usage);
-      finishOverhead(request, reply);
-      return reply.header('request-id', request.sy.id).send(result.body);
-    }
-    finishOverhead(request, reply);
-    reply.hijack();
-    reply.raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-      'request-id': request.sy.id,
-    });
-    const outcome = await pipeEvents(reply.raw, result.events, { shape: 'anthropic', done: false, onEvent: (event) => noteStreamUsage(request, event) });
-    if (outcome.firstEventAt !== undefined) request.sy.firstByteMs = outcome.firstEventAt - request.sy.startedAt;
-    if (outcome.error) request.sy.errorCode = outcome.error.code;
-    return reply;
-  };
-  app.post('/v1/messages', { config: { errorShape: 'anthropic' } }, messages);
+  return [{
+    method: 'POST',
+    paths: ['/v1/messages'],
+    errorShape: 'anthropic',
+    readsBody: true,
+    async handle(ctx, raw) {
+      const body = accept(validateMessagesRequest(raw));
+      noteRequest(ctx, router, body.model, body.stream === true);
+      const call = { ...callContext(ctx), passHeaders: passHeaders(ctx) };
+      const routed = await traced(ctx, (trace) => router.messages(body, call, trace));
+      recordRouting(ctx, routed);
+      const result = routed.answer;
+      // The id also as `request-id`, the header the Anthropic SDK exposes as `_request_id`.
+      ctx.response.setHeader('request-id', ctx.id);
+      finishOverhead(ctx);
+      if (!result.stream) {
+        noteUsage(ctx, result.body.usage);
+        sendJson(ctx.response, 200, result.body);
+        return;
+      }
+      ctx.response.writeHead(200, EVENT_STREAM_HEADERS);
+      const outcome = await pipeEvents(ctx.response, result.events, { shape: 'anthropic', done: false, onEvent: (event) => noteStreamUsage(ctx, event) });
+      if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
+      if (outcome.error) ctx.errorCode = outcome.error.code;
+    },
+  }];
 }
 
-function accept<T>(result: Validated<T>): T {
-  if (result.ok) return result.value;
-  const { param, message } = result.problem;
-  throw new GatewayError('invalid_request', param ? `${param}: ${message}` : message, { param: param || null });
-}
-
-function passHeaders(request: FastifyRequest): Record<string, string> | undefined {
+function passHeaders(ctx: RequestContext): Record<string, string> | undefined {
   let out: Record<string, string> | undefined;
   for (const name of PASSED_HEADERS) {
-    const value = request.headers[name];
+    const value = ctx.request.headers[name];
     const text = Array.isArray(value) ? value.join(',') : value;
     if (text) (out ??= {})[name] = text;
   }
@@ -64,21 +59,21 @@ function passHeaders(request: FastifyRequest): Record<string, string> | undefine
 }
 
 /** Input as OpenAI counts it (cached tokens included), so logs read the same on both routes. */
-function noteUsage(request: FastifyRequest, usage: Partial<AnthropicMessage['usage']> | undefined): void {
+function noteUsage(ctx: RequestContext, usage: Partial<AnthropicMessage['usage']> | undefined): void {
   if (usage == null) return;
-  const previous = request.sy.usage;
+  const previous = ctx.usage;
   const input = (usage.input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
-  request.sy.usage = {
+  ctx.usage = {
     promptTokens: usage.input_tokens == null && previous ? previous.promptTokens : input,
     completionTokens: usage.output_tokens ?? 0,
   };
 }
 
-function noteStreamUsage(request: FastifyRequest, event: SseEvent): void {
+function noteStreamUsage(ctx: RequestContext, event: SseEvent): void {
   if (event.event !== 'message_start' && event.event !== 'message_delta') return;
   try {
     const data = JSON.parse(event.data) as { message?: { usage?: AnthropicMessage['usage'] }; usage?: AnthropicMessage['usage'] };
-    noteUsage(request, data.message?.usage ?? data.usage);
+    noteUsage(ctx, data.message?.usage ?? data.usage);
   } catch {
     // the client gets the event as it is; only the log line misses its tokens
   }

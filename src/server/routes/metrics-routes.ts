@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../core/index.js';
+import type { RouteSpec } from '../http/route-table.js';
+import { sendText } from '../http/respond.js';
 
 /** What the /metrics route needs from the worker's metrics (WorkerMetrics has it). */
 export interface MetricsEndpoint {
@@ -20,12 +21,17 @@ const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
  * not answer within the bounded wait, it answers 503 saying so. Public unless
  * `require_auth_for_metrics_endpoint` is set.
  */
-export function registerMetricsRoutes(app: FastifyInstance, metrics: MetricsEndpoint | undefined, requireAuth: boolean): void {
-  app.get('/metrics', { config: { public: !requireAuth } }, async (_request, reply) => {
-    if (metrics === undefined) throw new GatewayError('not_found', 'Metrics are turned off on this gateway (--disable_metrics).');
-    reply.raw.once('close', metrics.holdScrape());
-    const result = await metrics.scrape(METRICS_SCRAPE_TIMEOUT_MS);
-    if (!result.ok) throw new GatewayError('metrics_unavailable', `Metrics are unavailable: ${result.reason}; retry the scrape.`);
-    return reply.header('content-type', CONTENT_TYPE).send(result.text);
-  });
+export function metricsRoutes(metrics: MetricsEndpoint | undefined, requireAuth: boolean): RouteSpec[] {
+  return [{
+    method: 'GET',
+    paths: ['/metrics'],
+    public: !requireAuth,
+    async handle(ctx) {
+      if (metrics === undefined) throw new GatewayError('not_found', 'Metrics are turned off on this gateway (--disable_metrics).');
+      ctx.response.once('close', metrics.holdScrape());
+      const result = await metrics.scrape(METRICS_SCRAPE_TIMEOUT_MS);
+      if (!result.ok) throw new GatewayError('metrics_unavailable', `Metrics are unavailable: ${result.reason}; retry the scrape.`);
+      sendText(ctx.response, 200, CONTENT_TYPE, result.text);
+    },
+  }];
 }

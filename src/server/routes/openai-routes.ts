@@ -1,12 +1,15 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError } from '../../core/index.js';
 import {
-  validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent, type Validated,
+  validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent,
 } from '../../protocol/index.js';
-import type { Answer, CallContext } from '../../providers/index.js';
-import { isModelGroupPattern, newRouteTrace, type RouteTrace, type Routed, type Router } from '../../router/index.js';
-import { OVERHEAD_HEADER, setRoutingHeaders } from '../response-headers.js';
+import type { Answer } from '../../providers/index.js';
+import { isModelGroupPattern, type Routed, type Router } from '../../router/index.js';
+import type { RouteSpec } from '../http/route-table.js';
+import { queryOf, sendJson } from '../http/respond.js';
+import type { RequestContext } from '../request-context.js';
 import { pipeEvents } from '../sse-writer.js';
+import {
+  accept, callContext, EVENT_STREAM_HEADERS, finishOverhead, noteRequest, noteUsage, recordRouting, traced,
+} from './routed-request.js';
 
 export interface OpenAIRouteDeps {
   router: Router;
@@ -14,142 +17,81 @@ export interface OpenAIRouteDeps {
 }
 
 /** The OpenAI-compatible API: chat, completions, embeddings, models. */
-export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps): void {
+export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
   const { router } = deps;
-
-  const chat = async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = accept(validateChatRequest(request.body));
-    noteRequest(request, router, body.model, body.stream === true);
-    const routed = await traced(request, reply, (trace) => router.chat(body, callContext(request), trace));
-    return answer(request, reply, routed);
-  };
-  app.post('/v1/chat/completions', chat);
-  app.post('/chat/completions', chat);
-  app.post('/openai/deployments/:deployment/chat/completions', chat);
-
-  const completion = async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = accept(validateCompletionRequest(request.body));
-    noteRequest(request, router, body.model, body.stream === true);
-    const routed = await traced(request, reply, (trace) => router.completion(body, callContext(request), trace));
-    return answer(request, reply, routed);
-  };
-  app.post('/v1/completions', completion);
-  app.post('/completions', completion);
-
-  const embedding = async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = accept(validateEmbeddingRequest(request.body));
-    noteRequest(request, router, body.model, false);
-    const routed = await traced(request, reply, (trace) => router.embedding(body, callContext(request), trace));
-    recordRouting(request, routed);
-    const usage = routed.answer.usage;
-    if (usage) request.sy.usage = { promptTokens: usage.prompt_tokens ?? 0, completionTokens: 0 };
-    finishOverhead(request, reply);
-    return reply.send(routed.answer);
-  };
-  app.post('/v1/embeddings', embedding);
-  app.post('/embeddings', embedding);
-
-  // Wildcard groups (`openai/*`) are not model ids a client can send; LiteLLM lists them only on
-  // request (`?return_wildcard_routes=true`), and so do we.
-  const models = async (request: FastifyRequest) => {
-    const wildcards = String((request.query as Record<string, unknown> | undefined)?.return_wildcard_routes).toLowerCase() === 'true';
-    return {
-      object: 'list' as const,
-      data: router.modelGroups()
-        .filter((id) => wildcards || !isModelGroupPattern(id))
-        .map((id) => ({ id, object: 'model' as const, created: deps.startedAtSeconds, owned_by: 'switchyard' })),
-    };
-  };
-  app.get('/v1/models', models);
-  app.get('/models', models);
+  return [
+    {
+      method: 'POST',
+      paths: ['/v1/chat/completions', '/chat/completions', '/openai/deployments/:deployment/chat/completions'],
+      readsBody: true,
+      async handle(ctx, raw) {
+        const body = accept(validateChatRequest(raw));
+        noteRequest(ctx, router, body.model, body.stream === true);
+        await answer(ctx, await traced(ctx, (trace) => router.chat(body, callContext(ctx), trace)));
+      },
+    },
+    {
+      method: 'POST',
+      paths: ['/v1/completions', '/completions'],
+      readsBody: true,
+      async handle(ctx, raw) {
+        const body = accept(validateCompletionRequest(raw));
+        noteRequest(ctx, router, body.model, body.stream === true);
+        await answer(ctx, await traced(ctx, (trace) => router.completion(body, callContext(ctx), trace)));
+      },
+    },
+    {
+      method: 'POST',
+      paths: ['/v1/embeddings', '/embeddings'],
+      readsBody: true,
+      async handle(ctx, raw) {
+        const body = accept(validateEmbeddingRequest(raw));
+        noteRequest(ctx, router, body.model, false);
+        const routed = await traced(ctx, (trace) => router.embedding(body, callContext(ctx), trace));
+        recordRouting(ctx, routed);
+        const usage = routed.answer.usage;
+        if (usage) ctx.usage = { promptTokens: usage.prompt_tokens ?? 0, completionTokens: 0 };
+        finishOverhead(ctx);
+        sendJson(ctx.response, 200, routed.answer);
+      },
+    },
+    {
+      // Wildcard groups (`openai/*`) are not model ids a client can send; LiteLLM lists them only on
+      // request (`?return_wildcard_routes=true`), and so do we.
+      method: 'GET',
+      paths: ['/v1/models', '/models'],
+      handle(ctx) {
+        const wildcards = queryOf(ctx.request.url).get('return_wildcard_routes')?.toLowerCase() === 'true';
+        sendJson(ctx.response, 200, {
+          object: 'list',
+          data: router.modelGroups()
+            .filter((id) => wildcards || !isModelGroupPattern(id))
+            .map((id) => ({ id, object: 'model', created: deps.startedAtSeconds, owned_by: 'switchyard' })),
+        });
+      },
+    },
+  ];
 }
 
-function accept<T>(result: Validated<T>): T {
-  if (result.ok) return result.value;
-  const where = result.problem.param ? `${result.problem.param}: ` : '';
-  throw new GatewayError('invalid_request', `${where}${result.problem.message}`, { param: result.problem.param || null });
-}
-
-export function noteRequest(request: FastifyRequest, router: Router, model: string, stream: boolean): void {
-  if (router.hasModelGroup(model)) request.sy.modelGroup = model;
-  request.sy.stream = stream;
-}
-
-export function callContext(request: FastifyRequest): CallContext {
-  return { signal: request.sy.abort.signal, requestId: request.sy.id };
-}
-
-/** Routes with a trace, so that a request that fails after attempts still says what was tried. */
-export async function traced<T>(request: FastifyRequest, reply: FastifyReply, route: (trace: RouteTrace) => Promise<T>): Promise<T> {
-  const trace = newRouteTrace();
-  try {
-    return await route(trace);
-  } catch (error) {
-    const ctx = request.sy;
-    if (trace.attempts > 0) {
-      ctx.attempts = trace.attempts;
-      ctx.retries = trace.retries;
-      ctx.fallbacks = trace.fallbacks;
-      ctx.upstreamMs = trace.upstreamMs;
-      setRoutingHeaders(reply.raw, ctx);
-    }
-    throw error;
-  }
-}
-
-export function recordRouting(request: FastifyRequest, routed: Routed<unknown>): void {
-  const ctx = request.sy;
-  ctx.deployment = routed.deployment;
-  ctx.attempts = routed.attempts;
-  ctx.retries = routed.retries;
-  ctx.fallbacks = routed.fallbacks;
-  ctx.fallbackGroup = routed.fallbackGroup;
-  ctx.upstreamMs = routed.upstreamMs;
-}
-
-export function finishOverhead(request: FastifyRequest, reply: FastifyReply): void {
-  const ctx = request.sy;
-  ctx.overheadMs = Math.max(0, performance.now() - ctx.startedAt - (ctx.upstreamMs ?? 0));
-  // On the raw response, so it survives reply.hijack() for streams.
-  reply.raw.setHeader(OVERHEAD_HEADER, ctx.overheadMs.toFixed(2));
-  setRoutingHeaders(reply.raw, ctx);
-}
-
-async function answer(request: FastifyRequest, reply: FastifyReply, routed: Routed<Answer<{ usage?: unknown }>>): Promise<FastifyReply> {
-  recordRouting(request, routed);
+async function answer(ctx: RequestContext, routed: Routed<Answer<{ usage?: unknown }>>): Promise<void> {
+  recordRouting(ctx, routed);
   const result = routed.answer;
+  finishOverhead(ctx);
   if (!result.stream) {
-    noteUsage(request, result.body.usage);
-    finishOverhead(request, reply);
-    return reply.send(result.body);
+    noteUsage(ctx, result.body.usage);
+    sendJson(ctx.response, 200, result.body);
+    return;
   }
-  finishOverhead(request, reply);
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-  });
-  const outcome = await pipeEvents(res, result.events, {
+  ctx.response.writeHead(200, EVENT_STREAM_HEADERS);
+  const outcome = await pipeEvents(ctx.response, result.events, {
     shape: 'openai',
     done: true,
     onEvent: (event: SseEvent) => {
-      if (event.data.includes('"usage":{')) noteUsage(request, safeParse(event.data)?.usage);
+      if (event.data.includes('"usage":{')) noteUsage(ctx, safeParse(event.data)?.usage);
     },
   });
-  if (outcome.firstEventAt !== undefined) request.sy.firstByteMs = outcome.firstEventAt - request.sy.startedAt;
-  if (outcome.error) request.sy.errorCode = outcome.error.code;
-  return reply;
-}
-
-function noteUsage(request: FastifyRequest, usage: unknown): void {
-  if (usage === null || typeof usage !== 'object') return;
-  const u = usage as { prompt_tokens?: unknown; completion_tokens?: unknown };
-  request.sy.usage = {
-    promptTokens: typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0,
-    completionTokens: typeof u.completion_tokens === 'number' ? u.completion_tokens : 0,
-  };
+  if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
+  if (outcome.error) ctx.errorCode = outcome.error.code;
 }
 
 function safeParse(text: string): { usage?: unknown } | undefined {

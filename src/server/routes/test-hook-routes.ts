@@ -1,23 +1,30 @@
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../core/index.js';
+import type { RouteSpec } from '../http/route-table.js';
+import { queryOf, sendJson } from '../http/respond.js';
 
 /**
  * Test-only routes, registered only when SWITCHYARD_TEST_HOOKS=1. They let the test suite put a
  * worker into states that real bugs produce: an event loop stuck in a busy loop.
  */
-export function registerTestHookRoutes(app: FastifyInstance, logger: Logger): void {
-  app.post('/__test/block-event-loop', { config: { public: true } }, async (request, reply) => {
-    const ms = Math.min(120_000, Number((request.query as { ms?: string }).ms ?? 1000));
-    logger.warn({ ms }, 'test hook: blocking the event loop');
-    // Answer first, so the caller is not the one left waiting, then spin.
-    reply.raw.once('finish', () => {
-      const until = Date.now() + ms;
-      while (Date.now() < until) {
-        // busy loop on purpose: this is what a stuck worker looks like
-      }
-    });
-    return reply.send({ blocking_ms: ms, pid: process.pid });
-  });
-
-  app.get('/__test/whoami', { config: { public: true } }, async () => ({ pid: process.pid }));
+export function testHookRoutes(logger: Logger): RouteSpec[] {
+  return [
+    {
+      method: 'POST',
+      paths: ['/__test/block-event-loop'],
+      public: true,
+      handle(ctx) {
+        const ms = Math.min(120_000, Number(queryOf(ctx.request.url).get('ms') ?? 1000));
+        logger.warn({ ms }, 'test hook: blocking the event loop');
+        // Answer first, so the caller is not the one left waiting, then spin.
+        ctx.response.once('finish', () => {
+          const until = Date.now() + ms;
+          while (Date.now() < until) {
+            // busy loop on purpose: this is what a stuck worker looks like
+          }
+        });
+        sendJson(ctx.response, 200, { blocking_ms: ms, pid: process.pid });
+      },
+    },
+    { method: 'GET', paths: ['/__test/whoami'], public: true, handle: (ctx) => sendJson(ctx.response, 200, { pid: process.pid }) },
+  ];
 }
