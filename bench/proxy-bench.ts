@@ -131,6 +131,7 @@ async function main(): Promise<void> {
     model_list: [
       { model_name: 'bench-chat', litellm_params: { model: 'openai/bench-chat', api_base: `${upstream}/v1`, api_key: 'sk-upstream' } },
       { model_name: 'bench-stream', litellm_params: { model: 'openai/bench-stream', api_base: `${upstream}/v1`, api_key: 'sk-upstream' } },
+      { model_name: 'bench-claude', litellm_params: { model: 'anthropic/bench-claude', api_base: upstream, api_key: 'sk-upstream' } },
     ],
     general_settings: { master_key: 'sk-bench' },
   }));
@@ -143,16 +144,27 @@ async function main(): Promise<void> {
     { name: 'switchyard', url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions` },
   ];
 
+  // Rounds in a rotating order: each ratio is taken within a round (the two sides a few seconds
+  // apart) and the median over rounds is reported, so that drift on a shared machine falls on
+  // both sides alike instead of on whichever ran last.
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const results: Record<string, Record<string, WrkResult>> = {};
+  const perRound: Record<string, Array<Record<string, WrkResult>>> = {};
   for (const scenario of SCENARIOS) {
-    results[scenario.name] = {};
-    for (const target of targets) {
-      wrk(target.url, scenario, WARMUP);
-      const result = wrk(target.url, scenario, DURATION);
-      results[scenario.name]![target.name] = result;
-      console.log(`${scenario.name.padEnd(34)} ${target.name.padEnd(16)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  errors ${result.errors}`);
+    perRound[scenario.name] = [];
+    for (let round = 0; round < rounds; round++) {
+      const byTarget: Record<string, WrkResult> = {};
+      for (let i = 0; i < targets.length; i++) {
+        const target = targets[(i + round) % targets.length]!;
+        wrk(target.url, scenario, WARMUP);
+        byTarget[target.name] = wrk(target.url, scenario, DURATION);
+      }
+      perRound[scenario.name]!.push(byTarget);
+      console.log(`${scenario.name} round ${round + 1}: ${targets.map((t) => `${t.name} ${byTarget[t.name]!.rps.toFixed(0)} req/s p50 ${byTarget[t.name]!.p50.toFixed(2)} ms`).join(' | ')}`);
     }
+    results[scenario.name] = Object.fromEntries(targets.map((t) => [t.name, medianResult(perRound[scenario.name]!.map((r) => r[t.name]!))]));
   }
+  const translated = await translationRows(upstream, gatewayPort, rounds);
   const rss = rssOfWorkers(gateway.pid!);
   const metricsCost = await metricsOnOff(configPath, `http://127.0.0.1:${gatewayPort}/v1/chat/completions`);
 
@@ -161,26 +173,77 @@ async function main(): Promise<void> {
     for (const [target, r] of Object.entries(byTarget)) lines.push(`| ${scenario} | ${target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`);
   }
   const c1 = results[SCENARIOS[0]!.name]!;
-  const added = (name: string) => c1[name]!.p50 - c1['upstream direct']!.p50;
+  const added = (r: Record<string, WrkResult>, name: string) => r[name]!.p50 - r['upstream direct']!.p50;
+  const rpsRatio = (scenario: Scenario) => median(perRound[scenario.name]!.map((r) => r.switchyard!.rps / r['bare proxy']!.rps));
   const ratios = {
-    'switchyard / bare req/s, chat c32': results[SCENARIOS[1]!.name]!.switchyard!.rps / results[SCENARIOS[1]!.name]!['bare proxy']!.rps,
-    'switchyard / bare req/s, stream c32': results[SCENARIOS[2]!.name]!.switchyard!.rps / results[SCENARIOS[2]!.name]!['bare proxy']!.rps,
-    'switchyard / bare req/s, chat c1': c1.switchyard!.rps / c1['bare proxy']!.rps,
-    'added p50 at c1, switchyard / bare': added('switchyard') / added('bare proxy'),
+    'switchyard / bare req/s, chat c32': rpsRatio(SCENARIOS[1]!),
+    'switchyard / bare req/s, stream c32': rpsRatio(SCENARIOS[2]!),
+    'switchyard / bare req/s, chat c1': rpsRatio(SCENARIOS[0]!),
+    'added p50 at c1, switchyard / bare': median(perRound[SCENARIOS[0]!.name]!.map((r) => added(r, 'switchyard') / added(r, 'bare proxy'))),
   };
-  lines.push('', '| ratio | value | target |', '|---|---:|---|');
+  lines.push('', `Medians over ${rounds} rounds; ratios are taken within each round.`, '', '| ratio | value | target |', '|---|---:|---|');
   lines.push(`| switchyard / bare req/s, chat c32 | ${ratios['switchyard / bare req/s, chat c32'].toFixed(2)} | ≥ 0.60 |`);
   lines.push(`| switchyard / bare req/s, stream c32 | ${ratios['switchyard / bare req/s, stream c32'].toFixed(2)} | ≥ 0.60 |`);
   lines.push(`| switchyard / bare req/s, chat c1 | ${ratios['switchyard / bare req/s, chat c1'].toFixed(2)} | ≥ 0.60 |`);
-  lines.push(`| added p50 latency at c1, switchyard / bare (${added('switchyard').toFixed(3)} ms / ${added('bare proxy').toFixed(3)} ms) | ${ratios['added p50 at c1, switchyard / bare'].toFixed(2)} | ≤ 1.5 |`);
+  lines.push(`| added p50 latency at c1, switchyard / bare (${added(c1, 'switchyard').toFixed(3)} ms / ${added(c1, 'bare proxy').toFixed(3)} ms) | ${ratios['added p50 at c1, switchyard / bare'].toFixed(2)} | ≤ 1.5 |`);
+  for (const row of translated) lines.push(`| ${row.label} | ${row.ratio.toFixed(2)} (${row.rps.toFixed(0)} vs ${row.baseRps.toFixed(0)} req/s) | |`);
   lines.push(`| metrics on / off req/s, chat c32 (median of ${metricsCost.ratios.length} alternating rounds: ${metricsCost.ratios.map((r) => r.toFixed(3)).join(', ')}) | ${metricsCost.median.toFixed(3)} | ≥ 0.97 |`);
   lines.push(`| metrics recorder, in process, per request (record + router events + push share) | ${metricsCost.recorderUs.toFixed(2)} µs | |`);
   lines.push(`| worker RSS after the run | ${rss.map((mb) => mb.toFixed(0)).join(', ')} MB | ≤ 120 MB |`);
   console.log(lines.join('\n'));
 
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results', `proxy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ results, ratios, rssMb: rss, metricsCost }, null, 2));
+  writeFileSync(join(ROOT, 'bench/results', `proxy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ results, perRound, ratios, translated, rssMb: rss, metricsCost }, null, 2));
   for (const child of children) child.kill('SIGTERM');
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function medianResult(results: WrkResult[]): WrkResult {
+  return {
+    rps: median(results.map((r) => r.rps)),
+    p50: median(results.map((r) => r.p50)),
+    p99: median(results.map((r) => r.p99)),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
+
+/**
+ * Streaming through the translation path against the pass-through stream, on the same gateway:
+ * OpenAI client → anthropic/ deployment (Anthropic SSE → OpenAI chunks) and Anthropic client →
+ * openai/ deployment (OpenAI chunks → Anthropic SSE), 20 content chunks each, concurrency 32.
+ */
+async function translationRows(upstream: string, gatewayPort: number, rounds: number): Promise<Array<{ label: string; rps: number; baseRps: number; ratio: number }>> {
+  const base = `http://127.0.0.1:${gatewayPort}`;
+  const passThrough = SCENARIOS[2]!;
+  const cases = [
+    { label: 'streaming through translation: OpenAI client → anthropic/ deployment, vs pass-through', url: `${base}/v1/chat/completions`, body: { model: 'bench-claude', messages: [{ role: 'user', content: 'Stream please.' }], stream: true, max_tokens: 64 } },
+    { label: 'streaming through translation: /v1/messages → openai/ deployment, vs pass-through', url: `${base}/v1/messages`, body: { model: 'bench-stream', max_tokens: 64, messages: [{ role: 'user', content: 'Stream please.' }], stream: true } },
+  ];
+  void upstream;
+  const rows = [];
+  for (const c of cases) {
+    const scenario: Scenario = { name: c.label, connections: 32, threads: 2, body: c.body };
+    const ratios: number[] = [];
+    const rps: number[] = [];
+    const baseRps: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      wrk(c.url, scenario, WARMUP);
+      const translatedRun = wrk(c.url, scenario, DURATION);
+      const plain = wrk(`${base}/v1/chat/completions`, passThrough, DURATION);
+      if (translatedRun.errors > 0) console.log(`${c.label}: ${translatedRun.errors} errors`);
+      ratios.push(translatedRun.rps / plain.rps);
+      rps.push(translatedRun.rps);
+      baseRps.push(plain.rps);
+    }
+    rows.push({ label: c.label, rps: median(rps), baseRps: median(baseRps), ratio: median(ratios) });
+    console.log(`${c.label}: ${ratios.map((r) => r.toFixed(2)).join(', ')}`);
+  }
+  return rows;
 }
 
 /**

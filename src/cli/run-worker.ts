@@ -11,7 +11,7 @@ import { wireWorkerMetrics } from './metrics-wiring.js';
  */
 export async function runWorker(options: StartOptions, configPath: string): Promise<void> {
   const identity = readWorkerIdentity();
-  const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true, base: { role: 'worker', slot: identity.slot } });
+  const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true, buffered: true, base: { role: 'worker', slot: identity.slot } });
   const link = new WorkerLink(identity, readTestHooks(), logger, options.gracefulTimeoutMs);
 
   const loaded = loadConfigFile(configPath);

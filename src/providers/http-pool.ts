@@ -1,5 +1,8 @@
-import { Pool, type Dispatcher } from 'undici';
+import { Pool } from 'undici';
 import { GatewayError } from '../core/index.js';
+import { UpstreamExchange, type UpstreamResponse } from './upstream-exchange.js';
+
+export type { UpstreamResponse };
 
 /**
  * Upstream HTTP: one keep-alive undici Pool per origin, shared by every deployment that points
@@ -36,20 +39,21 @@ export interface UpstreamRequest {
   label: string;
 }
 
-export async function sendUpstream(request: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+export async function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
+  // undici's own timers bound the call: headersTimeout covers a non-streaming answer being
+  // produced (upstreams send headers when it is ready), bodyTimeout any stall while reading.
+  const exchange = new UpstreamExchange(request.signal);
+  poolFor(request.url.origin).dispatch({
+    origin: request.url.origin,
+    path: request.url.pathname + request.url.search,
+    method: request.method ?? 'POST',
+    headers: request.headers,
+    body: request.body,
+    headersTimeout: request.timeoutMs,
+    bodyTimeout: request.timeoutMs,
+  }, exchange);
   try {
-    // undici's own timers bound the call: headersTimeout covers a non-streaming answer being
-    // produced (upstreams send headers when it is ready), bodyTimeout any stall while reading.
-    // One signal (the client's) is enough to abort; no extra controller or timer per call.
-    return await poolFor(request.url.origin).request({
-      path: request.url.pathname + request.url.search,
-      method: request.method ?? 'POST',
-      headers: request.headers,
-      body: request.body,
-      signal: request.signal,
-      headersTimeout: request.timeoutMs,
-      bodyTimeout: request.timeoutMs,
-    });
+    return await exchange.response;
   } catch (error) {
     throw classifyTransportError(error, request);
   }

@@ -1,17 +1,16 @@
-import type { Dispatcher } from 'undici';
 import { GatewayError, redact } from '../core/index.js';
 import { decodeSse, type SseEvent } from '../protocol/index.js';
-import { classifyTransportError, type UpstreamRequest } from './http-pool.js';
+import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } from './http-pool.js';
 
 /** Reading what an upstream answered: JSON bodies, SSE streams and error responses. */
 
 const MAX_ERROR_TEXT = 2_000;
 
-export async function readJsonBody<T>(response: Dispatcher.ResponseData, request: UpstreamRequest): Promise<T> {
+export async function readJsonBody<T>(response: UpstreamResponse, request: UpstreamRequest): Promise<T> {
   if (response.statusCode >= 400) throw await errorFromResponse(response, request);
   let text: string;
   try {
-    text = await response.body.text();
+    text = await response.text();
   } catch (error) {
     throw classifyTransportError(error, request);
   }
@@ -27,22 +26,22 @@ export async function readJsonBody<T>(response: Dispatcher.ResponseData, request
  * `[DONE]` sentinel ends the stream and is not yielded, and an `{"error": …}` event is thrown.
  */
 export async function openEventStream(
-  response: Dispatcher.ResponseData,
+  response: UpstreamResponse,
   request: UpstreamRequest,
   options: { openaiDone: boolean },
 ): Promise<AsyncIterable<SseEvent>> {
   if (response.statusCode >= 400) throw await errorFromResponse(response, request);
   const type = String(response.headers['content-type'] ?? '');
   if (!type.includes('text/event-stream')) {
-    const text = await response.body.text().catch(() => '');
+    const text = await response.text().catch(() => '');
     throw new GatewayError('upstream_invalid_response', `${request.label} was asked to stream but answered ${type || 'without a content type'}: ${preview(text)}`);
   }
   return iterateEvents(response, request, options.openaiDone);
 }
 
-async function* iterateEvents(response: Dispatcher.ResponseData, request: UpstreamRequest, openaiDone: boolean): AsyncGenerator<SseEvent> {
+async function* iterateEvents(response: UpstreamResponse, request: UpstreamRequest, openaiDone: boolean): AsyncGenerator<SseEvent> {
   try {
-    for await (const event of decodeSse(response.body)) {
+    for await (const event of decodeSse(response)) {
       if (openaiDone) {
         if (event.data === '[DONE]') return;
         if (event.data.startsWith('{"error"')) throw errorFromStreamEvent(event.data, request);
@@ -51,8 +50,6 @@ async function* iterateEvents(response: Dispatcher.ResponseData, request: Upstre
     }
   } catch (error) {
     throw classifyTransportError(error, request);
-  } finally {
-    if (!response.body.destroyed) response.body.destroy();
   }
 }
 
@@ -62,8 +59,8 @@ function errorFromStreamEvent(data: string, request: UpstreamRequest): GatewayEr
 }
 
 /** An error response from upstream as a GatewayError: 4xx kept, 429 keeps Retry-After, 5xx → 502. */
-export async function errorFromResponse(response: Dispatcher.ResponseData, request: Pick<UpstreamRequest, 'label'>): Promise<GatewayError> {
-  const text = await response.body.text().catch(() => '');
+export async function errorFromResponse(response: UpstreamResponse, request: Pick<UpstreamRequest, 'label'>): Promise<GatewayError> {
+  const text = await response.text().catch(() => '');
   const status = response.statusCode;
   const parsed = parseErrorBody(text);
   const message = parsed.message ?? (preview(text) || `HTTP ${status}`);

@@ -17,8 +17,11 @@ export interface StreamOutcome {
 }
 
 /**
- * Writes an event stream to the client with back-pressure. A failure after the first byte cannot
- * change the status any more, so it becomes a final error event the SDKs raise on.
+ * Writes an event stream to the client with back-pressure. Events that arrive together (one
+ * upstream read often carries several) leave in one write: they are gathered until the current
+ * burst has been consumed (process.nextTick runs after the pending promise jobs), which turned a
+ * syscall per event into one per burst. A failure after the first byte cannot change the status
+ * any more, so it becomes a final error event the SDKs raise on.
  */
 export async function pipeEvents(
   res: ServerResponse,
@@ -26,6 +29,16 @@ export async function pipeEvents(
   options: { shape: ErrorShape; done: boolean; onEvent?: (event: SseEvent) => void },
 ): Promise<StreamOutcome> {
   const outcome: StreamOutcome = { completed: false, events: 0 };
+  let pending = '';
+  let scheduled = false;
+  let full: Promise<void> | undefined;
+  const flush = () => {
+    scheduled = false;
+    if (pending === '' || res.destroyed) return;
+    const text = pending;
+    pending = '';
+    if (!res.write(text)) full ??= drained(res);
+  };
   try {
     for await (const event of events) {
       if (res.destroyed) return outcome;
@@ -33,18 +46,27 @@ export async function pipeEvents(
       if (outcome.firstEventAt === undefined) outcome.firstEventAt = performance.now();
       outcome.events++;
       outcome.lastData = event.data;
-      if (!res.write(encodeSse(event))) await drained(res);
+      pending += encodeSse(event);
+      if (!scheduled) {
+        scheduled = true;
+        process.nextTick(flush);
+      }
+      if (full !== undefined) {
+        await full;
+        full = undefined;
+      }
     }
-    if (!res.destroyed) res.end(options.done ? SSE_DONE : undefined);
+    if (!res.destroyed) res.end(pending + (options.done ? SSE_DONE : ''));
     outcome.completed = !res.destroyed;
   } catch (error) {
     const failure = error instanceof GatewayError ? error : new GatewayError('upstream_error', 'the upstream stream failed', { cause: error });
     outcome.error = failure;
     if (!res.destroyed && failure.code !== 'client_closed_request') {
       const body = JSON.stringify(errorBody(failure, options.shape));
-      res.end(encodeSse(options.shape === 'anthropic' ? { event: 'error', data: body } : { data: body }));
+      res.end(pending + encodeSse(options.shape === 'anthropic' ? { event: 'error', data: body } : { data: body }));
     }
   }
+  pending = '';
   return outcome;
 }
 
