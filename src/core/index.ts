@@ -4,3 +4,4 @@ export * from './clock.js';
 export * from './logger.js';
 export * from './redact.js';
 export * from './version.js';
+export * from './cancellation.js';

@@ -1,5 +1,5 @@
 import type { Deployment, HealthSettings } from '../config/index.js';
-import { GatewayError, redact, sequentialId } from '../core/index.js';
+import { GatewayError, redact, sequentialId, type CancelSignal } from '../core/index.js';
 import type { DeploymentClient } from '../providers/index.js';
 
 /** What a probe sends: short, so that a probe of an expensive model costs next to nothing. */
@@ -38,7 +38,7 @@ export function isScheduled(deployment: Deployment): boolean {
  * the global probe timeout) and by `signal`. Never throws: a failure is an unhealthy result whose
  * error is redacted.
  */
-export async function probeDeployment(client: DeploymentClient, settings: ProbeSettings, signal?: AbortSignal): Promise<ProbeResult> {
+export async function probeDeployment(client: DeploymentClient, settings: ProbeSettings, signal?: CancelSignal): Promise<ProbeResult> {
   const deployment = client.deployment;
   const timeoutMs = deployment.info.healthCheckTimeoutMs ?? settings.probeTimeoutMs;
   const started = performance.now();

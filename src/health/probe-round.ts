@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/index.js';
 import type { DeploymentClient } from '../providers/index.js';
 import { probeDeployment, type ProbeResult, type ProbeSettings } from './deployment-probe.js';
 import type { HealthObserver } from './health-observer.js';
@@ -12,7 +13,7 @@ export const PROBE_CONCURRENCY = 8;
 export async function probeAll(
   clients: readonly DeploymentClient[],
   settings: ProbeSettings,
-  options: { signal?: AbortSignal; observer?: HealthObserver; concurrency?: number } = {},
+  options: { signal?: CancelSignal; observer?: HealthObserver; concurrency?: number } = {},
 ): Promise<ProbeResult[]> {
   const results: ProbeResult[] = new Array<ProbeResult>(clients.length);
   let next = 0;

@@ -1,5 +1,5 @@
 import type { Config, Deployment } from '../config/index.js';
-import { GatewayError } from '../core/index.js';
+import { GatewayError, type CancelSignal } from '../core/index.js';
 import { buildDeploymentClients, type DeploymentClient } from '../providers/index.js';
 import type { RedisConnection } from '../redis/index.js';
 import { isProbeable, isScheduled } from './deployment-probe.js';
@@ -22,7 +22,7 @@ export interface HealthQuery {
 /** What the health routes of a worker ask. */
 export interface HealthEndpoints {
   /** `GET /health`; throws a 404 GatewayError for an unknown model or model id. */
-  report(query: HealthQuery, signal: AbortSignal): Promise<HealthReport>;
+  report(query: HealthQuery, signal: CancelSignal): Promise<HealthReport>;
   /** What `/health/readiness` adds: Redis reachability (null: not configured) and workers ready. */
   readiness(): { redis: 'connected' | 'unavailable' | null; workers: { ready: number | null; configured: number } };
   sharedStatus(): Promise<SharedStatusBody>;
@@ -76,7 +76,7 @@ export class WorkerHealth implements HealthEndpoints {
     this.applyToRouting(message.round);
   }
 
-  async report(query: HealthQuery, signal: AbortSignal): Promise<HealthReport> {
+  async report(query: HealthQuery, signal: CancelSignal): Promise<HealthReport> {
     const targets = this.targets(query);
     const targeted = query.model !== undefined || query.modelId !== undefined;
     const { config } = this.options;

@@ -1,4 +1,5 @@
 import type { Deployment } from '../config/index.js';
+import type { CancelSignal } from '../core/index.js';
 import type {
   AnthropicMessage, AnthropicMessagesRequest, ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest,
   EmbeddingRequest, EmbeddingResponse, SseEvent,
@@ -12,7 +13,7 @@ import type {
 
 export interface CallContext {
   /** Aborted when the client disconnects or the gateway gives up; the upstream call stops at once. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   requestId: string;
   /** Client headers an adapter may forward (e.g. `anthropic-beta` on the native route). */
   passHeaders?: Readonly<Record<string, string>>;

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { GatewayError } from '../core/index.js';
+import { GatewayError, type CancelSignal } from '../core/index.js';
 import { UpstreamExchange, type UpstreamResponse } from './upstream-exchange.js';
 
 export type { UpstreamResponse };
@@ -31,7 +31,7 @@ export interface UpstreamRequest {
   method?: 'POST' | 'GET';
   headers: Record<string, string>;
   body?: string;
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Deadline for the response headers and for any stall while reading the body. */
   timeoutMs: number;
   stream: boolean;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { CancelSignal } from '../core/index.js';
 
 /** What an upstream answered: status and headers first, then the body, whole or chunk by chunk. */
 export interface UpstreamResponse {
@@ -38,7 +39,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamRes
   /** Resolves when the status and headers arrive; rejects when the call fails before that. */
   readonly response: Promise<UpstreamResponse>;
 
-  constructor(private readonly signal: AbortSignal) {
+  constructor(private readonly signal: CancelSignal) {
     this.response = new Promise((resolve, reject) => {
       this.started = resolve;
       this.failedToStart = reject;

@@ -1,5 +1,5 @@
 import type { Config, Deployment } from '../config/index.js';
-import { GatewayError, systemClock, systemRandom, type Clock, type Logger, type Random } from '../core/index.js';
+import { GatewayError, systemClock, systemRandom, type CancelSignal, type Clock, type Logger, type Random } from '../core/index.js';
 import type {
   AnthropicMessage, AnthropicMessagesRequest, ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest,
   EmbeddingRequest, EmbeddingResponse,
@@ -355,7 +355,7 @@ function clientClosed(): GatewayError {
   return new GatewayError('client_closed_request', 'the client closed the request');
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+function abortableSleep(ms: number, signal: CancelSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(clientClosed());
     const onAbort = () => {

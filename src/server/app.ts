@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/index.js';
-import { GatewayError, sequentialId, type Logger } from '../core/index.js';
+import { Cancellation, GatewayError, sequentialId, type Logger } from '../core/index.js';
 import type { HealthEndpoints } from '../health/index.js';
 import type { Router } from '../router/index.js';
 import { KeyCheck } from './auth.js';
@@ -71,7 +71,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     const method = request.method ?? 'GET';
     const match = table.match(method, path);
     const ctx: RequestContext = {
-      id, startedAt: performance.now(), abort: new AbortController(), request, response, method,
+      id, startedAt: performance.now(), abort: new Cancellation(), request, response, method,
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
     };
     state.served++;

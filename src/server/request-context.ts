@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deployment } from '../config/index.js';
+import type { Cancellation } from '../core/index.js';
 import type { ErrorShape } from './http/route-table.js';
 
 /** What the gateway learns about one request as it handles it; read by the log line (and metrics). */
@@ -8,7 +9,7 @@ export interface RequestContext {
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
   /** Aborted when the client goes away (no reason) or the drain gives up (a GatewayError reason). */
-  readonly abort: AbortController;
+  readonly abort: Cancellation;
   readonly request: IncomingMessage;
   readonly response: ServerResponse;
   readonly method: string;
