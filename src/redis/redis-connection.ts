@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { RedisSettings } from '../config/index.js';
 import type { Logger } from '../core/index.js';
 import type { RedisCommands } from './redis-commands.js';
@@ -137,6 +138,7 @@ export class RedisConnection {
  * connection, a pub/sub subscriber (redis-subscription.ts), which must be tuned the same way.
  */
 export function createRedisClient(settings: RedisSettings, options: Pick<RedisConnectionOptions, 'purpose' | 'commandTimeoutMs'>): Redis {
+  const RedisClient = loadIoredis();
   const commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
   const tuned: RedisOptions = {
     lazyConnect: true,
@@ -152,8 +154,20 @@ export function createRedisClient(settings: RedisSettings, options: Pick<RedisCo
   };
   if (settings.tls) tuned.tls = {};
   return settings.url !== undefined
-    ? new Redis(settings.url, tuned)
-    : new Redis({ ...tuned, host: settings.host, port: settings.port, username: settings.username, password: settings.password });
+    ? new RedisClient(settings.url, tuned)
+    : new RedisClient({ ...tuned, host: settings.host, port: settings.port, username: settings.username, password: settings.password });
+}
+
+let ioredis: typeof Redis | undefined;
+
+/**
+ * ioredis, loaded on the first connection rather than at start-up: most deployments run without
+ * Redis, and the module alone added about 20 MB to every worker's resident memory. It is
+ * CommonJS, so it loads synchronously and the connection API stays synchronous.
+ */
+function loadIoredis(): typeof Redis {
+  ioredis ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
+  return ioredis;
 }
 
 function isReplyError(error: unknown): boolean {

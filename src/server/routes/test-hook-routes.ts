@@ -1,3 +1,4 @@
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { Logger } from '../../core/index.js';
 import type { RouteSpec } from '../http/route-table.js';
 import { queryOf, sendJson } from '../http/respond.js';
@@ -26,5 +27,18 @@ export function testHookRoutes(logger: Logger): RouteSpec[] {
       },
     },
     { method: 'GET', paths: ['/__test/whoami'], public: true, handle: (ctx) => sendJson(ctx.response, 200, { pid: process.pid }) },
+    {
+      method: 'GET',
+      paths: ['/__test/memory'],
+      public: true,
+      handle: (ctx) => {
+        // With --expose-gc, collect first: what is left is what the worker holds on to.
+        (globalThis as { gc?: () => void }).gc?.();
+        sendJson(ctx.response, 200, {
+        usage: process.memoryUsage(),
+          spaces: getHeapSpaceStatistics().map((s) => ({ space: s.space_name, size: s.space_size, used: s.space_used_size })),
+        });
+      },
+    },
   ];
 }
