@@ -48,3 +48,8 @@ export function readTestHooks(env: NodeJS.ProcessEnv = process.env): TestHooks {
   const from = env[TEST_NEVER_READY_FROM];
   return { enabled, neverReadyFromSpawn: enabled && from !== undefined && /^\d+$/.test(from) ? Number(from) : undefined };
 }
+
+/** The node flags the operator set in NODE_OPTIONS (the supervisor leaves those to the operator). */
+export function readNodeOptions(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.NODE_OPTIONS;
+}

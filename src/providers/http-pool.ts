@@ -1,4 +1,5 @@
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
+import type { Pool as UndiciPool } from 'undici';
 import { GatewayError, type CancelSignal } from '../core/index.js';
 import { UpstreamExchange, type UpstreamResponse } from './upstream-exchange.js';
 
@@ -8,6 +9,11 @@ export type { UpstreamResponse };
  * Upstream HTTP: one keep-alive undici Pool per origin, shared by every deployment that points
  * there. Timeouts and aborts are mapped to catalogue errors here, once.
  */
+
+// The pool class alone, not undici's index (fetch, WebSocket, caches, mocks, the request API…):
+// a worker only dispatches, and the index costs about 8 MB of resident memory per worker.
+type Pool = UndiciPool;
+const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
 
 const pools = new Map<string, Pool>();
 

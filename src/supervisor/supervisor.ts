@@ -1,9 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
-import { workerEnvironment, type StartOptions } from '../config/index.js';
+import { readNodeOptions, workerEnvironment, type StartOptions } from '../config/index.js';
 import { systemClock, systemRandom, type Clock, type Logger, type Random } from '../core/index.js';
 import { Backoff } from './backoff.js';
 import { isWorkerMessage, type PrimaryMessage, type RecycleReason, type RestartReason, type WorkerMessage } from './ipc-messages.js';
 import { drawRequestLimit } from './worker-limits.js';
+import { workerExecArgv } from './worker-node-flags.js';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
 
 /** Result of checking a config file before a reload: problems block it. */
@@ -86,7 +87,7 @@ export class Supervisor {
     // step (a stuck worker simply stops accepting), costs the primary nothing per connection, and
     // measured as balanced here (48/52 over two workers with keep-alive clients).
     cluster.schedulingPolicy = cluster.SCHED_NONE;
-    cluster.setupPrimary({ args: process.argv.slice(2) });
+    cluster.setupPrimary({ args: process.argv.slice(2), execArgv: workerExecArgv(process.execArgv, readNodeOptions()) });
     for (let slot = 0; slot < this.options.numWorkers; slot++) this.fork(slot);
     const pingEvery = Math.max(100, Math.min(1_000, Math.floor(this.options.workerHealthcheckTimeoutMs / 3)));
     this.pingTimer = setInterval(() => this.pingAndCheck(), pingEvery);

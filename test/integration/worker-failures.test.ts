@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { sleep, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
@@ -120,4 +121,19 @@ test('a memory limit below a worker\'s size recycles it, reason memory', async (
   await gateway.waitForLog(is('drain finished'), 15_000);
   await chat(gateway, 'quick');
   await gateway.stop();
+});
+
+test('workers run with the heap flag that keeps them small, unless the operator set their own', async () => {
+  const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  const plain = await startGateway({ config: config(), env: { SWITCHYARD_TEST_HOOKS: '1' } });
+  const plainArgs = cmdline(await whoami(plain));
+  assert.ok(plainArgs.includes('--heap-growing-percent=50'), plainArgs.join(' '));
+  await chat(plain, 'quick');
+  await plain.stop();
+
+  const tuned = await startGateway({ config: config(), nodeArgs: ['--heap-growing-percent=100'], env: { SWITCHYARD_TEST_HOOKS: '1' } });
+  const tunedArgs = cmdline(await whoami(tuned));
+  assert.deepEqual(tunedArgs.filter((arg) => arg.startsWith('--heap-growing-percent')), ['--heap-growing-percent=100'], tunedArgs.join(' '));
+  await chat(tuned, 'quick');
+  await tuned.stop();
 });

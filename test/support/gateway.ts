@@ -43,6 +43,8 @@ export interface StartGatewayOptions {
   /** An existing config file to start with as it is (fixtures with includes need their folder). */
   configFile?: string;
   args?: string[];
+  /** Flags for node itself, before the CLI path (e.g. V8 heap flags). */
+  nodeArgs?: string[];
   env?: Record<string, string | undefined>;
   /** Wait until /health/readiness answers 200 (default true). */
   waitReady?: boolean;
@@ -78,7 +80,7 @@ export function writeTempConfig(config: object | string, dir = mkdtempSync(join(
 export async function startGateway(options: StartGatewayOptions): Promise<GatewayProcess> {
   const port = options.port ?? (await freePort());
   const configPath = options.configFile ?? writeTempConfig(options.config ?? {});
-  const args = [CLI_PATH, '--config', configPath, '--host', '127.0.0.1', '--port', String(port), ...(options.args ?? [])];
+  const args = [...(options.nodeArgs ?? []), CLI_PATH, '--config', configPath, '--host', '127.0.0.1', '--port', String(port), ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, { env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   let output = '';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Backoff, drawRequestLimit } from '../../src/supervisor/index.js';
+import { Backoff, drawRequestLimit, WORKER_HEAP_FLAGS, workerExecArgv } from '../../src/supervisor/index.js';
 
 /** A seeded generator, so the draws are the same on every run. */
 function seeded(seed: number): () => number {
@@ -47,4 +47,13 @@ test('back-off: immediate first retry, then exponential to a cap, reset after a 
   const delays = [0, 1, 2, 3, 4, 5].map((i) => backoff.next(i * 1000));
   assert.deepEqual(delays, [0, 500, 1000, 2000, 4000, 4000]);
   assert.equal(backoff.next(5000 + 60_001), 0, 'a stable minute resets the count');
+});
+
+test('worker heap flags: added to the primary execArgv unless given there or in NODE_OPTIONS', () => {
+  assert.deepEqual(workerExecArgv([], undefined), ['--heap-growing-percent=50']);
+  assert.deepEqual(WORKER_HEAP_FLAGS, ['--heap-growing-percent=50']);
+  assert.deepEqual(workerExecArgv(['--enable-source-maps'], ''), ['--enable-source-maps', '--heap-growing-percent=50']);
+  // Underscores and dashes name the same V8 flag; the operator's value wins either way.
+  assert.deepEqual(workerExecArgv(['--heap_growing_percent=100'], undefined), ['--heap_growing_percent=100']);
+  assert.deepEqual(workerExecArgv(['--max-semi-space-size=8'], '--max-old-space-size=512 --heap-growing-percent=20'), ['--max-semi-space-size=8']);
 });
