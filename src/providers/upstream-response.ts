@@ -1,5 +1,5 @@
 import { GatewayError, redact } from '../core/index.js';
-import { decodeSse, type SseEvent } from '../protocol/index.js';
+import { SseDecoder, type SseEvent } from '../protocol/index.js';
 import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } from './http-pool.js';
 
 /** Reading what an upstream answered: JSON bodies, SSE streams and error responses. */
@@ -40,12 +40,25 @@ export async function openEventStream(
 }
 
 async function* iterateEvents(response: UpstreamResponse, request: UpstreamRequest, openaiDone: boolean): AsyncGenerator<SseEvent> {
+  // Decoded here rather than through decodeSse(): one async generator per event fewer, which
+  // on a 20-event stream was a visible share of the worker's CPU.
+  const decoder = new SseDecoder();
+  const text = new TextDecoder();
+  const check = (event: SseEvent): boolean => {
+    if (!openaiDone) return true;
+    if (event.data === '[DONE]') return false;
+    if (event.data.startsWith('{"error"')) throw errorFromStreamEvent(event.data, request);
+    return true;
+  };
   try {
-    for await (const event of decodeSse(response)) {
-      if (openaiDone) {
-        if (event.data === '[DONE]') return;
-        if (event.data.startsWith('{"error"')) throw errorFromStreamEvent(event.data, request);
+    for await (const chunk of response) {
+      for (const event of decoder.push(text.decode(chunk, { stream: true }))) {
+        if (!check(event)) return;
+        yield event;
       }
+    }
+    for (const event of [...decoder.push(text.decode()), ...decoder.end()]) {
+      if (!check(event)) return;
       yield event;
     }
   } catch (error) {
