@@ -25,6 +25,8 @@ interface WrkResult {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time the measured processes spent per request (user + system), when pids were given. */
+  cpuUs?: number;
 }
 
 interface Scenario {
@@ -81,7 +83,28 @@ async function waitHttp(url: string): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-function wrk(url: string, scenario: Scenario, duration: string): WrkResult {
+/** User + system CPU ticks of the given processes so far (from /proc). */
+function cpuTicks(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // gone or no /proc
+    }
+  }
+  return ticks;
+}
+const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * One wrk run. With `pids`, also the CPU those processes used per request: unlike requests/s,
+ * that figure barely depends on how much of the shared cores the process got.
+ */
+function wrk(url: string, scenario: Scenario, duration: string, pids?: () => number[]): WrkResult {
+  const measured = pids?.() ?? [];
+  const before = cpuTicks(measured);
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const script = join(dir, 'post.lua');
   writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify(scenario.body))}\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer sk-bench"\n`);
@@ -91,7 +114,9 @@ function wrk(url: string, scenario: Scenario, duration: string): WrkResult {
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
   const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((s, v) => s + Number(v), 0) : 0);
-  return { rps, p50: percentile('50'), p99: percentile('99'), errors };
+  const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? NaN);
+  const cpuUs = measured.length > 0 ? ((cpuTicks(measured) - before) * 1e6) / TICKS_PER_SECOND / requests : undefined;
+  return { rps, p50: percentile('50'), p99: percentile('99'), errors, cpuUs };
 }
 
 function toMs(match: RegExpExecArray | null): number {
@@ -101,14 +126,17 @@ function toMs(match: RegExpExecArray | null): number {
 }
 
 /** Resident memory of the process's children (the workers), or of the process itself. */
-export function rssOfWorkers(pid: number): number[] {
-  let childPids: number[] = [];
+function childPids(pid: number): number[] {
   try {
-    childPids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
-    // no /proc
+    return []; // no /proc
   }
-  return (childPids.length > 0 ? childPids : [pid]).map((p) => {
+}
+
+export function rssOfWorkers(pid: number): number[] {
+  const children = childPids(pid);
+  return (children.length > 0 ? children : [pid]).map((p) => {
     const status = readFileSync(`/proc/${p}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
   });
@@ -122,7 +150,7 @@ async function main(): Promise<void> {
   const upstream = `http://127.0.0.1:${upstreamPort}`;
 
   const barePort = await freePort();
-  await startProcess(process.execPath, ['--import', 'tsx', 'bench/bare-proxy.ts', upstream, String(barePort)], true);
+  const bare = await startProcess(process.execPath, ['--import', 'tsx', 'bench/bare-proxy.ts', upstream, String(barePort)], true);
 
   const gatewayPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
@@ -139,9 +167,10 @@ async function main(): Promise<void> {
   await waitHttp(`http://127.0.0.1:${gatewayPort}/health/readiness`);
 
   const targets = [
-    { name: 'upstream direct', url: `${upstream}/v1/chat/completions` },
-    { name: 'bare proxy', url: `http://127.0.0.1:${barePort}/v1/chat/completions` },
-    { name: 'switchyard', url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions` },
+    { name: 'upstream direct', url: `${upstream}/v1/chat/completions`, pids: () => [upstreamProc.pid!] },
+    { name: 'bare proxy', url: `http://127.0.0.1:${barePort}/v1/chat/completions`, pids: () => [bare.pid!] },
+    // The primary and its workers.
+    { name: 'switchyard', url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`, pids: () => [gateway.pid!, ...childPids(gateway.pid!)] },
   ];
 
   // Rounds in a rotating order: each ratio is taken within a round (the two sides a few seconds
@@ -157,7 +186,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < targets.length; i++) {
         const target = targets[(i + round) % targets.length]!;
         wrk(target.url, scenario, WARMUP);
-        byTarget[target.name] = wrk(target.url, scenario, DURATION);
+        byTarget[target.name] = wrk(target.url, scenario, DURATION, target.pids);
       }
       perRound[scenario.name]!.push(byTarget);
       console.log(`${scenario.name} round ${round + 1}: ${targets.map((t) => `${t.name} ${byTarget[t.name]!.rps.toFixed(0)} req/s p50 ${byTarget[t.name]!.p50.toFixed(2)} ms`).join(' | ')}`);
@@ -168,9 +197,9 @@ async function main(): Promise<void> {
   const rss = rssOfWorkers(gateway.pid!);
   const metricsCost = await metricsOnOff(configPath, `http://127.0.0.1:${gatewayPort}/v1/chat/completions`);
 
-  const lines = ['', '| scenario | target | req/s | p50 ms | p99 ms | errors |', '|---|---|---:|---:|---:|---:|'];
+  const lines = ['', '| scenario | target | req/s | p50 ms | p99 ms | errors | CPU µs / request |', '|---|---|---:|---:|---:|---:|---:|'];
   for (const [scenario, byTarget] of Object.entries(results)) {
-    for (const [target, r] of Object.entries(byTarget)) lines.push(`| ${scenario} | ${target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`);
+    for (const [target, r] of Object.entries(byTarget)) lines.push(`| ${scenario} | ${target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.cpuUs?.toFixed(0) ?? ''} |`);
   }
   const c1 = results[SCENARIOS[0]!.name]!;
   const added = (r: Record<string, WrkResult>, name: string) => r[name]!.p50 - r['upstream direct']!.p50;
@@ -185,6 +214,10 @@ async function main(): Promise<void> {
   lines.push(`| switchyard / bare req/s, chat c32 | ${ratios['switchyard / bare req/s, chat c32'].toFixed(2)} | ≥ 0.60 |`);
   lines.push(`| switchyard / bare req/s, stream c32 | ${ratios['switchyard / bare req/s, stream c32'].toFixed(2)} | ≥ 0.60 |`);
   lines.push(`| switchyard / bare req/s, chat c1 | ${ratios['switchyard / bare req/s, chat c1'].toFixed(2)} | ≥ 0.60 |`);
+  for (const scenario of SCENARIOS) {
+    const cpuRatio = median(perRound[scenario.name]!.map((r) => r.switchyard!.cpuUs! / r['bare proxy']!.cpuUs!));
+    lines.push(`| CPU per request, switchyard (primary + worker) / bare, ${scenario.name} | ${cpuRatio.toFixed(2)} | (≤ 1.67 would match 0.60 when CPU-bound) |`);
+  }
   lines.push(`| added p50 latency at c1, switchyard / bare (${added(c1, 'switchyard').toFixed(3)} ms / ${added(c1, 'bare proxy').toFixed(3)} ms) | ${ratios['added p50 at c1, switchyard / bare'].toFixed(2)} | ≤ 1.5 |`);
   for (const row of translated) lines.push(`| ${row.label} | ${row.ratio.toFixed(2)} (${row.rps.toFixed(0)} vs ${row.baseRps.toFixed(0)} req/s) | |`);
   lines.push(`| metrics on / off req/s, chat c32 (median of ${metricsCost.ratios.length} alternating rounds: ${metricsCost.ratios.map((r) => r.toFixed(3)).join(', ')}) | ${metricsCost.median.toFixed(3)} | ≥ 0.97 |`);
@@ -206,6 +239,7 @@ function median(values: number[]): number {
 function medianResult(results: WrkResult[]): WrkResult {
   return {
     rps: median(results.map((r) => r.rps)),
+    cpuUs: median(results.map((r) => r.cpuUs ?? NaN)),
     p50: median(results.map((r) => r.p50)),
     p99: median(results.map((r) => r.p99)),
     errors: results.reduce((sum, r) => sum + r.errors, 0),
