@@ -109,11 +109,7 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
+    await quitClient(this.client);
   }
 
   private markUp(): void {
@@ -178,6 +174,15 @@ function isReplyError(error: unknown): boolean {
 function reconnectDelay(times: number): number {
   const ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(times, 10));
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+/** Closes a client politely (QUIT), or at once when Redis cannot answer. */
+export async function quitClient(client: Redis): Promise<void> {
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
 }
 
 export function describeEndpoint(settings: RedisSettings): string {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisSettings } from '../config/index.js';
 import type { Logger } from '../core/index.js';
-import { createRedisClient } from './redis-connection.js';
+import { createRedisClient, quitClient } from './redis-connection.js';
 
 export interface RedisSubscriptionOptions {
   logger: Logger;
@@ -43,11 +43,7 @@ export class RedisSubscription {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
+    await quitClient(this.client);
   }
 
   private subscribe(): void {
