@@ -131,9 +131,18 @@ export function lineWriter(logger: Logger, level: 'info', msg: string): LineWrit
   const bindings = typeof chindings === 'string' ? chindings.replace(/^,/, '') : JSON.stringify(logger.bindings()).slice(1, -1);
   const tail = `,"msg":${JSON.stringify(msg)}}\n`;
   const head = `{"level":"${level}","time":"`;
+  const prefix = bindings ? `,${bindings},` : ',';
+  // The ISO time is formatted once per millisecond: a busy worker logs many lines in each.
+  let stampedAt = NaN;
+  let stamp = '';
   return (fieldsJson) => {
     if (!logger.isLevelEnabled(level)) return;
-    stream.write(`${head}${new Date().toISOString()}"${bindings ? `,${bindings}` : ''},${fieldsJson}${tail}`);
+    const now = Date.now();
+    if (now !== stampedAt) {
+      stampedAt = now;
+      stamp = new Date(now).toISOString();
+    }
+    stream.write(`${head}${stamp}"${prefix}${fieldsJson}${tail}`);
   };
 }
 
