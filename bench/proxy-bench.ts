@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -17,6 +17,21 @@ import { freePort } from '../test/support/ports.js';
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * BENCH_PIN=1 (needs two or more cores and `taskset`): the load side (wrk and the fake upstream)
+ * runs on CPU 0 and the proxy under test (bare, or Switchyard's primary and workers) on CPU 1.
+ * Tried as the default: it did not make rounds steadier on this machine (the bare proxy's stream
+ * rounds still ranged 5,100-8,800 req/s) and it puts the primary on the worker's core, so it
+ * stays an option for A/B comparisons.
+ */
+const PIN = process.env.BENCH_PIN === '1' && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).error === undefined;
+/** [command, args] for a process pinned to `cpu` (or not pinned). */
+function pinned(cpu: number, command: string, args: string[]): [string, string[]] {
+  return PIN ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
+}
+const LOAD_CPU = 0;
+const PROXY_CPU = 1;
 const DURATION = process.env.BENCH_DURATION ?? '8s';
 const WARMUP = process.env.BENCH_WARMUP ?? '2s';
 
@@ -108,7 +123,7 @@ function wrk(url: string, scenario: Scenario, duration: string, pids?: () => num
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const script = join(dir, 'post.lua');
   writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify(scenario.body))}\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer sk-bench"\n`);
-  const output = execFileSync('wrk', ['-t', String(scenario.threads), '-c', String(scenario.connections), '-d', duration, '--latency', '-s', script, url], { encoding: 'utf8' });
+  const output = execFileSync(...pinned(LOAD_CPU, 'wrk', ['-t', String(scenario.threads), '-c', String(scenario.connections), '-d', duration, '--latency', '-s', script, url]), { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN);
   const percentile = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(output));
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
@@ -144,13 +159,14 @@ export function rssOfWorkers(pid: number): number[] {
 
 async function main(): Promise<void> {
   ensureWrk();
-  const upstreamProc = spawn(process.execPath, ['--import', 'tsx', 'bench/upstream-process.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  console.log(PIN ? `pinned: wrk and the fake upstream on CPU ${LOAD_CPU}, the proxy under test on CPU ${PROXY_CPU}` : 'not pinned (BENCH_PIN=1 pins the load and the proxy to separate cores)');
+  const upstreamProc = spawn(...pinned(LOAD_CPU, process.execPath, ['--import', 'tsx', 'bench/upstream-process.ts']), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(upstreamProc);
   const upstreamPort = await new Promise<number>((resolve) => upstreamProc.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port)));
   const upstream = `http://127.0.0.1:${upstreamPort}`;
 
   const barePort = await freePort();
-  const bare = await startProcess(process.execPath, ['--import', 'tsx', 'bench/bare-proxy.ts', upstream, String(barePort)], true);
+  const bare = await startProcess(...pinned(PROXY_CPU, process.execPath, ['--import', 'tsx', 'bench/bare-proxy.ts', upstream, String(barePort)]), true);
 
   const gatewayPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
@@ -163,7 +179,7 @@ async function main(): Promise<void> {
     ],
     general_settings: { master_key: 'sk-bench' },
   }));
-  const gateway = await startProcess(process.execPath, ['dist/cli.js', '--config', configPath, '--host', '127.0.0.1', '--port', String(gatewayPort), '--num_workers', '1'], false);
+  const gateway = await startProcess(...pinned(PROXY_CPU, process.execPath, ['dist/cli.js', '--config', configPath, '--host', '127.0.0.1', '--port', String(gatewayPort), '--num_workers', '1']), false);
   await waitHttp(`http://127.0.0.1:${gatewayPort}/health/readiness`);
 
   const targets = [
@@ -286,7 +302,7 @@ async function translationRows(upstream: string, gatewayPort: number, rounds: nu
  */
 async function metricsOnOff(configPath: string, onUrl: string): Promise<{ ratios: number[]; median: number; recorderUs: number }> {
   const offPort = await freePort();
-  const off = await startProcess(process.execPath, ['dist/cli.js', '--config', configPath, '--host', '127.0.0.1', '--port', String(offPort), '--num_workers', '1', '--disable_metrics'], false);
+  const off = await startProcess(...pinned(PROXY_CPU, process.execPath, ['dist/cli.js', '--config', configPath, '--host', '127.0.0.1', '--port', String(offPort), '--num_workers', '1', '--disable_metrics']), false);
   const offUrl = `http://127.0.0.1:${offPort}/v1/chat/completions`;
   await waitHttp(`http://127.0.0.1:${offPort}/health/readiness`);
   const scenario = SCENARIOS[1]!;
