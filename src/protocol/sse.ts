@@ -64,16 +64,21 @@ export class SseDecoder {
   }
 }
 
-/** Decodes a byte stream (an undici body) into events. */
-export async function* decodeSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
-  const decoder = new SseDecoder();
-  const text = new TextDecoder();
-  for await (const chunk of body) {
-    const events = decoder.push(typeof chunk === 'string' ? chunk : text.decode(chunk, { stream: true }));
-    for (const event of events) yield event;
+/**
+ * Bytes in, events out: UTF-8 decoding (a character split across chunks included) and the SSE
+ * rules above. Synchronous, so that a stream reader pays no async step per event.
+ */
+export class SseByteDecoder {
+  private readonly text = new TextDecoder();
+  private readonly events = new SseDecoder();
+
+  push(chunk: Uint8Array | string): SseEvent[] {
+    return this.events.push(typeof chunk === 'string' ? chunk : this.text.decode(chunk, { stream: true }));
   }
-  for (const event of decoder.push(text.decode())) yield event;
-  for (const event of decoder.end()) yield event;
+
+  end(): SseEvent[] {
+    return [...this.events.push(this.text.decode()), ...this.events.end()];
+  }
 }
 
 export function encodeSse(event: SseEvent): string {

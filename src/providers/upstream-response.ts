@@ -1,5 +1,5 @@
 import { GatewayError, redact } from '../core/index.js';
-import { SseDecoder, type SseEvent } from '../protocol/index.js';
+import { SseByteDecoder, type SseEvent } from '../protocol/index.js';
 import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } from './http-pool.js';
 
 /** Reading what an upstream answered: JSON bodies, SSE streams and error responses. */
@@ -40,10 +40,9 @@ export async function openEventStream(
 }
 
 async function* iterateEvents(response: UpstreamResponse, request: UpstreamRequest, openaiDone: boolean): AsyncGenerator<SseEvent> {
-  // Decoded here rather than through decodeSse(): one async generator per event fewer, which
-  // on a 20-event stream was a visible share of the worker's CPU.
-  const decoder = new SseDecoder();
-  const text = new TextDecoder();
+  // Decoded synchronously chunk by chunk: an async generator per event fewer than decoding
+  // through a generator of its own, which on a 20-event stream was a visible share of the CPU.
+  const decoder = new SseByteDecoder();
   const check = (event: SseEvent): boolean => {
     if (!openaiDone) return true;
     if (event.data === '[DONE]') return false;
@@ -52,12 +51,12 @@ async function* iterateEvents(response: UpstreamResponse, request: UpstreamReque
   };
   try {
     for await (const chunk of response) {
-      for (const event of decoder.push(text.decode(chunk, { stream: true }))) {
+      for (const event of decoder.push(chunk)) {
         if (!check(event)) return;
         yield event;
       }
     }
-    for (const event of [...decoder.push(text.decode()), ...decoder.end()]) {
+    for (const event of decoder.end()) {
       if (!check(event)) return;
       yield event;
     }
