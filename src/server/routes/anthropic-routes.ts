@@ -1,10 +1,8 @@
 import { validateMessagesRequest, type AnthropicMessage, type SseEvent } from '../../protocol/index.js';
 import type { Router } from '../../router/index.js';
 import type { RouteSpec } from '../http/route-table.js';
-import { sendJson } from '../http/respond.js';
 import type { RequestContext } from '../request-context.js';
-import { pipeEvents } from '../sse-writer.js';
-import { accept, callContext, EVENT_STREAM_HEADERS, finishOverhead, noteRequest, recordRouting, traced } from './routed-request.js';
+import { accept, callContext, noteRequest, sendAnswer, traced } from './routed-request.js';
 
 export interface AnthropicRouteDeps {
   router: Router;
@@ -30,20 +28,14 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): RouteSpec[] {
       noteRequest(ctx, router, body.model, body.stream === true);
       const call = { ...callContext(ctx), passHeaders: passHeaders(ctx) };
       const routed = await traced(ctx, (trace) => router.messages(body, call, trace));
-      recordRouting(ctx, routed);
-      const result = routed.answer;
       // The id also as `request-id`, the header the Anthropic SDK exposes as `_request_id`.
       ctx.response.setHeader('request-id', ctx.id);
-      finishOverhead(ctx);
-      if (!result.stream) {
-        noteUsage(ctx, result.body.usage);
-        sendJson(ctx.response, 200, result.body);
-        return;
-      }
-      ctx.response.writeHead(200, EVENT_STREAM_HEADERS);
-      const outcome = await pipeEvents(ctx.response, result.events, { shape: 'anthropic', done: false, onEvent: (event) => noteStreamUsage(ctx, event) });
-      if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
-      if (outcome.error) ctx.errorCode = outcome.error.code;
+      await sendAnswer(ctx, routed, {
+        shape: 'anthropic',
+        done: false,
+        noteBody: (message) => noteUsage(ctx, message.usage),
+        onEvent: (event) => noteStreamUsage(ctx, event),
+      });
     },
   }];
 }

@@ -6,9 +6,8 @@ import { isModelGroupPattern, type Routed, type Router } from '../../router/inde
 import type { RouteSpec } from '../http/route-table.js';
 import { queryOf, sendJson } from '../http/respond.js';
 import type { RequestContext } from '../request-context.js';
-import { pipeEvents } from '../sse-writer.js';
 import {
-  accept, callContext, EVENT_STREAM_HEADERS, finishOverhead, noteRequest, noteUsage, recordRouting, traced,
+  accept, callContext, finishOverhead, noteRequest, noteUsage, recordRouting, sendAnswer, traced,
 } from './routed-request.js';
 
 export interface OpenAIRouteDeps {
@@ -73,25 +72,15 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
   ];
 }
 
-async function answer(ctx: RequestContext, routed: Routed<Answer<{ usage?: unknown }>>): Promise<void> {
-  recordRouting(ctx, routed);
-  const result = routed.answer;
-  finishOverhead(ctx);
-  if (!result.stream) {
-    noteUsage(ctx, result.body.usage);
-    sendJson(ctx.response, 200, result.body);
-    return;
-  }
-  ctx.response.writeHead(200, EVENT_STREAM_HEADERS);
-  const outcome = await pipeEvents(ctx.response, result.events, {
+function answer(ctx: RequestContext, routed: Routed<Answer<{ usage?: unknown }>>): Promise<void> {
+  return sendAnswer(ctx, routed, {
     shape: 'openai',
     done: true,
+    noteBody: (body) => noteUsage(ctx, body.usage),
     onEvent: (event: SseEvent) => {
       if (event.data.includes('"usage":{')) noteUsage(ctx, safeParse(event.data)?.usage);
     },
   });
-  if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
-  if (outcome.error) ctx.errorCode = outcome.error.code;
 }
 
 function safeParse(text: string): { usage?: unknown } | undefined {

@@ -1,9 +1,12 @@
 import { GatewayError } from '../../core/index.js';
-import type { Validated } from '../../protocol/index.js';
-import type { CallContext } from '../../providers/index.js';
+import type { SseEvent, Validated } from '../../protocol/index.js';
+import type { Answer, CallContext } from '../../providers/index.js';
 import { newRouteTrace, type RouteTrace, type Routed, type Router } from '../../router/index.js';
+import { sendJson } from '../http/respond.js';
+import type { ErrorShape } from '../http/route-table.js';
 import type { RequestContext } from '../request-context.js';
 import { OVERHEAD_HEADER, setRoutingHeaders } from '../response-headers.js';
+import { pipeEvents } from '../sse-writer.js';
 
 /** What the model routes (OpenAI and Anthropic) share: validation, routing bookkeeping, headers. */
 
@@ -64,6 +67,30 @@ export function noteUsage(ctx: RequestContext, usage: unknown): void {
     promptTokens: typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0,
     completionTokens: typeof u.completion_tokens === 'number' ? u.completion_tokens : 0,
   };
+}
+
+/**
+ * Writes a routed chat-like answer in the route's API: the JSON body, or the event stream (with
+ * the time its first event reached the client and any failure after it began). The overhead and
+ * routing headers go out first, with whichever of the two it is.
+ */
+export async function sendAnswer<B>(
+  ctx: RequestContext,
+  routed: Routed<Answer<B>>,
+  api: { shape: ErrorShape; done: boolean; noteBody: (body: B) => void; onEvent: (event: SseEvent) => void },
+): Promise<void> {
+  recordRouting(ctx, routed);
+  finishOverhead(ctx);
+  const answer = routed.answer;
+  if (!answer.stream) {
+    api.noteBody(answer.body);
+    sendJson(ctx.response, 200, answer.body);
+    return;
+  }
+  ctx.response.writeHead(200, EVENT_STREAM_HEADERS);
+  const outcome = await pipeEvents(ctx.response, answer.events, { shape: api.shape, done: api.done, onEvent: api.onEvent });
+  if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
+  if (outcome.error) ctx.errorCode = outcome.error.code;
 }
 
 /** Headers that open an event stream (after the routing headers are set). */
