@@ -12,12 +12,26 @@ export interface EventTranslator {
   end(): SseEvent[];
 }
 
-/** Runs a source stream through a translator. */
-export async function* translateEvents(source: AsyncIterable<SseEvent>, translator: EventTranslator): AsyncGenerator<SseEvent> {
-  for await (const event of source) {
-    for (const out of translator.push(event)) yield out;
+/**
+ * Runs a stream of event batches through a translator, a batch out for each batch in (when it
+ * produced anything). A translator that throws part-way through a batch still lets the events
+ * it produced before that through first.
+ */
+export async function* translateEvents(source: AsyncIterable<SseEvent[]>, translator: EventTranslator): AsyncGenerator<SseEvent[]> {
+  for await (const batch of source) {
+    const out: SseEvent[] = [];
+    try {
+      for (const event of batch) {
+        for (const translated of translator.push(event)) out.push(translated);
+      }
+    } catch (error) {
+      if (out.length > 0) yield out;
+      throw error;
+    }
+    if (out.length > 0) yield out;
   }
-  for (const out of translator.end()) yield out;
+  const rest = translator.end();
+  if (rest.length > 0) yield rest;
 }
 
 /** An upstream event's JSON data, or a clear error naming who sent something else. */

@@ -25,10 +25,11 @@ export interface CallContext {
 }
 
 /**
- * An upstream stream: events in order; OpenAI-style ones exclude the final `[DONE]`, Anthropic
- * ones carry their `event:` names.
+ * An upstream stream: events in order, in batches (never empty) of what arrived together, so that
+ * each layer pays its async step once per upstream read rather than once per event. OpenAI-style
+ * events exclude the final `[DONE]`; Anthropic ones carry their `event:` names.
  */
-export type EventStream = AsyncIterable<SseEvent>;
+export type EventStream = AsyncIterable<SseEvent[]>;
 
 export type Answer<T> = { stream: false; body: T } | { stream: true; events: EventStream };
 

@@ -8,8 +8,12 @@ export interface UpstreamResponse {
   readonly headers: IncomingHttpHeaders;
   /** The whole body as text (once, instead of iterating). */
   text(): Promise<string>;
-  /** The body as it arrives (once, instead of text()); leaving the loop early aborts the call. */
-  [Symbol.asyncIterator](): AsyncIterator<Buffer>;
+  /**
+   * The body as it arrives (once, instead of text()), in batches: every chunk received since the
+   * reader last asked (one socket read often carries several HTTP chunks). Leaving the loop early
+   * stops the call.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Buffer[]>;
   /** Stops the call and closes its connection. */
   abort(reason: Error): void;
 }
@@ -26,7 +30,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamRes
   statusCode = 0;
   headers: IncomingHttpHeaders = {};
   private controller: Dispatcher.DispatchController | undefined;
-  private readonly chunks: Buffer[] = [];
+  private chunks: Buffer[] = [];
   private ended = false;
   /** The reader stopped early on purpose (e.g. at `[DONE]`): the rest is read and dropped. */
   private discarding = false;
@@ -89,14 +93,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamRes
     return this.chunks.length === 1 ? (this.chunks[0] as Buffer).toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer[]> {
     let completed = false;
     try {
       for (;;) {
-        const chunk = this.chunks.shift();
-        if (chunk !== undefined) {
-          if (this.controller?.paused && this.chunks.length < HIGH_WATER_CHUNKS / 2) this.controller.resume();
-          yield chunk;
+        if (this.chunks.length > 0) {
+          const batch = this.chunks;
+          this.chunks = [];
+          if (this.controller?.paused) this.controller.resume();
+          yield batch;
           continue;
         }
         if (this.failure !== undefined) throw this.failure;
@@ -116,7 +121,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamRes
 
   private discardRest(): void {
     this.discarding = true;
-    this.chunks.length = 0;
+    this.chunks = [];
     if (this.controller?.paused) this.controller.resume();
   }
 

@@ -15,11 +15,12 @@ export interface StreamWatch {
 }
 
 export interface PeekedStream {
-  first: SseEvent | undefined;
-  rest: AsyncIterator<SseEvent>;
+  /** The first batch of events (undefined: the stream ended without any). */
+  first: SseEvent[] | undefined;
+  rest: AsyncIterator<SseEvent[]>;
 }
 
-/** Waits for the first event; a failure before it rejects, and the upstream is released. */
+/** Waits for the first events; a failure before them rejects, and the upstream is released. */
 export async function peekFirstEvent(events: EventStream): Promise<PeekedStream> {
   const rest = events[Symbol.asyncIterator]();
   try {
@@ -31,18 +32,18 @@ export async function peekFirstEvent(events: EventStream): Promise<PeekedStream>
   }
 }
 
-/** The stream again, first event included, reporting what passes through. */
-export async function* replayStream(peeked: PeekedStream, watch: StreamWatch): AsyncGenerator<SseEvent> {
+/** The stream again, first events included, reporting each event that passes through. */
+export async function* replayStream(peeked: PeekedStream, watch: StreamWatch): AsyncGenerator<SseEvent[]> {
   let failure: unknown;
   let finished = peeked.first === undefined;
   try {
     if (peeked.first !== undefined) {
-      watch.onEvent(peeked.first);
+      for (const event of peeked.first) watch.onEvent(event);
       yield peeked.first;
       for (;;) {
         const next = await peeked.rest.next();
         if (next.done === true) break;
-        watch.onEvent(next.value);
+        for (const event of next.value) watch.onEvent(event);
         yield next.value;
       }
       finished = true;

@@ -17,56 +17,43 @@ export interface StreamOutcome {
 }
 
 /**
- * Writes an event stream to the client with back-pressure. Events that arrive together (one
- * upstream read often carries several) leave in one write: they are gathered until the current
- * burst has been consumed (process.nextTick runs after the pending promise jobs), which turned a
- * syscall per event into one per burst. A failure after the first byte cannot change the status
- * any more, so it becomes a final error event the SDKs raise on.
+ * Writes an event stream to the client with back-pressure, one write per batch (the events one
+ * upstream read brought: a syscall per read, not per event). A failure after the first byte
+ * cannot change the status any more, so it becomes a final error event the SDKs raise on.
  */
 export async function pipeEvents(
   res: ServerResponse,
-  events: AsyncIterable<SseEvent>,
+  events: AsyncIterable<SseEvent[]>,
   options: { shape: ErrorShape; done: boolean; onEvent?: (event: SseEvent) => void },
 ): Promise<StreamOutcome> {
   const outcome: StreamOutcome = { completed: false, events: 0 };
-  let pending = '';
-  let scheduled = false;
-  let full: Promise<void> | undefined;
-  const flush = () => {
-    scheduled = false;
-    if (pending === '' || res.destroyed) return;
-    const text = pending;
-    pending = '';
-    if (!res.write(text)) full ??= drained(res);
-  };
+  const onEvent = options.onEvent;
   try {
-    for await (const event of events) {
+    for await (const batch of events) {
       if (res.destroyed) return outcome;
-      options.onEvent?.(event);
       if (outcome.firstEventAt === undefined) outcome.firstEventAt = performance.now();
-      outcome.events++;
-      outcome.lastData = event.data;
-      pending += encodeSse(event);
-      if (!scheduled) {
-        scheduled = true;
-        process.nextTick(flush);
+      let text = '';
+      for (const event of batch) {
+        onEvent?.(event);
+        text += encodeSse(event);
       }
-      if (full !== undefined) {
-        await full;
-        full = undefined;
-      }
+      outcome.events += batch.length;
+      outcome.lastData = batch[batch.length - 1]?.data ?? outcome.lastData;
+      if (!res.write(text)) await drained(res);
     }
-    if (!res.destroyed) res.end(pending + (options.done ? SSE_DONE : ''));
+    if (!res.destroyed) {
+      if (options.done) res.end(SSE_DONE);
+      else res.end();
+    }
     outcome.completed = !res.destroyed;
   } catch (error) {
     const failure = error instanceof GatewayError ? error : new GatewayError('upstream_error', 'the upstream stream failed', { cause: error });
     outcome.error = failure;
     if (!res.destroyed && failure.code !== 'client_closed_request') {
       const body = JSON.stringify(errorBody(failure, options.shape));
-      res.end(pending + encodeSse(options.shape === 'anthropic' ? { event: 'error', data: body } : { data: body }));
+      res.end(encodeSse(options.shape === 'anthropic' ? { event: 'error', data: body } : { data: body }));
     }
   }
-  pending = '';
   return outcome;
 }
 

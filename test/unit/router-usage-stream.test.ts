@@ -42,13 +42,14 @@ describe('usage counter', () => {
 });
 
 describe('stream peeking', () => {
-  function upstream(events: string[], failAfter?: number) {
+  /** An upstream that yields the given batches of events (by their data), failing before batch `failAfter`. */
+  function upstream(batches: string[][], failAfter?: number) {
     const state = { returned: false };
-    async function* generate(): AsyncGenerator<SseEvent> {
+    async function* generate(): AsyncGenerator<SseEvent[]> {
       try {
-        for (let i = 0; i < events.length; i++) {
+        for (let i = 0; i < batches.length; i++) {
           if (failAfter === i) throw new Error(`broke after ${i}`);
-          yield { data: events[i]! };
+          yield batches[i]!.map((data) => ({ data }));
         }
       } finally {
         state.returned = true;
@@ -57,15 +58,15 @@ describe('stream peeking', () => {
     return { events: generate(), state };
   }
 
-  async function collect(stream: AsyncIterable<SseEvent>): Promise<string[]> {
-    const out: string[] = [];
-    for await (const event of stream) out.push(event.data);
+  async function collect(stream: AsyncIterable<SseEvent[]>): Promise<string[][]> {
+    const out: string[][] = [];
+    for await (const batch of stream) out.push(batch.map((event) => event.data));
     return out;
   }
 
   test('a failure before the first event rejects the peek and releases the upstream', async () => {
     let released = false;
-    const failing: AsyncIterable<SseEvent> = {
+    const failing: AsyncIterable<SseEvent[]> = {
       [Symbol.asyncIterator]: () => ({
         next: () => Promise.reject(new Error('socket closed before the first event')),
         return: () => {
@@ -78,23 +79,23 @@ describe('stream peeking', () => {
     assert.equal(released, true);
   });
 
-  test('the replay gives every event, the peeked one first, and reports the end once', async () => {
-    const { events } = upstream(['a', 'b', 'c']);
+  test('the replay gives every batch as it came, the peeked one first, each event watched, and reports the end once', async () => {
+    const { events } = upstream([['a', 'b'], ['c'], ['d', 'e', 'f']]);
     const seen: string[] = [];
     const ends: unknown[] = [];
     const replay = replayStream(await peekFirstEvent(events), { onEvent: (e) => seen.push(e.data), onEnd: (e) => ends.push(e) });
-    assert.deepEqual(await collect(replay), ['a', 'b', 'c']);
-    assert.deepEqual(seen, ['a', 'b', 'c']);
+    assert.deepEqual(await collect(replay), [['a', 'b'], ['c'], ['d', 'e', 'f']]);
+    assert.deepEqual(seen, ['a', 'b', 'c', 'd', 'e', 'f']);
     assert.deepEqual(ends, [undefined]);
   });
 
   test('a failure after the first event travels down the stream and is reported', async () => {
-    const { events } = upstream(['a', 'b', 'c'], 2);
+    const { events } = upstream([['a'], ['b'], ['c']], 2);
     const ends: unknown[] = [];
     const replay = replayStream(await peekFirstEvent(events), { onEvent: () => undefined, onEnd: (e) => ends.push(e) });
     const got: string[] = [];
     await assert.rejects(async () => {
-      for await (const event of replay) got.push(event.data);
+      for await (const batch of replay) got.push(...batch.map((e) => e.data));
     }, /broke after 2/);
     assert.deepEqual(got, ['a', 'b']);
     assert.equal(ends.length, 1);
@@ -102,11 +103,11 @@ describe('stream peeking', () => {
   });
 
   test('a consumer that stops early releases the upstream and the end is still reported', async () => {
-    const { events, state } = upstream(['a', 'b', 'c']);
+    const { events, state } = upstream([['a'], ['b'], ['c']]);
     const ends: unknown[] = [];
     const replay = replayStream(await peekFirstEvent(events), { onEvent: () => undefined, onEnd: (e) => ends.push(e) });
-    for await (const event of replay) {
-      assert.equal(event.data, 'a');
+    for await (const batch of replay) {
+      assert.equal(batch[0]!.data, 'a');
       break;
     }
     assert.equal(state.returned, true);

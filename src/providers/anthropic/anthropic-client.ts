@@ -4,7 +4,7 @@ import {
   anthropicStreamError, AnthropicToOpenAIStream, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
-import { deploymentLabel, type Answer, type CallContext, type DeploymentClient } from '../adapter.js';
+import { deploymentLabel, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
 import type { AnthropicTarget } from './anthropic-target.js';
@@ -72,11 +72,16 @@ export class AnthropicClient implements DeploymentClient {
     return headers;
   }
 
-  /** Anthropic reports failures after the first byte as an `error` event: raise it as ours. */
-  private async *raiseErrorEvents(events: AsyncIterable<SseEvent>): AsyncGenerator<SseEvent> {
-    for await (const event of events) {
-      if (event.event === 'error') throw anthropicStreamError(parseEventData(event, this.label), this.label);
-      yield event;
+  /** Anthropic reports failures after the first byte as an `error` event: raise it as ours (after the events before it). */
+  private async *raiseErrorEvents(events: EventStream): AsyncGenerator<SseEvent[]> {
+    for await (const batch of events) {
+      const at = batch.findIndex((event) => event.event === 'error');
+      if (at === -1) {
+        yield batch;
+        continue;
+      }
+      if (at > 0) yield batch.slice(0, at);
+      throw anthropicStreamError(parseEventData(batch[at] as SseEvent, this.label), this.label);
     }
   }
 

@@ -101,8 +101,9 @@ function words(text: string): string[] {
   return text.match(/\s*\S+/g) ?? [text];
 }
 
-async function* toEvents(chunks: object[]): AsyncGenerator<SseEvent> {
-  for (const chunk of chunks) yield { data: JSON.stringify(chunk) };
+/** The whole answer is ready at once, so it is one batch (of an event per word). */
+async function* toEvents(chunks: object[]): AsyncGenerator<SseEvent[]> {
+  yield chunks.map((chunk) => ({ data: JSON.stringify(chunk) }));
 }
 
 /** OpenAI's base64 encoding: little-endian float32s. */
