@@ -57,7 +57,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
   const keys = new KeyCheck(config.masterKey);
 
   const run = async (ctx: RequestContext, match: RouteMatch): Promise<void> => {
-    if (match.route.public !== true) keys.verify(ctx.request.headers);
+    if (match.route.public !== true) keys.verify(ctx.request.headers, ctx.request.socket);
     const body = match.route.readsBody === true ? await readJsonBody(ctx.request, config.maxRequestBytes) : undefined;
     await match.route.handle(ctx, body);
   };
@@ -74,6 +74,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     // shape stays on V8's fast path (adding them one by one made a new hidden class per field).
     const ctx: RequestContext = {
       id, startedAt: performance.now(), abort: new Cancellation(), request, response, method,
+      headers: state.draining ? [REQUEST_ID_HEADER, id, 'connection', 'close'] : [REQUEST_ID_HEADER, id],
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
       modelGroup: undefined, deployment: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
       fallbackGroup: undefined, stream: undefined, upstreamMs: undefined, firstByteMs: undefined, overheadMs: undefined,
@@ -82,8 +83,6 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     state.served++;
     state.active.add(ctx);
     deps.onRequestStart?.(state);
-    response.setHeader(REQUEST_ID_HEADER, id);
-    if (state.draining) response.setHeader('connection', 'close');
     response.on('close', () => { // 'close' comes once; `on` spares the once-wrapper
       state.active.delete(ctx);
       // The client went away before the response was complete: stop the upstream call now.

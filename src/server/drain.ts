@@ -2,6 +2,7 @@ import { Server as NetServer } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { GatewayError } from '../core/index.js';
 import type { ServerState } from './server-state.js';
+import { addHeader } from './http/respond.js';
 
 export interface DrainResult {
   inFlightAtStart: number;
@@ -26,7 +27,7 @@ export async function drainServer(server: HttpServer, state: ServerState, gracef
   state.draining = true;
   const inFlightAtStart = state.active.size;
   for (const ctx of state.active) {
-    if (!ctx.response.headersSent) ctx.response.setHeader('connection', 'close');
+    if (!ctx.headers.includes('connection')) addHeader(ctx, 'connection', 'close');
   }
   // net.Server#close stops accepting but, unlike http.Server#close, leaves idle sockets alone.
   const allClosed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));

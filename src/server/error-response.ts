@@ -28,7 +28,7 @@ export function sendError(ctx: RequestContext, failure: unknown, logger: Logger)
     return;
   }
   if (res.destroyed || error.code === 'client_closed_request') return;
-  sendJson(res, error.status, errorBody(error, ctx.errorShape), error.headers);
+  sendJson(ctx, error.status, errorBody(error, ctx.errorShape), error.headers);
 }
 
 /** Anthropic's error types; one an Anthropic upstream reported (e.g. `overloaded_error`) is kept. */

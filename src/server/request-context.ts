@@ -13,6 +13,11 @@ export interface RequestContext {
   readonly request: IncomingMessage;
   readonly response: ServerResponse;
   readonly method: string;
+  /**
+   * Response headers decided so far, as a flat name/value list, written with the status line
+   * (see http/respond.ts); `x-request-id` is the first.
+   */
+  readonly headers: string[];
   /** The matched route's pattern (`unmatched` when none): a label, never the raw path. */
   route: string;
   /** Shape of error bodies on this route. */

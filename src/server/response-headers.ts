@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { RequestContext } from './request-context.js';
 
 /** LiteLLM's header names, so dashboards and clients that read them keep working. */
@@ -10,13 +9,8 @@ export const REQUEST_ID_HEADER = 'x-request-id';
  * group when one answered), the retries made within groups and the number of fallback groups
  * tried. A request that failed after attempts carries the counts without a deployment.
  */
-export function setRoutingHeaders(res: ServerResponse, ctx: RequestContext): void {
-  if (ctx.deployment !== undefined) {
-    res.setHeader('x-litellm-model-id', ctx.deployment.id);
-    res.setHeader('x-litellm-model-group', ctx.deployment.modelName);
-  }
-  if (ctx.attempts !== undefined) {
-    res.setHeader('x-litellm-attempted-retries', String(ctx.retries ?? 0));
-    res.setHeader('x-litellm-attempted-fallbacks', String(ctx.fallbacks ?? 0));
-  }
+export function addRoutingHeaders(ctx: RequestContext): void {
+  const headers = ctx.headers;
+  if (ctx.deployment !== undefined) headers.push('x-litellm-model-id', ctx.deployment.id, 'x-litellm-model-group', ctx.deployment.modelName);
+  if (ctx.attempts !== undefined) headers.push('x-litellm-attempted-retries', String(ctx.retries ?? 0), 'x-litellm-attempted-fallbacks', String(ctx.fallbacks ?? 0));
 }

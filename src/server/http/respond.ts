@@ -2,16 +2,42 @@ import type { ServerResponse } from 'node:http';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** Writes a JSON answer (headers already set on the response are kept). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+/**
+ * A response about to be written and the headers decided for it so far, as a flat name/value list
+ * (the request id, routing headers, …). They go out with the status line in one writeHead: node
+ * handles a list given there about twice as fast as the same headers set one by one beforehand.
+ */
+export interface Reply {
+  readonly response: ServerResponse;
+  readonly headers: string[];
 }
 
-export function sendText(res: ServerResponse, status: number, contentType: string, text: string): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+/** Writes a JSON answer with the reply's headers, `extra` ones and its content type and length. */
+export function sendJson(reply: Reply, status: number, body: unknown, extra?: Readonly<Record<string, string>>): void {
+  const text = JSON.stringify(body);
+  const headers = reply.headers;
+  if (extra !== undefined) for (const name of Object.keys(extra)) headers.push(name, extra[name] as string);
+  headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(text)));
+  reply.response.writeHead(status, headers);
+  reply.response.end(text);
+}
+
+export function sendText(reply: Reply, status: number, contentType: string, text: string): void {
+  reply.headers.push('content-type', contentType, 'content-length', String(Buffer.byteLength(text)));
+  reply.response.writeHead(status, reply.headers);
+  reply.response.end(text);
+}
+
+/** Sends the status line and the reply's headers with `extra` ones (e.g. an event stream's). */
+export function sendHead(reply: Reply, status: number, extra: readonly string[]): void {
+  reply.response.writeHead(status, reply.headers.concat(extra));
+}
+
+/** Adds a header to a reply whose headers have not been sent yet (false when they have). */
+export function addHeader(reply: Reply, name: string, value: string): boolean {
+  if (reply.response.headersSent) return false;
+  reply.headers.push(name, value);
+  return true;
 }
 
 /** The query string of a request, parsed (only routes that read one pay for it). */

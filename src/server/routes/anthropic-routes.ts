@@ -29,7 +29,7 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): RouteSpec[] {
       const call = { ...callContext(ctx), passHeaders: passHeaders(ctx) };
       const routed = await traced(ctx, (trace) => router.messages(body, call, trace));
       // The id also as `request-id`, the header the Anthropic SDK exposes as `_request_id`.
-      ctx.response.setHeader('request-id', ctx.id);
+      ctx.headers.push('request-id', ctx.id);
       await sendAnswer(ctx, routed, {
         shape: 'anthropic',
         done: false,

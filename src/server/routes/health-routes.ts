@@ -22,8 +22,8 @@ export function healthRoutes(deps: HealthRouteDeps): RouteSpec[] {
       paths: ['/health/liveliness', '/health/liveness'],
       public: true,
       handle(ctx) {
-        if (deps.state.draining) sendJson(ctx.response, 503, { status: 'shutting_down' });
-        else sendJson(ctx.response, 200, "I'm alive!");
+        if (deps.state.draining) sendJson(ctx, 503, { status: 'shutting_down' });
+        else sendJson(ctx, 200, "I'm alive!");
       },
     },
     {
@@ -34,8 +34,8 @@ export function healthRoutes(deps: HealthRouteDeps): RouteSpec[] {
       public: true,
       handle(ctx) {
         const extra = deps.health.readiness();
-        if (deps.state.draining) sendJson(ctx.response, 503, { status: 'shutting_down', draining: true, ...extra });
-        else sendJson(ctx.response, 200, { status: 'healthy', draining: false, ...extra, switchyard_version: deps.version });
+        if (deps.state.draining) sendJson(ctx, 503, { status: 'shutting_down', draining: true, ...extra });
+        else sendJson(ctx, 200, { status: 'healthy', draining: false, ...extra, switchyard_version: deps.version });
       },
     },
     {
@@ -43,14 +43,14 @@ export function healthRoutes(deps: HealthRouteDeps): RouteSpec[] {
       paths: ['/health'],
       async handle(ctx) {
         const report = await deps.health.report(healthQuery(ctx), ctx.abort.signal);
-        sendJson(ctx.response, report.status, report.body);
+        sendJson(ctx, report.status, report.body);
       },
     },
     {
       method: 'GET',
       paths: ['/health/shared-status'],
       async handle(ctx) {
-        sendJson(ctx.response, 200, await deps.health.sharedStatus());
+        sendJson(ctx, 200, await deps.health.sharedStatus());
       },
     },
   ];

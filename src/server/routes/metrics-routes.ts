@@ -31,7 +31,7 @@ export function metricsRoutes(metrics: MetricsEndpoint | undefined, requireAuth:
       ctx.response.once('close', metrics.holdScrape());
       const result = await metrics.scrape(METRICS_SCRAPE_TIMEOUT_MS);
       if (!result.ok) throw new GatewayError('metrics_unavailable', `Metrics are unavailable: ${result.reason}; retry the scrape.`);
-      sendText(ctx.response, 200, CONTENT_TYPE, result.text);
+      sendText(ctx, 200, CONTENT_TYPE, result.text);
     },
   }];
 }

@@ -51,7 +51,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
         const usage = routed.answer.usage;
         if (usage) ctx.usage = { promptTokens: usage.prompt_tokens ?? 0, completionTokens: 0 };
         finishOverhead(ctx);
-        sendJson(ctx.response, 200, routed.answer);
+        sendJson(ctx, 200, routed.answer);
       },
     },
     {
@@ -61,7 +61,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       paths: ['/v1/models', '/models'],
       handle(ctx) {
         const wildcards = queryOf(ctx.request.url).get('return_wildcard_routes')?.toLowerCase() === 'true';
-        sendJson(ctx.response, 200, {
+        sendJson(ctx, 200, {
           object: 'list',
           data: router.modelGroups()
             .filter((id) => wildcards || !isModelGroupPattern(id))

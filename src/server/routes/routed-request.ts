@@ -2,10 +2,10 @@ import { GatewayError } from '../../core/index.js';
 import type { SseEvent, Validated } from '../../protocol/index.js';
 import type { Answer, CallContext } from '../../providers/index.js';
 import { newRouteTrace, type RouteTrace, type Routed, type Router } from '../../router/index.js';
-import { sendJson } from '../http/respond.js';
+import { sendHead, sendJson } from '../http/respond.js';
 import type { ErrorShape } from '../http/route-table.js';
 import type { RequestContext } from '../request-context.js';
-import { OVERHEAD_HEADER, setRoutingHeaders } from '../response-headers.js';
+import { addRoutingHeaders, OVERHEAD_HEADER } from '../response-headers.js';
 import { pipeEvents } from '../sse-writer.js';
 
 /** What the model routes (OpenAI and Anthropic) share: validation, routing bookkeeping, headers. */
@@ -37,7 +37,7 @@ export async function traced<T>(ctx: RequestContext, route: (trace: RouteTrace) 
       ctx.retries = trace.retries;
       ctx.fallbacks = trace.fallbacks;
       ctx.upstreamMs = trace.upstreamMs;
-      setRoutingHeaders(ctx.response, ctx);
+      addRoutingHeaders(ctx);
     }
     throw error;
   }
@@ -55,8 +55,8 @@ export function recordRouting(ctx: RequestContext, routed: Routed<unknown>): voi
 /** The gateway's own time so far (total minus upstream), as a header; routing headers too. */
 export function finishOverhead(ctx: RequestContext): void {
   ctx.overheadMs = Math.max(0, performance.now() - ctx.startedAt - (ctx.upstreamMs ?? 0));
-  ctx.response.setHeader(OVERHEAD_HEADER, ctx.overheadMs.toFixed(2));
-  setRoutingHeaders(ctx.response, ctx);
+  ctx.headers.push(OVERHEAD_HEADER, ctx.overheadMs.toFixed(2));
+  addRoutingHeaders(ctx);
 }
 
 /** Token counts from an OpenAI-shaped usage object. */
@@ -84,18 +84,18 @@ export async function sendAnswer<B>(
   const answer = routed.answer;
   if (!answer.stream) {
     api.noteBody(answer.body);
-    sendJson(ctx.response, 200, answer.body);
+    sendJson(ctx, 200, answer.body);
     return;
   }
-  ctx.response.writeHead(200, EVENT_STREAM_HEADERS);
+  sendHead(ctx, 200, EVENT_STREAM_HEADERS);
   const outcome = await pipeEvents(ctx.response, answer.events, { shape: api.shape, done: api.done, onEvent: api.onEvent });
   if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
   if (outcome.error) ctx.errorCode = outcome.error.code;
 }
 
 /** Headers that open an event stream (after the routing headers are set). */
-export const EVENT_STREAM_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  'x-accel-buffering': 'no',
-} as const;
+export const EVENT_STREAM_HEADERS: readonly string[] = [
+  'content-type', 'text/event-stream; charset=utf-8',
+  'cache-control', 'no-cache',
+  'x-accel-buffering', 'no',
+];

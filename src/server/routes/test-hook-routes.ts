@@ -23,10 +23,10 @@ export function testHookRoutes(logger: Logger): RouteSpec[] {
             // busy loop on purpose: this is what a stuck worker looks like
           }
         });
-        sendJson(ctx.response, 200, { blocking_ms: ms, pid: process.pid });
+        sendJson(ctx, 200, { blocking_ms: ms, pid: process.pid });
       },
     },
-    { method: 'GET', paths: ['/__test/whoami'], public: true, handle: (ctx) => sendJson(ctx.response, 200, { pid: process.pid }) },
+    { method: 'GET', paths: ['/__test/whoami'], public: true, handle: (ctx) => sendJson(ctx, 200, { pid: process.pid }) },
     {
       method: 'GET',
       paths: ['/__test/memory'],
@@ -34,7 +34,7 @@ export function testHookRoutes(logger: Logger): RouteSpec[] {
       handle: (ctx) => {
         // With --expose-gc, collect first: what is left is what the worker holds on to.
         (globalThis as { gc?: () => void }).gc?.();
-        sendJson(ctx.response, 200, {
+        sendJson(ctx, 200, {
         usage: process.memoryUsage(),
           spaces: getHeapSpaceStatistics().map((s) => ({ space: s.space_name, size: s.space_size, used: s.space_used_size })),
         });
