@@ -45,7 +45,7 @@ export interface UpstreamRequest {
   label: string;
 }
 
-export async function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
+export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
   // undici's own timers bound the call: headersTimeout covers a non-streaming answer being
   // produced (upstreams send headers when it is ready), bodyTimeout any stall while reading.
   const exchange = new UpstreamExchange(request.signal);
@@ -58,11 +58,7 @@ export async function sendUpstream(request: UpstreamRequest): Promise<UpstreamRe
     headersTimeout: request.timeoutMs,
     bodyTimeout: request.timeoutMs,
   }, exchange);
-  try {
-    return await exchange.response;
-  } catch (error) {
-    throw classifyTransportError(error, request);
-  }
+  return exchange.response.catch((error: unknown) => Promise.reject(classifyTransportError(error, request)));
 }
 
 /** Maps an undici/socket failure (during the request or while reading its body) to our errors. */
