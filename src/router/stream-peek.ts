@@ -9,7 +9,8 @@ import type { EventStream } from '../providers/index.js';
  */
 
 export interface StreamWatch {
-  onEvent(event: SseEvent): void;
+  /** Each event as it passes (absent: nobody needs to look at them). */
+  onEvent?(event: SseEvent): void;
   /** Once, when the stream is over: finished (no error), failed, or abandoned by the consumer. */
   onEnd(error: unknown): void;
 }
@@ -38,12 +39,13 @@ export async function* replayStream(peeked: PeekedStream, watch: StreamWatch): A
   let finished = peeked.first === undefined;
   try {
     if (peeked.first !== undefined) {
-      for (const event of peeked.first) watch.onEvent(event);
+      const onEvent = watch.onEvent?.bind(watch);
+      if (onEvent !== undefined) for (const event of peeked.first) onEvent(event);
       yield peeked.first;
       for (;;) {
         const next = await peeked.rest.next();
         if (next.done === true) break;
-        for (const event of next.value) watch.onEvent(event);
+        if (onEvent !== undefined) for (const event of next.value) onEvent(event);
         yield next.value;
       }
       finished = true;

@@ -126,6 +126,21 @@ describe('routing through the Router', () => {
   });
 });
 
+describe('usage-based routing and streams', () => {
+  test('a stream counts the tokens of its usage chunk, not just the request\'s estimate', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 15));
+    const long = 'word '.repeat(100).trim(); // ~125 tokens of answer against ~5 of request
+    const r = router(routerConfig([{ id: 'metered', name: 'metered', params: { tpm: 50, mock_response: long } }], { routing_strategy: 'usage-based-routing-v2' }), { clock });
+    const open = await r.chat({ model: 'metered', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } }, ctx());
+    const answer = open.answer as Extract<Answer<ChatCompletion>, { stream: true }>;
+    let events = 0;
+    for await (const batch of answer.events) events += batch.length;
+    assert.ok(events > 100);
+    await assert.rejects(answeredBy(r, 'metered'), (e: unknown) => e instanceof GatewayError && e.status === 429);
+    r.close();
+  });
+});
+
 describe('routing settings', () => {
   test('routing_strategy_args.lowest_latency_buffer is read (default 0.1); other strategy args are named in the unknown-key warning', () => {
     assert.equal(routerConfig(trio).router.latencyBuffer, 0.1);

@@ -32,3 +32,8 @@ test('encoding round-trips through the decoder', () => {
   const decoded = decoder.push(original.map(encodeSse).join(''));
   assert.deepEqual(decoded, original);
 });
+
+test('a leading byte-order mark is dropped, once; invalid UTF-8 becomes U+FFFD without losing the event', () => {
+  assert.deepEqual(decodeChunks([Buffer.from([0xef, 0xbb]), Buffer.from([0xbf]), Buffer.from('data: a\n\ndata: \ufeffb\n\n')]), [{ data: 'a' }, { data: '\ufeffb' }]);
+  assert.deepEqual(decodeChunks([Buffer.from([0x64, 0x61, 0x74, 0x61, 0x3a, 0x20, 0xff, 0x78, 0x0a, 0x0a])]), [{ data: '\ufffdx' }]);
+});
