@@ -99,3 +99,13 @@ export function encodeSse(event: SseEvent): string {
 }
 
 export const SSE_DONE = 'data: [DONE]\n\n';
+
+/**
+ * Whether an OpenAI stream event may carry usage (a cheap test run on every event; a false
+ * positive only costs a parse). The pattern leaves out the opening quote on purpose: a search
+ * starts from the pattern's first character, and JSON is full of quotes, so `"usage":{` costs
+ * about ten times `usage":{` on a typical chunk (240 against 25 ns).
+ */
+export function mayCarryUsage(data: string): boolean {
+  return data.includes('usage":{');
+}

@@ -1,4 +1,4 @@
-import type { SseEvent } from '../protocol/index.js';
+import { mayCarryUsage, type SseEvent } from '../protocol/index.js';
 import type { EventStream } from '../providers/index.js';
 
 /** Reading what an answer says about itself, whatever the operation (chat, completion, embedding). */
@@ -15,7 +15,7 @@ export function answerTokens(value: unknown): number | undefined {
 
 /** Tokens a stream event reports (the usage chunk of `stream_options.include_usage`), if any. */
 export function eventTokens(event: SseEvent): number | undefined {
-  if (!event.data.includes('"usage":{')) return undefined;
+  if (!mayCarryUsage(event.data)) return undefined;
   try {
     return usageTokens(JSON.parse(event.data));
   } catch {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeSse, SseByteDecoder, SseDecoder } from '../../src/protocol/index.js';
+import { encodeSse, mayCarryUsage, SseByteDecoder, SseDecoder } from '../../src/protocol/index.js';
 
 /** Every event from a list of byte chunks, as a stream reader would get them. */
 function decodeChunks(chunks: Buffer[]) {
@@ -36,4 +36,10 @@ test('encoding round-trips through the decoder', () => {
 test('a leading byte-order mark is dropped, once; invalid UTF-8 becomes U+FFFD without losing the event', () => {
   assert.deepEqual(decodeChunks([Buffer.from([0xef, 0xbb]), Buffer.from([0xbf]), Buffer.from('data: a\n\ndata: \ufeffb\n\n')]), [{ data: 'a' }, { data: '\ufeffb' }]);
   assert.deepEqual(decodeChunks([Buffer.from([0x64, 0x61, 0x74, 0x61, 0x3a, 0x20, 0xff, 0x78, 0x0a, 0x0a])]), [{ data: '\ufffdx' }]);
+});
+
+test('mayCarryUsage: a usage object, however spaced in the key, yes; usage null or absent, no', () => {
+  assert.equal(mayCarryUsage('{"id":"x","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}'), true);
+  assert.equal(mayCarryUsage('{"id":"x","choices":[{"delta":{"content":"hi"}}],"usage":null}'), false);
+  assert.equal(mayCarryUsage('{"id":"x","choices":[{"delta":{"content":"usage"}}]}'), false);
 });

@@ -1,5 +1,5 @@
 import {
-  validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent,
+  mayCarryUsage, validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent,
 } from '../../protocol/index.js';
 import type { Answer } from '../../providers/index.js';
 import { isModelGroupPattern, type Routed, type Router } from '../../router/index.js';
@@ -78,7 +78,7 @@ function answer(ctx: RequestContext, routed: Routed<Answer<{ usage?: unknown }>>
     done: true,
     noteBody: (body) => noteUsage(ctx, body.usage),
     onEvent: (event: SseEvent) => {
-      if (event.data.includes('"usage":{')) noteUsage(ctx, safeParse(event.data)?.usage);
+      if (mayCarryUsage(event.data)) noteUsage(ctx, safeParse(event.data)?.usage);
     },
   });
 }
