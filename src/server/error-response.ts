@@ -28,7 +28,14 @@ export function sendError(ctx: RequestContext, failure: unknown, logger: Logger)
     return;
   }
   if (res.destroyed || error.code === 'client_closed_request') return;
-  sendJson(ctx, error.status, errorBody(error, ctx.errorShape), error.headers);
+  try {
+    sendJson(ctx, error.status, errorBody(error, ctx.errorShape), error.headers);
+  } catch (writeFailure) {
+    // A header node refuses (it throws in writeHead): the answer cannot be written; the
+    // connection goes rather than the failure escaping as an unhandled rejection.
+    logger.error({ err: writeFailure, request_id: ctx.id }, 'could not write the error response');
+    res.destroy();
+  }
 }
 
 /** Anthropic's error types; one an Anthropic upstream reported (e.g. `overloaded_error`) is kept. */

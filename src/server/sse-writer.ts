@@ -5,15 +5,10 @@ import type { ErrorShape } from './error-response.js';
 import { errorBody } from './error-response.js';
 
 export interface StreamOutcome {
-  /** The stream ran to its end and the terminator was written. */
-  completed: boolean;
   /** Set when the upstream failed after the response had begun. */
   error?: GatewayError;
-  events: number;
   /** performance.now() when the first event was written. */
   firstEventAt?: number;
-  /** The last event's data (usage usually rides there). */
-  lastData?: string;
 }
 
 /**
@@ -26,7 +21,7 @@ export async function pipeEvents(
   events: AsyncIterable<SseEvent[]>,
   options: { shape: ErrorShape; done: boolean; onEvent?: (event: SseEvent) => void },
 ): Promise<StreamOutcome> {
-  const outcome: StreamOutcome = { completed: false, events: 0 };
+  const outcome: StreamOutcome = {};
   const onEvent = options.onEvent;
   try {
     for await (const batch of events) {
@@ -37,15 +32,12 @@ export async function pipeEvents(
         onEvent?.(event);
         text += encodeSse(event);
       }
-      outcome.events += batch.length;
-      outcome.lastData = batch[batch.length - 1]?.data ?? outcome.lastData;
       if (!res.write(text)) await drained(res);
     }
     if (!res.destroyed) {
       if (options.done) res.end(SSE_DONE);
       else res.end();
     }
-    outcome.completed = !res.destroyed;
   } catch (error) {
     const failure = error instanceof GatewayError ? error : new GatewayError('upstream_error', 'the upstream stream failed', { cause: error });
     outcome.error = failure;

@@ -19,6 +19,7 @@ before(async () => {
         { model_name: 'gpt-compat', litellm_params: { model: 'openai/upstream-chat', api_base: `${upstream.url}/v1`, api_key: 'sk-upstream-secret-abcdef123' } },
         { model_name: 'azure-chat', litellm_params: { model: 'azure/my-azure-deployment', api_base: upstream.url, api_key: 'azure-secret-key-123456', api_version: '2024-06-01' } },
         { model_name: 'mocked', litellm_params: { model: 'openai/whatever', mock_response: 'The quick brown fox jumps over the lazy dog' } },
+        { model_name: 'modèle-日本', litellm_params: { model: 'openai/whatever', mock_response: 'bonjour' }, model_info: { id: 'déploiement' } },
         { model_name: 'embed-compat', litellm_params: { model: 'openai/upstream-embed', api_base: `${upstream.url}/v1` }, model_info: { mode: 'embedding' } },
         { model_name: 'azure-embed', litellm_params: { model: 'azure/embed-deployment', api_base: upstream.url, api_key: 'azure-secret-key-123456' }, model_info: { mode: 'embedding' } },
         { model_name: 'mock-embed', litellm_params: { model: 'openai/e', mock_response: 'x' }, model_info: { mode: 'embedding' } },
@@ -129,6 +130,20 @@ describe('chat completions', () => {
     const events = raw.split('\n\n').filter(Boolean);
     assert.ok(events.every((event) => event.startsWith('data: ')));
   });
+
+  test('a model group or deployment id that is not visible ASCII reaches the routing headers percent-encoded', async () => {
+    for (const stream of [false, true]) {
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'modèle-日本', messages: [{ role: 'user', content: 'x' }], stream }),
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('x-litellm-model-group'), encodeURIComponent('modèle-日本'));
+      assert.equal(response.headers.get('x-litellm-model-id'), encodeURIComponent('déploiement'));
+      assert.match(await response.text(), /bonjour/);
+    }
+  });
 });
 
 describe('completions', () => {
@@ -180,10 +195,10 @@ describe('models', () => {
       assert.equal(model.object, 'model');
       ids.push(model.id);
     }
-    assert.deepEqual(ids, ['gpt-compat', 'azure-chat', 'mocked', 'embed-compat', 'azure-embed', 'mock-embed', 'completion-compat', 'azure-completion']);
+    assert.deepEqual(ids, ['gpt-compat', 'azure-chat', 'mocked', 'modèle-日本', 'embed-compat', 'azure-embed', 'mock-embed', 'completion-compat', 'azure-completion']);
 
     const bare = await fetch(`${gateway.url}/models`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
-    assert.equal(((await bare.json()) as { data: unknown[] }).data.length, 8);
+    assert.equal(((await bare.json()) as { data: unknown[] }).data.length, 9);
   });
 });
 
