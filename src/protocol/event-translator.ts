@@ -34,6 +34,15 @@ export async function* translateEvents(source: AsyncIterable<SseEvent[]>, transl
   if (rest.length > 0) yield rest;
 }
 
+/**
+ * A batch cut at the first event that ends its stream (`ends` says which): the events before it,
+ * which the reader still gets, and that event, if the batch holds one.
+ */
+export function cutAtEnd(batch: SseEvent[], ends: (event: SseEvent) => boolean): { before: SseEvent[]; end: SseEvent | undefined } {
+  const at = batch.findIndex(ends);
+  return at === -1 ? { before: batch, end: undefined } : { before: batch.slice(0, at), end: batch[at] };
+}
+
 /** An upstream event's JSON data, or a clear error naming who sent something else. */
 export function parseEventData(event: SseEvent, from: string): Record<string, unknown> {
   try {

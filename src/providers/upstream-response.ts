@@ -1,5 +1,5 @@
 import { GatewayError, redact } from '../core/index.js';
-import { SseByteDecoder, type SseEvent } from '../protocol/index.js';
+import { cutAtEnd, SseByteDecoder, type SseEvent } from '../protocol/index.js';
 import type { EventStream } from './adapter.js';
 import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } from './http-pool.js';
 
@@ -44,34 +44,24 @@ export async function openEventStream(
 async function* iterateEvents(response: UpstreamResponse, request: UpstreamRequest, openaiDone: boolean): AsyncGenerator<SseEvent[]> {
   // Decoded synchronously, a batch of chunks at a time: the async steps are per upstream read.
   const decoder = new SseByteDecoder();
+  const cut = (events: SseEvent[]) => (openaiDone ? cutAtEnd(events, endsOpenAIStream) : { before: events, end: undefined });
   try {
     for await (const chunks of response) {
-      const events = chunks.length === 1 ? decoder.push(chunks[0] as Buffer) : chunks.flatMap((chunk) => decoder.push(chunk));
-      if (events.length === 0) continue;
-      const stop = openaiDone ? openAIStop(events) : -1;
-      if (stop === -1) {
-        yield events;
-        continue;
-      }
-      if (stop > 0) yield events.slice(0, stop);
-      return endOpenAIStream(events[stop] as SseEvent, request);
+      const { before, end } = cut(chunks.length === 1 ? decoder.push(chunks[0] as Buffer) : chunks.flatMap((chunk) => decoder.push(chunk)));
+      if (before.length > 0) yield before;
+      if (end !== undefined) return endOpenAIStream(end, request);
     }
-    const events = decoder.end();
-    const stop = openaiDone ? openAIStop(events) : -1;
-    if (stop !== 0 && events.length > 0) yield stop === -1 ? events : events.slice(0, stop);
-    if (stop !== -1) return endOpenAIStream(events[stop] as SseEvent, request);
+    const { before, end } = cut(decoder.end());
+    if (before.length > 0) yield before;
+    if (end !== undefined) endOpenAIStream(end, request);
   } catch (error) {
     throw classifyTransportError(error, request);
   }
 }
 
-/** Index of the event that ends an OpenAI stream (`[DONE]` or an error event), or -1. */
-function openAIStop(events: SseEvent[]): number {
-  for (let i = 0; i < events.length; i++) {
-    const data = (events[i] as SseEvent).data;
-    if (data === '[DONE]' || data.startsWith('{"error"')) return i;
-  }
-  return -1;
+/** `[DONE]`, or an error event: either ends an OpenAI stream. */
+function endsOpenAIStream(event: SseEvent): boolean {
+  return event.data === '[DONE]' || event.data.startsWith('{"error"');
 }
 
 /** `[DONE]` ends the stream quietly; an error event is thrown. */

@@ -7,7 +7,8 @@
  * `--heap-growing-percent=50` lets it grow to 1.5 × its live size instead: about 120 MB resident
  * after the same load, for about 3 µs more collection time per request (figures in
  * docs/benchmarks.md). A smaller young generation (`--max-semi-space-size=8`) saved another 10 MB
- * but cost 5–7 % of throughput, so it is left to the operator.
+ * but cost 5–7 % of throughput (10–15 % CPU per request in a later pinned A/B), so it is left to
+ * the operator.
  * A flag the operator already gave node (on the command line or in NODE_OPTIONS) wins: ours is
  * then left out.
  */

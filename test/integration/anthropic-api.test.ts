@@ -168,6 +168,21 @@ describe('/v1/messages → anthropic/ deployment: forwarded natively', () => {
       return true;
     });
   });
+
+  test('the events the upstream sent before its error event reach the client first, then the error event', async () => {
+    // The fake writes its first events and the error event in one burst: they reach the gateway in
+    // one read, so this is the cut inside a batch.
+    const response = await fetch(`${gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': MASTER_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'claude-flaky', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    assert.equal(response.status, 200);
+    const names = [...(await response.text()).matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
+    assert.equal(names[0], 'message_start');
+    assert.equal(names.length, 6, `5 upstream events, then the error: ${names.join(', ')}`);
+    assert.equal(names.at(-1), 'error');
+  });
 });
 
 describe('/v1/messages → openai/ deployment: translated through chat completions', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Cancellation, GatewayError } from '../../src/core/index.js';
-import { translateEvents, type EventTranslator, type SseEvent } from '../../src/protocol/index.js';
+import { cutAtEnd, translateEvents, type EventTranslator, type SseEvent } from '../../src/protocol/index.js';
 import type { UpstreamRequest, UpstreamResponse } from '../../src/providers/http-pool.js';
 import { openEventStream } from '../../src/providers/upstream-response.js';
 
@@ -96,4 +96,14 @@ describe('translating batches', () => {
     }, /untranslatable/);
     assert.deepEqual(got, ['a1', 'a2']);
   });
+});
+
+test('cutAtEnd: the events before the first ending one, and that one; a batch without one is left whole', () => {
+  const batch = ['a', 'b', 'END', 'c', 'END'].map((data) => ({ data }));
+  const ends = (event: SseEvent) => event.data === 'END';
+  assert.deepEqual(cutAtEnd(batch, ends), { before: [{ data: 'a' }, { data: 'b' }], end: { data: 'END' } });
+  assert.deepEqual(cutAtEnd(batch.slice(2), ends), { before: [], end: { data: 'END' } });
+  const whole = batch.slice(0, 2);
+  assert.equal(cutAtEnd(whole, ends).before, whole);
+  assert.equal(cutAtEnd(whole, ends).end, undefined);
 });

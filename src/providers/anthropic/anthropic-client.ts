@@ -1,7 +1,7 @@
 import type { Deployment } from '../../config/index.js';
 import { GatewayError } from '../../core/index.js';
 import {
-  anthropicStreamError, AnthropicToOpenAIStream, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents,
+  anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
 import { deploymentLabel, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
@@ -75,13 +75,9 @@ export class AnthropicClient implements DeploymentClient {
   /** Anthropic reports failures after the first byte as an `error` event: raise it as ours (after the events before it). */
   private async *raiseErrorEvents(events: EventStream): AsyncGenerator<SseEvent[]> {
     for await (const batch of events) {
-      const at = batch.findIndex((event) => event.event === 'error');
-      if (at === -1) {
-        yield batch;
-        continue;
-      }
-      if (at > 0) yield batch.slice(0, at);
-      throw anthropicStreamError(parseEventData(batch[at] as SseEvent, this.label), this.label);
+      const { before, end } = cutAtEnd(batch, isErrorEvent);
+      if (before.length > 0) yield before;
+      if (end !== undefined) throw anthropicStreamError(parseEventData(end, this.label), this.label);
     }
   }
 
@@ -101,4 +97,8 @@ function nativeDefaults(defaults: Readonly<Record<string, unknown>>): Record<str
   if (typeof stop === 'string') out.stop_sequences = [stop];
   else if (Array.isArray(stop)) out.stop_sequences = stop;
   return out;
+}
+
+function isErrorEvent(event: SseEvent): boolean {
+  return event.event === 'error';
 }

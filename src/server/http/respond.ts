@@ -33,11 +33,9 @@ export function sendHead(reply: Reply, status: number, extra: readonly string[])
   reply.response.writeHead(status, reply.headers.concat(extra));
 }
 
-/** Adds a header to a reply whose headers have not been sent yet (false when they have). */
-export function addHeader(reply: Reply, name: string, value: string): boolean {
-  if (reply.response.headersSent) return false;
-  reply.headers.push(name, value);
-  return true;
+/** Adds a header to a reply, unless its headers have been sent already. */
+export function addHeader(reply: Reply, name: string, value: string): void {
+  if (!reply.response.headersSent) reply.headers.push(name, value);
 }
 
 /** The query string of a request, parsed (only routes that read one pay for it). */
