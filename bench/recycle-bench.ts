@@ -1,13 +1,15 @@
 import { Pool } from 'undici';
 import { startFakeUpstream } from '../test/support/fake-upstream.js';
 import { startGateway, type LogLine } from '../test/support/gateway.js';
+import { printLongRun, runLongStreamBench } from './recycle-long-bench.js';
 
 /**
  * `npm run bench:recycle`: the seed PR's experiment, then further. Two workers, a limit of 200
  * requests, sustained load; once with jitter 0 and once with jitter 40. Per run: the cumulative
  * request count at each recycle, failed requests, the fewest workers accepting connections at any
  * sampled moment (from the primary's timeline: a worker accepts from "worker booted" until
- * "drain begun"), overlapping recycles, and the throughput dip around recycles. Prints; asserts nothing.
+ * "drain begun"), overlapping replacement boots, and the throughput dip while one boots. Then the
+ * long-stream run (recycle-long-bench.ts). Prints; asserts nothing.
  */
 
 const DURATION_MS = Number(process.env.BENCH_RECYCLE_MS ?? 30_000);
@@ -71,10 +73,11 @@ async function run(jitter: number, upstreamUrl: string): Promise<RunReport> {
     minAccepting = Math.min(minAccepting, accepting);
   }
 
-  // Recycle windows: from "recycle begun" to that slot's "drain finished".
+  // Surge windows: from "recycle begun" to its replacement being ready (one boot at a time per
+  // host; the old worker's drain afterwards may overlap the next recycle, and costs no capacity).
   const windows = begun.map((line) => {
-    const finished = logs.find((l) => l.msg === 'drain finished' && l.worker_pid === line.worker_pid);
-    return { from: at(line), to: finished ? at(finished) : ended };
+    const ready = logs.find((l) => l.msg === 'replacement ready' && l.old_worker_pid === line.worker_pid);
+    return { from: at(line), to: ready ? at(ready) : ended };
   });
   let overlaps = 0;
   for (let i = 0; i < windows.length; i++) {
@@ -116,10 +119,12 @@ for (const jitter of [0, 40]) {
 await upstream.close();
 
 console.log(`\n${WORKERS} workers, --max_requests_before_restart ${LIMIT}, ${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1000} s per run, upstream 40 ms\n`);
-console.log('| jitter | requests | failed | recycles | first recycles at (cumulative requests) | fewest workers accepting | overlapping recycles | baseline req/s | worst 250 ms dip during a recycle |');
+console.log('| jitter | requests | failed | recycles | first recycles at (cumulative requests) | fewest workers accepting | overlapping boots | baseline req/s | worst 250 ms dip during a boot |');
 console.log('|---:|---:|---:|---:|---|---:|---:|---:|---:|');
 for (const r of reports) {
   const first = r.recycleAt.slice(0, 6).map((x) => `${x.count}`).join(', ');
   console.log(`| ${r.jitter} | ${r.requests} | ${r.failed} | ${r.recycleAt.length} | ${first}${r.recycleAt.length > 6 ? ', …' : ''} | ${r.minAccepting} of ${WORKERS} | ${r.overlaps} | ${r.baselineRps.toFixed(0)} | ${r.dipPercent.toFixed(0)}% |`);
 }
 for (const r of reports) console.log(`jitter ${r.jitter}: limits drawn ${r.limits.join(', ')}`);
+
+printLongRun(await runLongStreamBench());

@@ -28,12 +28,13 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     return 0;
   }
 
-  const configPath = options.configPath ?? demoConfigPath();
   if (cluster.isWorker) {
-    const { runWorker } = await import('./run-worker.js');
-    await runWorker(options, configPath);
+    // Forked without the worker bundle (see worker-loader.ts): the worker's part, unbundled.
+    const { startWorker } = await import('./worker-entry.js');
+    await startWorker(argv);
     return undefined;
   }
+  const configPath = options.configPath ?? demoConfigPath();
   const primary = await import('./run-primary.js');
   if (options.validateConfig) return primary.validateConfigCommand(configPath);
   return primary.runPrimary(options, configPath);

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { formatProblem, loadConfigFile, type Config, type StartOptions } from '../config/index.js';
 import { createLogger, VERSION } from '../core/index.js';
 import { HostHealth } from '../health/index.js';
@@ -72,6 +74,7 @@ export async function runPrimary(options: StartOptions, configPath: string): Pro
   const supervisor = new Supervisor({
     options,
     logger,
+    workerScript: workerBundle(),
     checkConfig: () => {
       const report = reportConfig(configPath);
       if (report.check.ok && report.config !== undefined) {
@@ -101,4 +104,10 @@ export async function runPrimary(options: StartOptions, configPath: string): Pro
   }
   health.start();
   return supervisor.run();
+}
+
+/** The worker bundle's loader (scripts/bundle-worker.mjs builds it), or undefined to fork the CLI itself. */
+function workerBundle(): string | undefined {
+  const loader = fileURLToPath(new URL('../bundle/worker.cjs', import.meta.url));
+  return existsSync(loader) && existsSync(fileURLToPath(new URL('../bundle/worker-app.cjs', import.meta.url))) ? loader : undefined;
 }

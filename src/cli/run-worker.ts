@@ -4,12 +4,13 @@ import { WorkerHealth } from '../health/index.js';
 import { drainServer, startServer, StartupError } from '../server/index.js';
 import { WorkerLink } from '../supervisor/index.js';
 import { wireWorkerMetrics } from './metrics-wiring.js';
+import type { WorkerBoot } from './worker-entry.js';
 
 /**
  * A worker process: loads the config, serves HTTP on the shared port, and links to the primary.
  * This is the one place the server and the supervisor's worker link meet (neither imports the other).
  */
-export async function runWorker(options: StartOptions, configPath: string): Promise<void> {
+export async function runWorker(options: StartOptions, configPath: string, boot: WorkerBoot = {}): Promise<void> {
   const identity = readWorkerIdentity();
   const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true, buffered: true, base: { role: 'worker', slot: identity.slot } });
   const link = new WorkerLink(identity, readTestHooks(), logger, options.gracefulTimeoutMs);
@@ -45,10 +46,10 @@ export async function runWorker(options: StartOptions, configPath: string): Prom
     });
     link.attach({
       stats: () => ({ served: server.state.served, inFlight: server.state.active.size }),
-      drain: (gracefulTimeoutMs) => drainServer(server.server, server.state, gracefulTimeoutMs),
+      drain: (timeoutMs) => drainServer(server.server, server.state, timeoutMs),
       beforeExit: metrics?.beforeExit,
     });
-    link.ready(server.port);
+    link.ready(server.port, boot.codeCache);
   } catch (error) {
     if (error instanceof StartupError) link.bootFailed(error.message, [...error.problems]);
     else link.bootFailed(error instanceof Error ? error.message : String(error));

@@ -25,7 +25,9 @@ export const START_OPTION_SPECS = [
   { name: 'max_requests_before_restart', kind: 'count', env: 'MAX_REQUESTS_BEFORE_RESTART', description: 'recycle a worker after this many requests', defaultText: 'off' },
   { name: 'max_requests_before_restart_jitter', kind: 'count', env: 'MAX_REQUESTS_BEFORE_RESTART_JITTER', description: 'add a random whole number in [0, jitter] to each worker\'s limit', defaultText: '0' },
   { name: 'worker_ready_timeout', kind: 'seconds', env: 'WORKER_READY_TIMEOUT', description: 'how long a new worker may take to become ready', defaultText: '30' },
-  { name: 'graceful_timeout', kind: 'seconds', env: 'GRACEFUL_TIMEOUT', description: 'how long a draining worker may finish in-flight requests', defaultText: '30' },
+  { name: 'graceful_timeout', kind: 'seconds', env: 'GRACEFUL_TIMEOUT', description: 'on shutdown (SIGTERM/SIGINT), how long workers may finish in-flight requests', defaultText: '30' },
+  { name: 'recycle_drain_timeout', kind: 'seconds', env: 'RECYCLE_DRAIN_TIMEOUT', description: 'on a recycle or reload, how long the old worker may finish its requests and streams', defaultText: '3600' },
+  { name: 'max_draining_workers', kind: 'count', env: 'MAX_DRAINING_WORKERS', description: 'draining workers alive at once; further recycles wait', defaultText: '2 x num_workers, at least 4' },
   { name: 'timeout_worker_healthcheck', kind: 'seconds', env: 'TIMEOUT_WORKER_HEALTHCHECK', description: 'kill a worker that has not answered a ping for this long', defaultText: '10' },
   { name: 'max_worker_memory_mb', kind: 'megabytes', env: 'MAX_WORKER_MEMORY_MB', description: 'recycle a worker whose resident memory passes this', defaultText: 'off' },
   { name: 'keepalive_timeout', kind: 'seconds', env: 'KEEPALIVE_TIMEOUT', description: 'HTTP keep-alive timeout', defaultText: '5' },
@@ -51,6 +53,9 @@ export interface StartOptions {
   maxRequestsBeforeRestartJitter: number;
   workerReadyTimeoutMs: number;
   gracefulTimeoutMs: number;
+  /** A routine drain's cap (recycle, reload): requests still open then are ended. */
+  recycleDrainTimeoutMs: number;
+  maxDrainingWorkers: number;
   workerHealthcheckTimeoutMs: number;
   maxWorkerMemoryBytes: number | undefined;
   keepAliveTimeoutMs: number;
@@ -74,9 +79,22 @@ export const DEFAULT_START_OPTIONS = {
   maxRequestsBeforeRestartJitter: 0,
   workerReadyTimeoutMs: 30_000,
   gracefulTimeoutMs: 30_000,
+  recycleDrainTimeoutMs: 3_600_000,
   workerHealthcheckTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
 } as const;
+
+/**
+ * Draining workers a host keeps at once unless told otherwise. A draining worker costs about an
+ * idle worker's memory (70-120 MB) for as long as its longest request; the cap must leave room for
+ * the workers caught holding long streams (each recycle of a worker holding one adds a draining
+ * worker for that stream's length) plus the ones draining briefly, or recycles stall behind them.
+ * Two per serving worker (at least four) does that for streams up to a few recycle intervals long
+ * (docs/configuration.md).
+ */
+export function defaultMaxDrainingWorkers(numWorkers: number): number {
+  return Math.max(4, 2 * numWorkers);
+}
 
 /** Values as the CLI parsed them: strings for valued flags, booleans for switches. */
 export type RawFlags = Partial<Record<StartOptionName, string | boolean>>;
@@ -142,6 +160,7 @@ export function resolveStartOptions(flags: RawFlags, env: NodeJS.ProcessEnv = pr
     warnings.push('max_requests_before_restart_jitter has no effect without max_requests_before_restart; no recycling limit is applied');
   }
   const memoryMb = int('max_worker_memory_mb', 1);
+  const numWorkers = int('num_workers', 1, 1024) ?? DEFAULT_START_OPTIONS.numWorkers;
 
   const logEnv = (env.LITELLM_LOG ?? '').toUpperCase();
   const logLevel = bool('detailed_debug') || logEnv === 'DEBUG' ? 'trace' : bool('debug') || logEnv === 'INFO' ? 'debug' : 'info';
@@ -150,11 +169,13 @@ export function resolveStartOptions(flags: RawFlags, env: NodeJS.ProcessEnv = pr
     configPath: str('config'),
     host: str('host') ?? DEFAULT_START_OPTIONS.host,
     port: int('port', 0, 65535) ?? DEFAULT_START_OPTIONS.port,
-    numWorkers: int('num_workers', 1, 1024) ?? DEFAULT_START_OPTIONS.numWorkers,
+    numWorkers,
     maxRequestsBeforeRestart: maxRequests,
     maxRequestsBeforeRestartJitter: maxRequests === undefined ? 0 : jitter,
     workerReadyTimeoutMs: seconds('worker_ready_timeout', DEFAULT_START_OPTIONS.workerReadyTimeoutMs),
     gracefulTimeoutMs: seconds('graceful_timeout', DEFAULT_START_OPTIONS.gracefulTimeoutMs),
+    recycleDrainTimeoutMs: seconds('recycle_drain_timeout', DEFAULT_START_OPTIONS.recycleDrainTimeoutMs),
+    maxDrainingWorkers: int('max_draining_workers', 1, 4096) ?? defaultMaxDrainingWorkers(numWorkers),
     workerHealthcheckTimeoutMs: seconds('timeout_worker_healthcheck', DEFAULT_START_OPTIONS.workerHealthcheckTimeoutMs),
     maxWorkerMemoryBytes: memoryMb === undefined ? undefined : memoryMb * 1024 * 1024,
     keepAliveTimeoutMs: seconds('keepalive_timeout', DEFAULT_START_OPTIONS.keepAliveTimeoutMs),

@@ -39,6 +39,9 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 /** Seconds: the gateway's own share of a request is normally well under a millisecond. */
 export const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] as const;
 
+/** Requests: a recycle's overshoot is about one boot's worth of one worker's traffic. */
+export const OVERSHOOT_BUCKETS = [0, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+
 /** Model group label for requests that named a model the config does not have. */
 export const OTHER_MODEL_GROUP = 'other';
 
@@ -62,6 +65,8 @@ export const METRICS = [
   { name: 'switchyard_health_check_duration_seconds', type: 'histogram', help: 'Background health check duration.', labels: ['model_group', 'deployment'], buckets: LATENCY_BUCKETS, combine: 'primary', source: 'primary' },
   // Workers (primary, from the supervisor and the workers' pongs).
   { name: 'switchyard_worker_restarts_total', type: 'counter', help: 'Workers replaced, by reason: max_requests, memory, reload, hung, crash.', labels: ['reason'], combine: 'primary', source: 'primary' },
+  { name: 'switchyard_drain_ended_requests_total', type: 'counter', help: 'Requests a draining worker still held at its deadline and ended, by drain reason (max_requests, memory, reload: --recycle_drain_timeout; shutdown: --graceful_timeout).', labels: ['reason'], combine: 'primary', source: 'primary' },
+  { name: 'switchyard_recycle_overshoot_requests', type: 'histogram', help: 'Requests a worker recycled for max_requests served past its limit before it stopped taking new ones (the wait for its turn and its replacement\'s boot).', labels: [], buckets: OVERSHOOT_BUCKETS, combine: 'primary', source: 'primary' },
   { name: 'switchyard_workers', type: 'gauge', help: 'Worker processes by state (booting, ready, draining).', labels: ['state'], combine: 'primary', source: 'primary' },
   { name: 'switchyard_worker_resident_memory_bytes', type: 'gauge', help: 'Resident memory of the worker in each slot (the larger one while a slot is being recycled).', labels: ['slot'], combine: 'live-max', source: 'worker' },
   { name: 'switchyard_worker_event_loop_lag_seconds', type: 'gauge', help: 'Longest event-loop delay of the worker in each slot over its last ping interval.', labels: ['slot'], combine: 'live-max', source: 'worker' },

@@ -11,6 +11,8 @@ export interface WorkerView {
   readonly state: string;
   /** Why the primary drained it (recycle reason or shutdown), when it did. */
   readonly drainReason?: string;
+  /** Its request limit (max_requests_before_restart + jitter), if any. */
+  readonly limit?: number;
 }
 
 export interface PrimaryMetricsOptions {
@@ -26,6 +28,7 @@ export interface PrimaryMetricsLink<W extends WorkerView> {
 }
 
 const RESTART_REASONS = new Set(['max_requests', 'memory', 'reload', 'hung', 'crash']);
+const DRAIN_REASONS = ['max_requests', 'memory', 'reload', 'shutdown'];
 const WORKER_STATES = ['booting', 'ready', 'draining'] as const;
 
 /**
@@ -51,6 +54,7 @@ export class PrimaryMetrics<W extends WorkerView = WorkerView> {
   private constructor(private readonly options: PrimaryMetricsOptions, private readonly registry: Registry) {
     this.aggregator.setPrimaryGauge('switchyard_build_info', [options.version], 1);
     for (const reason of RESTART_REASONS) this.aggregator.addCounter('switchyard_worker_restarts_total', [reason], 0);
+    for (const reason of DRAIN_REASONS) this.aggregator.addCounter('switchyard_drain_ended_requests_total', [reason], 0);
     this.setDeployments(options.deployments);
   }
 
@@ -70,6 +74,7 @@ export class PrimaryMetrics<W extends WorkerView = WorkerView> {
       case 'metrics-push': return this.onPush(worker, message as MetricsPushMessage);
       case 'metrics-scrape': return void this.onScrape(worker, message as MetricsScrapeMessage);
       case 'pong': return this.onPong(worker, message as { type: 'pong'; stats?: { rssBytes?: unknown; eventLoopLagMs?: unknown } });
+      case 'drained': return this.onDrained(worker, message as { type: 'drained'; forced?: unknown; servedAtStart?: unknown });
       default: return;
     }
   };
@@ -114,6 +119,16 @@ export class PrimaryMetrics<W extends WorkerView = WorkerView> {
     } catch (error) {
       // Unanswered, the worker's bounded wait ends in a 503 that says so.
       this.options.logger.error({ err: error }, 'metrics: rendering failed');
+    }
+  }
+
+  /** A drain's end: the requests it had to cut, and for a max_requests recycle how far past its limit the worker went. */
+  private onDrained(worker: W, message: { forced?: unknown; servedAtStart?: unknown }): void {
+    const reason = worker.drainReason;
+    if (reason === undefined) return;
+    if (typeof message.forced === 'number' && message.forced > 0) this.aggregator.addCounter('switchyard_drain_ended_requests_total', [reason], message.forced);
+    if (reason === 'max_requests' && worker.limit !== undefined && typeof message.servedAtStart === 'number') {
+      this.aggregator.observe('switchyard_recycle_overshoot_requests', [], Math.max(0, message.servedAtStart - worker.limit));
     }
   }
 

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type { Pool as UndiciPool } from 'undici';
+import PoolClass from 'undici/lib/dispatcher/pool.js';
 import { GatewayError, type CancelSignal } from '../core/index.js';
 import { UpstreamExchange, type UpstreamResponse } from './upstream-exchange.js';
 
@@ -11,9 +11,10 @@ export type { UpstreamResponse };
  */
 
 // The pool class alone, not undici's index (fetch, WebSocket, caches, mocks, the request API…):
-// a worker only dispatches, and the index costs about 8 MB of resident memory per worker.
+// a worker only dispatches, and the index costs about 8 MB of resident memory per worker. A static
+// import, so that the worker bundle carries it (undici-pool.d.ts gives it its type).
 type Pool = UndiciPool;
-const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
+const Pool = PoolClass;
 
 const pools = new Map<string, Pool>();
 

@@ -9,22 +9,25 @@ import type { HealthPrimaryMessage } from '../health/index.js';
 /** Worker → primary. */
 export type WorkerMessage =
   /** Listening with its config loaded: it may take traffic. */
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; port: number; codeCache: CodeCacheOutcome; /** CPU time the process used to get here. */ cpuMs: number }
   /** Could not start (bad config, port in use, …); the worker exits right after. */
   | { type: 'boot-failed'; error: string; problems: string[] }
   /** It has served its request limit and asks to be recycled (it keeps serving until told). */
   | { type: 'limit-reached'; served: number; limit: number }
   | { type: 'pong'; seq: number; stats: WorkerStats }
   /** Drain done: every request finished or the graceful timeout passed; it exits next. */
-  | { type: 'drained'; served: number; inFlightAtStart: number; durationMs: number; forced: number }
+  | { type: 'drained'; served: number; servedAtStart: number; inFlightAtStart: number; durationMs: number; forced: number }
   /** Metrics deltas (at least once a second, and a final acknowledged one) and scrape requests. */
   | MetricsWorkerMessage;
 
 /** Primary → worker. */
 export type PrimaryMessage =
   | { type: 'ping'; seq: number }
-  /** Stop accepting, finish in-flight work within the timeout, flush, exit. */
-  | { type: 'drain'; gracefulTimeoutMs: number; reason: RecycleReason | 'shutdown' }
+  /**
+   * Stop accepting, finish in-flight work, flush, exit; what is still open after `timeoutMs` is
+   * ended. Sent again to a draining worker, it can only bring that deadline forward.
+   */
+  | { type: 'drain'; timeoutMs: number; reason: RecycleReason | 'shutdown' }
   /** Acknowledges a final metrics push; answers a scrape request with the host's exposition text. */
   | MetricsPrimaryMessage
   /** Health check results and workers ready (src/health). */
@@ -37,6 +40,9 @@ export interface WorkerStats {
   /** Event-loop delay since the last pong (ms). */
   eventLoopLagMs: number;
 }
+
+/** How the worker's code was loaded: from the bundle with V8's code cache (hit), compiled (miss, rejected), or unbundled. */
+export type CodeCacheOutcome = 'hit' | 'miss' | 'rejected' | 'unbundled';
 
 export type RecycleReason = 'max_requests' | 'memory' | 'reload';
 export type RestartReason = RecycleReason | 'hung' | 'crash';

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { readNodeOptions, workerEnvironment, type StartOptions } from '../config/index.js';
 import { systemClock, systemRandom, type Clock, type Logger, type Random } from '../core/index.js';
 import { Backoff } from './backoff.js';
-import { isWorkerMessage, type PrimaryMessage, type RecycleReason, type RestartReason, type WorkerMessage } from './ipc-messages.js';
+import { isWorkerMessage, type PrimaryMessage, type WorkerMessageOf, type RecycleReason, type RestartReason, type WorkerMessage } from './ipc-messages.js';
 import { drawRequestLimit } from './worker-limits.js';
 import { workerExecArgv } from './worker-node-flags.js';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
@@ -13,6 +13,8 @@ export type ConfigCheck = { ok: true; warnings: string[] } | { ok: false; proble
 export interface SupervisorOptions {
   options: StartOptions;
   logger: Logger;
+  /** The script each worker runs (the worker bundle's loader); the primary's own script when undefined. */
+  workerScript?: string;
   /** Re-reads and validates the config file (SIGHUP). */
   checkConfig: () => ConfigCheck;
   /** Called on every worker message (the metrics and health issues listen here). */
@@ -34,7 +36,8 @@ interface RecycleRequest {
   requestedAt: number;
 }
 
-interface ActiveRecycle extends RecycleRequest {
+/** A recycle whose replacement is booting: the surge, of which a host runs one at a time. */
+interface Surge extends RecycleRequest {
   oldPid: number | undefined;
   newPid: number;
   startedAt: number;
@@ -42,13 +45,24 @@ interface ActiveRecycle extends RecycleRequest {
 
 /** A worker must be this old before memory alone recycles it (a fresh one over the limit would loop). */
 const MEMORY_RECYCLE_MIN_AGE_MS = 5_000;
-/** Extra time a draining worker gets past the graceful timeout before it is killed. */
+/** Extra time a draining worker gets past its drain deadline before it is killed. */
 const DRAIN_KILL_MARGIN_MS = 10_000;
+/**
+ * The first workers boot together on a host that is itself starting, so they get at least this
+ * long; --worker_ready_timeout, when longer, applies to them too, and alone to every later worker.
+ */
+const STARTUP_READY_TIMEOUT_MS = 60_000;
 
 /**
- * The primary process: forks the workers, recycles them (limit + jitter, replacement first, one
- * at a time), replaces crashed and hung ones with back-off, and shuts down or reloads on signals.
- * It serves no client traffic.
+ * The primary process: forks the workers, recycles them (limit + jitter, replacement first),
+ * replaces crashed and hung ones with back-off, and shuts down or reloads on signals. It serves no
+ * client traffic.
+ *
+ * Recycles are pipelined: only the surge is serialised (one replacement booting at a time per
+ * host, so that boots do not fight each other and the serving workers for CPU). Once a
+ * replacement is ready its old worker is told to drain and the next recycle may begin; a draining
+ * worker blocks nothing, however long its streams run. What draining workers may hold is bounded
+ * by --max_draining_workers: at the cap the next surge waits for one of them to exit.
  */
 export class Supervisor {
   readonly registry = new WorkerRegistry();
@@ -58,8 +72,10 @@ export class Supervisor {
   private phase: 'starting' | 'running' | 'stopping' = 'starting';
   private spawnCount = 0;
   private queue: RecycleRequest[] = [];
-  private active: ActiveRecycle | undefined;
+  private surge: Surge | undefined;
   private queueBlockedUntil = 0;
+  /** The queue is waiting on the draining cap (logged once per wait). */
+  private capWaitLogged = false;
   private readonly replacementBackoff = new Backoff(1_000, 30_000, 120_000);
   private readonly crashBackoff = new Map<number, Backoff>();
   private pingSeq = 0;
@@ -87,7 +103,7 @@ export class Supervisor {
     // step (a stuck worker simply stops accepting), costs the primary nothing per connection, and
     // measured as balanced here (48/52 over two workers with keep-alive clients).
     cluster.schedulingPolicy = cluster.SCHED_NONE;
-    cluster.setupPrimary({ args: process.argv.slice(2), execArgv: workerExecArgv(process.execArgv, readNodeOptions()) });
+    cluster.setupPrimary({ ...(this.opts.workerScript === undefined ? {} : { exec: this.opts.workerScript }), args: process.argv.slice(2), execArgv: workerExecArgv(process.execArgv, readNodeOptions()) });
     for (let slot = 0; slot < this.options.numWorkers; slot++) this.fork(slot);
     const pingEvery = Math.max(100, Math.min(1_000, Math.floor(this.options.workerHealthcheckTimeoutMs / 3)));
     this.pingTimer = setInterval(() => this.pingAndCheck(), pingEvery);
@@ -129,11 +145,12 @@ export class Supervisor {
       if (isWorkerMessage(message)) this.onMessage(record, message);
     });
     worker.once('exit', (code, signal) => this.onExit(record, code, signal));
-    this.after(record, this.options.workerReadyTimeoutMs, () => {
+    const readyTimeoutMs = this.phase === 'starting' ? Math.max(this.options.workerReadyTimeoutMs, STARTUP_READY_TIMEOUT_MS) : this.options.workerReadyTimeoutMs;
+    this.after(record, readyTimeoutMs, () => {
       if (record.state !== 'booting') return;
       record.endedBy = 'not-ready';
-      record.bootError ??= `not ready within ${this.options.workerReadyTimeoutMs / 1000} s`;
-      this.log.warn({ worker_pid: record.pid, slot }, `worker not ready within ${this.options.workerReadyTimeoutMs / 1000} s; killing it`);
+      record.bootError ??= `not ready within ${readyTimeoutMs / 1000} s`;
+      this.log.warn({ worker_pid: record.pid, slot }, `worker not ready within ${readyTimeoutMs / 1000} s; killing it`);
       worker.process.kill('SIGKILL');
     });
     this.log.debug({ worker_pid: record.pid, slot, spawn, limit, replaces }, 'worker spawned');
@@ -144,7 +161,7 @@ export class Supervisor {
     this.opts.onWorkerMessage?.(record, message);
     switch (message.type) {
       case 'ready':
-        return this.onReady(record);
+        return this.onReady(record, message);
       case 'boot-failed':
         record.bootError = message.error;
         record.bootProblems = message.problems;
@@ -159,28 +176,35 @@ export class Supervisor {
         record.rssBytes = message.stats.rssBytes;
         record.eventLoopLagMs = message.stats.eventLoopLagMs;
         return this.checkMemory(record);
-      case 'drained':
-        this.log.info({
-          worker_pid: record.pid, slot: record.slot, served: message.served, in_flight_at_drain_start: message.inFlightAtStart,
+      case 'drained': {
+        const overshoot = record.drainReason === 'max_requests' ? recycleOvershoot(record, message.servedAtStart) : undefined;
+        const line = {
+          worker_pid: record.pid, slot: record.slot, reason: record.drainReason ?? null, served: message.served,
+          served_at_drain_start: message.servedAtStart, overshoot: overshoot ?? null, in_flight_at_drain_start: message.inFlightAtStart,
           duration_ms: Math.round(message.durationMs), forced: message.forced,
-        }, 'drain finished');
+        };
+        if (message.forced > 0) this.log.warn(line, 'drain finished: requests still open at the drain deadline were ended');
+        else this.log.info(line, 'drain finished');
         return;
+      }
     }
   }
 
-  private onReady(record: WorkerRecord): void {
+  private onReady(record: WorkerRecord, ready: WorkerMessageOf<'ready'>): void {
     if (record.state !== 'booting') return;
     record.state = 'ready';
     record.readyAt = this.clock.now();
     record.lastPongAt = record.readyAt;
     const bootMs = record.readyAt - record.startedAt;
-    this.log.info({ worker_pid: record.pid, slot: record.slot, limit: record.limit ?? null, boot_ms: bootMs }, 'worker booted');
+    this.log.info({ worker_pid: record.pid, slot: record.slot, limit: record.limit ?? null, boot_ms: bootMs, boot_cpu_ms: ready.cpuMs, code_cache: ready.codeCache }, 'worker booted');
 
-    if (this.active?.newPid === record.pid) {
-      const old = this.active.oldPid === undefined ? undefined : this.registry.get(this.active.oldPid);
+    if (this.surge?.newPid === record.pid) {
+      const old = this.surge.oldPid === undefined ? undefined : this.registry.get(this.surge.oldPid);
       this.log.info({ worker_pid: record.pid, slot: record.slot, old_worker_pid: old?.pid ?? null, boot_ms: bootMs }, 'replacement ready');
-      if (old && old.state !== 'exited') this.drain(old, this.active.reason);
-      else this.completeRecycle();
+      const reason = this.surge.reason;
+      this.surge = undefined;
+      if (old && old.state !== 'exited') this.drain(old, reason);
+      this.processQueue();
     }
     if (this.phase === 'starting' && this.registry.count('ready') === this.options.numWorkers) {
       this.phase = 'running';
@@ -189,21 +213,32 @@ export class Supervisor {
     }
   }
 
+  /**
+   * Tells a worker to drain. A routine drain (a recycle) waits for every request it holds, up to
+   * --recycle_drain_timeout; a shutdown drain ends what is left at --graceful_timeout. A shutdown
+   * reaching a worker that is already draining for a recycle shortens its deadline to that.
+   */
   private drain(record: WorkerRecord, reason: RecycleReason | 'shutdown'): void {
-    if (record.state === 'draining' || record.state === 'exited') return;
+    if (record.state === 'exited') return;
     if (record.state === 'booting') {
       record.endedBy = 'shutdown-kill';
       record.worker.process.kill('SIGKILL');
       return;
     }
-    record.state = 'draining';
-    record.endedBy = 'drain';
+    if (record.state === 'draining' && (reason !== 'shutdown' || record.drainReason === 'shutdown')) return;
+    const timeoutMs = reason === 'shutdown' ? this.options.gracefulTimeoutMs : this.options.recycleDrainTimeoutMs;
+    if (record.state === 'draining') {
+      this.log.info({ worker_pid: record.pid, slot: record.slot, was: record.drainReason, timeout_ms: timeoutMs }, 'drain deadline shortened for shutdown');
+    } else {
+      record.state = 'draining';
+      record.endedBy = 'drain';
+      record.drainStartedAt = this.clock.now();
+      this.log.info({ worker_pid: record.pid, slot: record.slot, reason, served: record.served, timeout_ms: timeoutMs }, 'drain begun');
+    }
     record.drainReason = reason;
-    record.drainStartedAt = this.clock.now();
-    this.log.info({ worker_pid: record.pid, slot: record.slot, reason, served: record.served }, 'drain begun');
-    this.send(record, { type: 'drain', gracefulTimeoutMs: this.options.gracefulTimeoutMs, reason });
-    this.after(record, this.options.gracefulTimeoutMs + DRAIN_KILL_MARGIN_MS, () => {
-      this.log.warn({ worker_pid: record.pid, slot: record.slot }, 'worker still running after its graceful timeout; killing it');
+    this.send(record, { type: 'drain', timeoutMs, reason });
+    this.after(record, timeoutMs + DRAIN_KILL_MARGIN_MS, () => {
+      this.log.warn({ worker_pid: record.pid, slot: record.slot, reason }, 'worker still running after its drain deadline; killing it');
       record.worker.process.kill('SIGKILL');
     });
   }
@@ -227,13 +262,13 @@ export class Supervisor {
       return;
     }
 
-    if (this.active?.newPid === record.pid && previous === 'booting') {
+    if (this.surge?.newPid === record.pid && previous === 'booting') {
       this.opts.onWorkerExit?.(record, 'crash');
       return this.replacementFailed(record, record.bootError ?? `exited before it was ready (${signal ?? `code ${code}`})`);
     }
     if (record.endedBy === 'drain') {
       this.opts.onWorkerExit?.(record, 'drained');
-      if (this.active?.oldPid === record.pid) this.completeRecycle();
+      this.processQueue(); // one draining worker fewer: a surge waiting on the cap may go
       return;
     }
 
@@ -241,8 +276,8 @@ export class Supervisor {
     // replacement for it is already on its way.
     const reason: RestartReason = record.endedBy === 'hung' ? 'hung' : 'crash';
     this.opts.onWorkerExit?.(record, reason);
-    if (this.active?.oldPid === record.pid) {
-      this.active.oldPid = undefined; // the booting replacement takes the slot over
+    if (this.surge?.oldPid === record.pid) {
+      this.surge.oldPid = undefined; // the booting replacement takes the slot over
       this.log.warn({ ...exit, reason }, 'worker died during its recycle; its replacement takes over');
       return;
     }
@@ -266,42 +301,54 @@ export class Supervisor {
 
   private enqueue(request: RecycleRequest): void {
     const duplicate = this.queue.some((q) => q.slot === request.slot && (q.pid === request.pid || q.reason === 'reload'));
-    const alreadyRecycling = this.active !== undefined && this.active.oldPid !== undefined && this.active.oldPid === request.pid;
+    const alreadyRecycling = this.surge !== undefined && this.surge.oldPid !== undefined && this.surge.oldPid === request.pid;
     if (!duplicate && !alreadyRecycling) this.queue.push(request);
     this.processQueue();
   }
 
   private processQueue(): void {
-    if (this.active || this.phase !== 'running') return;
+    if (this.surge || this.phase !== 'running') return;
     const wait = this.queueBlockedUntil - this.clock.now();
     if (wait > 0) {
       setTimeout(() => this.processQueue(), wait).unref();
       return;
     }
     while (this.queue.length > 0) {
-      const request = this.queue.shift() as RecycleRequest;
+      const request = this.queue[0] as RecycleRequest;
       const current = this.registry.serving(request.slot);
-      if (!current) continue;
-      if (request.pid !== undefined && current.pid !== request.pid) continue; // that worker is gone
-      if (request.reason === 'reload' && current.startedAt > request.requestedAt) continue; // already new
+      const stale = !current
+        || (request.pid !== undefined && current.pid !== request.pid) // that worker is gone
+        || (request.reason === 'reload' && current.startedAt > request.requestedAt); // already new
+      if (stale) {
+        this.queue.shift();
+        continue;
+      }
+      const draining = this.registry.count('draining');
+      if (draining >= this.options.maxDrainingWorkers) {
+        // Each draining worker still holds requests (long streams, typically) and its memory;
+        // the next one exiting calls processQueue again.
+        if (!this.capWaitLogged) {
+          this.capWaitLogged = true;
+          this.log.warn({ draining, max_draining_workers: this.options.maxDrainingWorkers, waiting: this.queue.length }, 'recycles wait: draining workers are at their cap');
+        }
+        return;
+      }
+      this.capWaitLogged = false;
+      this.queue.shift();
       this.log.info({
         worker_pid: current.pid, slot: current.slot, reason: request.reason, served: current.served, limit: current.limit ?? null,
-        rss_mb: Math.round(current.rssBytes / 1048576),
+        overshoot: request.reason === 'max_requests' ? recycleOvershoot(current, current.served) ?? null : null,
+        queued_ms: this.clock.now() - request.requestedAt, draining, rss_mb: Math.round(current.rssBytes / 1048576),
       }, 'recycle begun');
       const replacement = this.fork(current.slot, current.pid);
-      this.active = { ...request, oldPid: current.pid, newPid: replacement.pid, startedAt: this.clock.now() };
+      this.surge = { ...request, oldPid: current.pid, newPid: replacement.pid, startedAt: this.clock.now() };
       return;
     }
   }
 
-  private completeRecycle(): void {
-    this.active = undefined;
-    this.processQueue();
-  }
-
   private replacementFailed(record: WorkerRecord, why: string): void {
-    const failed = this.active as ActiveRecycle;
-    this.active = undefined;
+    const failed = this.surge as Surge;
+    this.surge = undefined;
     const delay = Math.max(1_000, this.replacementBackoff.next(this.clock.now()));
     this.log.error({ worker_pid: record.pid, slot: record.slot, old_worker_pid: failed.oldPid ?? null, error: why, retry_in_ms: delay }, 'replacement failed; the old worker keeps serving');
     // Retry the same recycle later; the old worker serves meanwhile.
@@ -321,7 +368,7 @@ export class Supervisor {
     const limit = this.options.maxWorkerMemoryBytes;
     if (limit === undefined || record.state !== 'ready' || record.rssBytes <= limit) return;
     if (this.clock.now() - (record.readyAt ?? record.startedAt) < MEMORY_RECYCLE_MIN_AGE_MS) return;
-    if (this.queue.some((q) => q.pid === record.pid) || this.active?.oldPid === record.pid) return;
+    if (this.queue.some((q) => q.pid === record.pid) || this.surge?.oldPid === record.pid) return;
     this.enqueue({ slot: record.slot, reason: 'memory', pid: record.pid, requestedAt: this.clock.now() });
   }
 
@@ -364,7 +411,7 @@ export class Supervisor {
     const requestedAt = this.clock.now();
     this.queue = this.queue.filter((q) => q.reason !== 'reload');
     for (let slot = 0; slot < this.options.numWorkers; slot++) this.queue.push({ slot, reason: 'reload', requestedAt });
-    this.log.info({ workers: this.options.numWorkers }, 'reload accepted: replacing every worker, one at a time');
+    this.log.info({ workers: this.options.numWorkers }, 'reload accepted: replacing every worker, one boot at a time');
     this.processQueue();
   }
 
@@ -390,6 +437,15 @@ export class Supervisor {
     timer.unref();
     record.timers.add(timer);
   }
+}
+
+/**
+ * Requests a worker served past its request limit when it reached `served` (max_requests recycles
+ * only; undefined for a worker without a limit).
+ */
+function recycleOvershoot(record: WorkerRecord, served: number): number | undefined {
+  if (record.limit === undefined || served < record.limit) return undefined;
+  return served - record.limit;
 }
 
 export type { Worker };

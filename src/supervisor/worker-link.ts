@@ -1,15 +1,28 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TestHooks, WorkerIdentity } from '../config/index.js';
 import type { Logger } from '../core/index.js';
-import { isPrimaryMessage, type PrimaryMessage, type PrimaryMessageOf, type WorkerMessage } from './ipc-messages.js';
+import { isPrimaryMessage, type CodeCacheOutcome, type PrimaryMessage, type PrimaryMessageOf, type WorkerMessage } from './ipc-messages.js';
 
 /** What the worker's server offers its link to the primary. */
 export interface WorkerLinkHooks {
   stats(): { served: number; inFlight: number };
-  /** Stop accepting and finish in-flight work within the timeout. */
-  drain(gracefulTimeoutMs: number): Promise<{ inFlightAtStart: number; durationMs: number; forced: number }>;
+  /** Stop accepting and finish in-flight work; what is still open at the deadline is ended. */
+  drain(timeoutMs: number): DrainHandle;
   /** Last words before exit (the metrics flush), awaited after the drain. */
   beforeExit?(): Promise<void>;
+}
+
+export interface DrainOutcome {
+  inFlightAtStart: number;
+  servedAtStart: number;
+  durationMs: number;
+  forced: number;
+}
+
+export interface DrainHandle {
+  readonly result: Promise<DrainOutcome>;
+  /** Brings the deadline forward (a shutdown reaching a worker that drains for a recycle). */
+  shorten(timeoutMs: number): void;
 }
 
 /**
@@ -19,6 +32,7 @@ export interface WorkerLinkHooks {
 export class WorkerLink {
   private limitReported = false;
   private draining = false;
+  private drainHandle: DrainHandle | undefined;
   private hooks: WorkerLinkHooks | undefined;
   private readonly lag = monitorEventLoopDelay({ resolution: 20 });
   private readonly handlers = new Map<PrimaryMessage['type'], (message: PrimaryMessage) => void>();
@@ -31,18 +45,14 @@ export class WorkerLink {
   ) {
     this.lag.enable();
     this.on('ping', (message) => this.pong(message.seq));
-    this.on('drain', (message) => {
-      if (!this.draining) void this.drainAndExit(message.gracefulTimeoutMs, message.reason);
-    });
+    this.on('drain', (message) => this.drainOrShorten(message.timeoutMs, message.reason));
     process.on('message', (message: unknown) => {
       if (isPrimaryMessage(message)) this.handlers.get(message.type)?.(message);
     });
     // A terminal's Ctrl-C or a control-group kill signals every process, workers included: drain
     // as the primary would have asked (it is doing the same), rather than dying mid-request.
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.on(signal, () => {
-        if (!this.draining) void this.drainAndExit(this.gracefulTimeoutMs, `${signal} received`);
-      });
+      process.on(signal, () => this.drainOrShorten(this.gracefulTimeoutMs, `${signal} received`));
     }
     // The primary is gone: nobody will route to us or tell us to stop; leave cleanly.
     process.once('disconnect', () => {
@@ -55,12 +65,13 @@ export class WorkerLink {
     this.hooks = hooks;
   }
 
-  ready(port: number): void {
+  ready(port: number, codeCache: CodeCacheOutcome = 'unbundled'): void {
     if (this.testHooks.neverReadyFromSpawn !== undefined && this.identity.spawn >= this.testHooks.neverReadyFromSpawn) {
       this.logger.warn({ spawn: this.identity.spawn }, 'test hook: this worker never reports ready');
       return;
     }
-    this.send({ type: 'ready', port });
+    const cpu = process.cpuUsage();
+    this.send({ type: 'ready', port, codeCache, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
   }
 
   /** Reports a start-up failure and exits. */
@@ -88,11 +99,23 @@ export class WorkerLink {
     this.send({ type: 'pong', seq, stats: { ...stats, rssBytes: process.memoryUsage.rss(), eventLoopLagMs: lagMs } });
   }
 
-  private async drainAndExit(gracefulTimeoutMs: number, reason: string): Promise<void> {
+  /** The first drain request starts the drain; a later one can only bring its deadline forward. */
+  private drainOrShorten(timeoutMs: number, reason: string): void {
+    if (!this.draining) {
+      void this.drainAndExit(timeoutMs, reason);
+      return;
+    }
+    this.logger.debug({ reason, timeout_ms: timeoutMs }, 'drain deadline shortened');
+    this.drainHandle?.shorten(timeoutMs);
+  }
+
+  private async drainAndExit(timeoutMs: number, reason: string): Promise<void> {
     this.draining = true;
     const served = this.hooks?.stats().served ?? 0;
-    this.logger.debug({ reason, graceful_timeout_ms: gracefulTimeoutMs }, 'draining');
-    const result = this.hooks ? await this.hooks.drain(gracefulTimeoutMs) : { inFlightAtStart: 0, durationMs: 0, forced: 0 };
+    this.logger.debug({ reason, timeout_ms: timeoutMs }, 'draining');
+    this.drainHandle = this.hooks?.drain(timeoutMs);
+    const result = this.drainHandle ? await this.drainHandle.result : { inFlightAtStart: 0, servedAtStart: served, durationMs: 0, forced: 0 };
+    if (result.forced > 0) this.logger.warn({ reason, forced: result.forced, timeout_ms: timeoutMs }, 'drain deadline passed: open requests were ended');
     try {
       await this.hooks?.beforeExit?.();
     } catch (error) {

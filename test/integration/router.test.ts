@@ -44,6 +44,7 @@ before(async () => {
         deployment('big-ctx', 'big-ctx'),
         deployment('strict-policy', 'strict-policy'),
         deployment('lenient', 'lenient'),
+        deployment('exhaust', 'exhaust'),
       ],
       router_settings: {
         num_retries: 2,
@@ -147,6 +148,13 @@ describe('fallbacks', () => {
       return true;
     });
     assert.deepEqual([upstream.count('loop-a'), upstream.count('loop-b')], [1, 1]);
+  });
+
+  test('a group that keeps failing is tried exactly 1 + num_retries times, then the client gets the error', async () => {
+    upstream.behave('exhaust', { status: 503, errorMessage: 'always down' });
+    const before = upstream.count('exhaust');
+    await assert.rejects(ask('exhaust'), (error: unknown) => error instanceof OpenAI.APIError && Number(error.status) >= 500);
+    assert.equal(upstream.count('exhaust') - before, 3, 'num_retries: 2 means three attempts');
   });
 
   test('a plain bad request neither retries nor falls back', async () => {

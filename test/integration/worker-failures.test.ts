@@ -92,6 +92,28 @@ test('SIGKILL of one worker under load: it is replaced; only its in-flight reque
   await gateway.stop();
 });
 
+test('a slot that crashes again is restarted after a back-off, not at once', async () => {
+  // --debug: the primary logs each fork ("worker spawned"), so the wait before it can be read.
+  const gateway = await startGateway({ config: config(), args: ['--debug'] });
+  const bootedIn = (slot: number) => gateway.logs.filter((l) => l.msg === 'worker booted' && l.slot === slot);
+  const first = Number(bootedIn(0)[0]!.worker_pid);
+  process.kill(first, 'SIGKILL');
+  const crash1 = await gateway.waitForLog((l) => l.msg === 'worker crashed' && l.worker_pid === first, 10_000);
+  assert.equal(crash1.backoff_ms, 0, 'a first crash is restarted at once');
+  await gateway.waitForLog(() => bootedIn(0).length >= 2, 15_000, 'the first restart');
+  const second = Number(bootedIn(0)[1]!.worker_pid);
+  process.kill(second, 'SIGKILL');
+  const crash2 = await gateway.waitForLog((l) => l.msg === 'worker crashed' && l.worker_pid === second, 10_000);
+  assert.ok(Number(crash2.backoff_ms) >= 500, `a second crash within the minute backs off (${crash2.backoff_ms} ms)`);
+  await gateway.waitForLog(() => bootedIn(0).length >= 3, 15_000, 'the second restart');
+  const spawns = gateway.logs.filter((l) => l.msg === 'worker spawned' && l.slot === 0);
+  const respawn = spawns[spawns.length - 1]!;
+  const waited = Date.parse(String(respawn.time)) - Date.parse(String(crash2.time));
+  assert.ok(waited >= Number(crash2.backoff_ms) - 5, `forked ${waited} ms after the crash, back-off ${crash2.backoff_ms} ms`);
+  await chat(gateway, 'quick');
+  await gateway.stop();
+});
+
 test('a worker whose event loop is stuck is replaced within the health-check timeout; the others keep serving', async () => {
   const gateway = await startGateway({ config: config(), args: ['--num_workers', '2', '--timeout_worker_healthcheck', '2'], env: { SWITCHYARD_TEST_HOOKS: '1' } });
   const blocked = await request(`${gateway.url}/__test/block-event-loop?ms=60000`, { method: 'POST', dispatcher: noKeepAlive });

@@ -1,0 +1,26 @@
+// Part of `npm run build` (after tsc): bundles the worker into dist/bundle/ with esbuild. A
+// worker then loads one script instead of ~300 module files (its boot time was mostly module
+// loading: figures in docs/benchmarks.md). The primary forks dist/bundle/worker.cjs when it
+// exists; tsc's dist/ stays what the primary, the tests' imports and the benches run.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+
+rmSync('dist/bundle', { recursive: true, force: true });
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // import() of a built-in (node:https, only with TLS) becomes require(): the bundle runs in a vm.Script.
+  supported: { 'dynamic-import': false },
+  // The sources are ESM and locate files next to themselves (config/demo.yaml, package.json,
+  // lazily required packages) from import.meta.url; in the bundle that is the bundle's own URL,
+  // two folders below the package root as dist/<folder>/<file>.js is.
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+};
+await build({ ...common, entryPoints: { 'worker-app': 'src/cli/worker-entry.ts' }, outdir: 'dist/bundle' });
+await build({ ...common, entryPoints: { worker: 'src/cli/worker-loader.ts' }, outdir: 'dist/bundle', sourcemap: false });
