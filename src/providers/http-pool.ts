@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Pool as UndiciPool } from 'undici';
-import { GatewayError, type CancelSignal } from '../core/index.js';
+import { GatewayError, upstreamFailure, type CancelSignal } from '../core/index.js';
 import { UpstreamExchange, type UpstreamResponse } from './upstream-exchange.js';
 
 export type { UpstreamResponse };
@@ -61,7 +61,10 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
   return exchange.response.catch((error: unknown) => Promise.reject(classifyTransportError(error, request)));
 }
 
-/** Maps an undici/socket failure (during the request or while reading its body) to our errors. */
+/**
+ * Maps an undici/socket failure (during the request or while reading its body) to our errors: a
+ * transport failure is the upstream's (origin `upstream`) unless the call was aborted on our side.
+ */
 export function classifyTransportError(error: unknown, request: Pick<UpstreamRequest, 'signal' | 'label' | 'timeoutMs'>, timedOut = false): GatewayError {
   if (error instanceof GatewayError) return error;
   if (request.signal.aborted) {
@@ -73,13 +76,13 @@ export function classifyTransportError(error: unknown, request: Pick<UpstreamReq
   const code = (error as { code?: string } | null)?.code ?? '';
   const seconds = (request.timeoutMs / 1000).toFixed(request.timeoutMs % 1000 === 0 ? 0 : 1);
   if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new GatewayError('upstream_timeout', `${request.label} did not answer within ${seconds}s`, { cause: error });
+    return upstreamFailure('upstream_timeout', `${request.label} did not answer within ${seconds}s`, { cause: error });
   }
   const detail = (error as Error | null)?.message ?? String(error);
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new GatewayError('upstream_unreachable', `${request.label} is unreachable: connect timeout`, { cause: error });
+    return upstreamFailure('upstream_unreachable', `${request.label} is unreachable: connect timeout`, { cause: error });
   }
-  return new GatewayError('upstream_unreachable', `${request.label} is unreachable: ${code ? `${code} ` : ''}${detail}`.trim(), { cause: error });
+  return upstreamFailure('upstream_unreachable', `${request.label} is unreachable: ${code ? `${code} ` : ''}${detail}`.trim(), { cause: error });
 }
 
 export async function closeAllPools(): Promise<void> {

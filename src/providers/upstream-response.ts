@@ -1,9 +1,13 @@
-import { GatewayError, redact } from '../core/index.js';
+import { redact, upstreamFailure, type GatewayError } from '../core/index.js';
 import { cutAtEnd, SseByteDecoder, type SseEvent } from '../protocol/index.js';
 import type { EventStream } from './adapter.js';
 import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } from './http-pool.js';
 
-/** Reading what an upstream answered: JSON bodies, SSE streams and error responses. */
+/**
+ * Reading what an upstream answered: JSON bodies, SSE streams and error responses. Every error
+ * made here reports the upstream's own doing (origin `upstream`), so it may count against the
+ * deployment; see core/errors.ts.
+ */
 
 const MAX_ERROR_TEXT = 2_000;
 
@@ -18,7 +22,7 @@ export async function readJsonBody<T>(response: UpstreamResponse, request: Upstr
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new GatewayError('upstream_invalid_response', `${request.label} answered with a body that is not JSON: ${preview(text)}`);
+    throw upstreamFailure('upstream_invalid_response', `${request.label} answered with a body that is not JSON: ${preview(text)}`);
   }
 }
 
@@ -36,7 +40,7 @@ export async function openEventStream(
   const type = String(response.headers['content-type'] ?? '');
   if (!type.includes('text/event-stream')) {
     const text = await response.text().catch(() => '');
-    throw new GatewayError('upstream_invalid_response', `${request.label} was asked to stream but answered ${type || 'without a content type'}: ${preview(text)}`);
+    throw upstreamFailure('upstream_invalid_response', `${request.label} was asked to stream but answered ${type || 'without a content type'}: ${preview(text)}`);
   }
   return iterateEvents(response, request, options.openaiDone);
 }
@@ -71,7 +75,7 @@ function endOpenAIStream(event: SseEvent, request: UpstreamRequest): void {
 
 function errorFromStreamEvent(data: string, request: UpstreamRequest): GatewayError {
   const message = extractMessage(data) ?? preview(data);
-  return new GatewayError('upstream_error', `${request.label} failed mid-stream: ${message}`);
+  return upstreamFailure('upstream_error', `${request.label} failed mid-stream: ${message}`);
 }
 
 /** An error response from upstream as a GatewayError: 4xx kept, 429 keeps Retry-After, 5xx → 502. */
@@ -85,12 +89,12 @@ export async function errorFromResponse(response: UpstreamResponse, request: Pic
     const retryAfter = response.headers['retry-after'];
     const headers: Record<string, string> = {};
     if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
-    return new GatewayError('rate_limited', `${request.label} is rate limited: ${message}`, { ...common, headers });
+    return upstreamFailure('rate_limited', `${request.label} is rate limited: ${message}`, { ...common, headers });
   }
   if (status >= 400 && status < 500) {
-    return new GatewayError('upstream_client_error', message, { ...common, status, upstreamType: parsed.type, param: parsed.param });
+    return upstreamFailure('upstream_client_error', message, { ...common, status, upstreamType: parsed.type, param: parsed.param });
   }
-  return new GatewayError('upstream_error', `${request.label} answered HTTP ${status}: ${message}`, common);
+  return upstreamFailure('upstream_error', `${request.label} answered HTTP ${status}: ${message}`, common);
 }
 
 interface ParsedError {
