@@ -3,6 +3,7 @@ export * from './openai.js';
 export * from './openai-validate.js';
 export * from './validation.js';
 export * from './json-nesting.js';
+export * from './answer-shape.js';
 export * from './anthropic-types.js';
 export * from './anthropic-validate.js';
 export * from './anthropic-mapping.js';

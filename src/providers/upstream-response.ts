@@ -1,5 +1,5 @@
 import { redact, upstreamFailure, type GatewayError } from '../core/index.js';
-import { cutAtEnd, SseByteDecoder, type SseEvent } from '../protocol/index.js';
+import { cutAtEnd, SseByteDecoder, type AnswerShape, type SseEvent } from '../protocol/index.js';
 import type { EventStream } from './adapter.js';
 import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } from './http-pool.js';
 
@@ -11,7 +11,8 @@ import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } f
 
 const MAX_ERROR_TEXT = 2_000;
 
-export async function readJsonBody<T>(response: UpstreamResponse, request: UpstreamRequest): Promise<T> {
+/** A JSON answer that is what the API promises (`shape`), else upstream_invalid_response. */
+export async function readJsonBody<T>(response: UpstreamResponse, request: UpstreamRequest, shape: AnswerShape): Promise<T> {
   if (response.statusCode >= 400) throw await errorFromResponse(response, request);
   let text: string;
   try {
@@ -19,11 +20,15 @@ export async function readJsonBody<T>(response: UpstreamResponse, request: Upstr
   } catch (error) {
     throw classifyTransportError(error, request);
   }
+  let body: unknown;
   try {
-    return JSON.parse(text) as T;
+    body = JSON.parse(text);
   } catch {
     throw upstreamFailure('upstream_invalid_response', `${request.label} answered with a body that is not JSON: ${preview(text)}`);
   }
+  const problem = shape.problem(body);
+  if (problem !== undefined) throw upstreamFailure('upstream_invalid_response', `${request.label} answered 200 with a body that is not ${shape.name}: ${problem}`);
+  return body as T;
 }
 
 /**

@@ -27,6 +27,8 @@ export interface Behaviour {
   chunkIntervalMs?: number;
   /** Answer 200 with a body that is not JSON. */
   garbage?: boolean;
+  /** Answer 200 with this JSON value (even `null`) in place of the real answer: one that breaks the API's promise. */
+  answerBody?: unknown;
   /** Never answer (the gateway's timeout must fire). */
   hang?: boolean;
   /** Destroy the socket after this many stream chunks. */
@@ -132,6 +134,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       res.end('<html>definitely not json');
       return;
     }
+    if ('answerBody' in behaviour) return json(res, behaviour.answerBody, behaviour.headers);
     const status = behaviour.status ?? 200;
     if (url.pathname.endsWith('/v1/messages')) return answerMessages(res, record, behaviour, status);
     if (status !== 200) {
