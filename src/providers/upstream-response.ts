@@ -31,41 +31,67 @@ export async function readJsonBody<T>(response: UpstreamResponse, request: Upstr
   return body as T;
 }
 
+/** Which API a stream speaks: how it ends, and how it shows that it was not cut short. */
+export type StreamProtocol = 'openai' | 'anthropic';
+
 /**
  * Upstream SSE as batches of events (what each read completed); errors while reading become
- * GatewayErrors. With `openaiDone`, the `[DONE]` sentinel ends the stream and is not yielded, and
- * an `{"error": …}` event is thrown (after the events before it).
+ * GatewayErrors. On `openai` streams the `[DONE]` sentinel ends the stream and is not yielded,
+ * and an `{"error": …}` event is thrown (after the events before it). A stream whose body ends
+ * without its proper end is truncated, and thrown as the upstream's failure (after all its
+ * events): an OpenAI stream must have sent `[DONE]` or a finish reason, an Anthropic one
+ * `message_stop`. Without this a cut stream would reach the client as a normal end.
  */
-export async function openEventStream(
-  response: UpstreamResponse,
-  request: UpstreamRequest,
-  options: { openaiDone: boolean },
-): Promise<EventStream> {
+export async function openEventStream(response: UpstreamResponse, request: UpstreamRequest, protocol: StreamProtocol): Promise<EventStream> {
   if (response.statusCode >= 400) throw await errorFromResponse(response, request);
   const type = String(response.headers['content-type'] ?? '');
   if (!type.includes('text/event-stream')) {
     const text = await response.text().catch(() => '');
     throw upstreamFailure('upstream_invalid_response', `${request.label} was asked to stream but answered ${type || 'without a content type'}: ${preview(text)}`);
   }
-  return iterateEvents(response, request, options.openaiDone);
+  return iterateEvents(response, request, protocol);
 }
 
-async function* iterateEvents(response: UpstreamResponse, request: UpstreamRequest, openaiDone: boolean): AsyncGenerator<SseEvent[]> {
+async function* iterateEvents(response: UpstreamResponse, request: UpstreamRequest, protocol: StreamProtocol): AsyncGenerator<SseEvent[]> {
   // Decoded synchronously, a batch of chunks at a time: the async steps are per upstream read.
   const decoder = new SseByteDecoder();
-  const cut = (events: SseEvent[]) => (openaiDone ? cutAtEnd(events, endsOpenAIStream) : { before: events, end: undefined });
+  const openai = protocol === 'openai';
+  const cut = (events: SseEvent[]) => (openai ? cutAtEnd(events, endsOpenAIStream) : { before: events, end: undefined });
+  const completes = openai ? hasFinishReason : isMessageStop;
+  let complete = false;
   try {
     for await (const chunks of response) {
       const { before, end } = cut(chunks.length === 1 ? decoder.push(chunks[0] as Buffer) : chunks.flatMap((chunk) => decoder.push(chunk)));
+      // Looked for only until found: most events are then not looked at.
+      if (!complete) complete = before.some(completes);
       if (before.length > 0) yield before;
       if (end !== undefined) return endOpenAIStream(end, request);
     }
     const { before, end } = cut(decoder.end());
+    if (!complete) complete = before.some(completes);
     if (before.length > 0) yield before;
-    if (end !== undefined) endOpenAIStream(end, request);
+    if (end !== undefined) return endOpenAIStream(end, request);
+    if (!complete) throw truncated(request, protocol);
   } catch (error) {
     throw classifyTransportError(error, request);
   }
+}
+
+/**
+ * A chunk that ends its choice: a non-null `finish_reason` (written compactly or as Python's json
+ * writes it). A server that sends one but omits `[DONE]` has still finished.
+ */
+function hasFinishReason(event: SseEvent): boolean {
+  return event.data.includes('finish_reason":"') || event.data.includes('finish_reason": "');
+}
+
+function isMessageStop(event: SseEvent): boolean {
+  return event.event === 'message_stop';
+}
+
+function truncated(request: UpstreamRequest, protocol: StreamProtocol): GatewayError {
+  const missing = protocol === 'openai' ? 'without [DONE] or a finish_reason' : 'before message_stop';
+  return upstreamFailure('upstream_error', `${request.label} ended the stream ${missing}: the answer was cut short`);
 }
 
 /** `[DONE]`, or an error event: either ends an OpenAI stream. */

@@ -34,6 +34,11 @@ export interface Behaviour {
   /** Destroy the socket after this many stream chunks. */
   failAfterChunks?: number;
   /**
+   * End the stream cleanly after this many events (all of them when there are fewer), without its
+   * terminator: no `[DONE]` (and no finish reason when cut before it), no `message_stop`.
+   */
+  truncateAfterChunks?: number;
+  /**
    * Raw text written right after a stream's headers, before any chunk (e.g. an SSE comment such as
    * `: processing\n\n`): the response has begun but no event has arrived yet.
    */
@@ -286,6 +291,7 @@ async function writeEvents(res: ServerResponse, events: Array<{ event?: string; 
       res.destroy();
       return;
     }
+    if (behaviour.truncateAfterChunks !== undefined && sent >= behaviour.truncateAfterChunks) break;
     if (behaviour.errorEventAfterChunks !== undefined && sent >= behaviour.errorEventAfterChunks) {
       res.end(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`);
       return;
@@ -294,7 +300,7 @@ async function writeEvents(res: ServerResponse, events: Array<{ event?: string; 
     sent++;
     if (behaviour.chunkIntervalMs) await pause(behaviour.chunkIntervalMs);
   }
-  if (!res.destroyed) res.end(terminator);
+  if (!res.destroyed) res.end(behaviour.truncateAfterChunks === undefined ? terminator : '');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ export class AnthropicClient implements DeploymentClient {
     const response = await sendUpstream(upstream);
     if (!stream) return { stream: false, body: messageToChatCompletion(await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE)) };
     const translator = new AnthropicToOpenAIStream({ includeUsage: request.stream_options?.include_usage === true, label: this.label });
-    return { stream: true, events: translateEvents(await openEventStream(response, upstream, { openaiDone: false }), translator) };
+    return { stream: true, events: translateEvents(await openEventStream(response, upstream, 'anthropic'), translator) };
   }
 
   async messages(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>> {
@@ -43,7 +43,7 @@ export class AnthropicClient implements DeploymentClient {
     const upstream = this.request(body, stream, ctx, this.headersFor(ctx));
     const response = await sendUpstream(upstream);
     if (!stream) return { stream: false, body: await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE) };
-    return { stream: true, events: this.raiseErrorEvents(await openEventStream(response, upstream, { openaiDone: false })) };
+    return { stream: true, events: this.raiseErrorEvents(await openEventStream(response, upstream, 'anthropic')) };
   }
 
   async completion(): Promise<never> {

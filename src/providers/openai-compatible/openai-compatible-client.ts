@@ -52,7 +52,7 @@ export class OpenAICompatibleClient implements DeploymentClient {
     const body = { ...this.deployment.params.defaults, ...request, model: ctx.upstreamModel ?? this.deployment.model };
     const upstream = this.request(operation, body, stream, ctx);
     const response = await sendUpstream(upstream);
-    if (stream) return { stream: true, events: await openEventStream(response, upstream, { openaiDone: true }) };
+    if (stream) return { stream: true, events: await openEventStream(response, upstream, 'openai') };
     return { stream: false, body: await readJsonBody<T>(response, upstream, operation === 'chat' ? CHAT_COMPLETION : TEXT_COMPLETION) };
   }
 
