@@ -1,5 +1,5 @@
 import { redact, upstreamFailure, type GatewayError } from '../core/index.js';
-import { cutAtEnd, SseByteDecoder, type AnswerShape, type SseEvent } from '../protocol/index.js';
+import { cutAtEnd, nestingProblem, SseByteDecoder, type AnswerShape, type SseEvent } from '../protocol/index.js';
 import type { EventStream } from './adapter.js';
 import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } from './http-pool.js';
 
@@ -11,7 +11,11 @@ import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } f
 
 const MAX_ERROR_TEXT = 2_000;
 
-/** A JSON answer that is what the API promises (`shape`), else upstream_invalid_response. */
+/**
+ * A JSON answer that is what the API promises (`shape`), else upstream_invalid_response. Nesting
+ * is bounded as for requests: the answer is serialized again on its way out, and a tower of
+ * `[[[[…` would overflow that (a walk of a few ns per value, against ~100 for parsing it).
+ */
 export async function readJsonBody<T>(response: UpstreamResponse, request: UpstreamRequest, shape: AnswerShape): Promise<T> {
   if (response.statusCode >= 400) throw await errorFromResponse(response, request);
   let text: string;
@@ -26,7 +30,7 @@ export async function readJsonBody<T>(response: UpstreamResponse, request: Upstr
   } catch {
     throw upstreamFailure('upstream_invalid_response', `${request.label} answered with a body that is not JSON: ${preview(text)}`);
   }
-  const problem = shape.problem(body);
+  const problem = nestingProblem(body)?.message ?? shape.problem(body);
   if (problem !== undefined) throw upstreamFailure('upstream_invalid_response', `${request.label} answered 200 with a body that is not ${shape.name}: ${problem}`);
   return body as T;
 }

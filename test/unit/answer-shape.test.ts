@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Cancellation, GatewayError } from '../../src/core/index.js';
 import { ANTHROPIC_MESSAGE, CHAT_COMPLETION, EMBEDDING_LIST, TEXT_COMPLETION, type AnswerShape } from '../../src/protocol/index.js';
+import type { UpstreamRequest, UpstreamResponse } from '../../src/providers/http-pool.js';
+import { readJsonBody } from '../../src/providers/upstream-response.js';
 
 /** What counts as an upstream's answer keeping its API's promise; what does not, and why. */
 
@@ -50,4 +53,18 @@ test('Anthropic messages: a list of typed blocks (an empty one too)', () => {
     [{ ...message, content: [{ type: 'text', text: 5 }] }, /content\[0\].text/],
     [{ ...message, content: [{ type: 'tool_use', input: {} }] }, /tool_use/],
   ]);
+});
+
+test('an answer is read only when it keeps the promise; JSON nested too deep to pass on does not', async () => {
+  const response = (text: string): UpstreamResponse => ({
+    statusCode: 200, headers: { 'content-type': 'application/json' }, text: () => Promise.resolve(text), abort: () => undefined,
+    [Symbol.asyncIterator]: () => { throw new Error('not used'); },
+  });
+  const request: UpstreamRequest = { url: new URL('http://127.0.0.1:1/v1/chat/completions'), headers: {}, signal: new Cancellation().signal, timeoutMs: 1_000, stream: false, label: 'deployment d' };
+  assert.deepEqual(await readJsonBody(response(JSON.stringify(chat)), request, CHAT_COMPLETION), chat);
+  const deep = `{"choices":[{"message":{"content":"x","tool_calls":[{"id":"c","function":{"name":"f","arguments":${'['.repeat(5_000)}${']'.repeat(5_000)}}}]}}]}`;
+  for (const [text, why] of [['{"foo":1}', /"choices" is missing/], [deep, /nested more than 100 levels/]] as const) {
+    await assert.rejects(readJsonBody(response(text), request, CHAT_COMPLETION), (e: unknown) =>
+      e instanceof GatewayError && e.code === 'upstream_invalid_response' && e.origin === 'upstream' && /deployment d answered 200 with a body that is not a chat completion/.test(e.message) && why.test(e.message));
+  }
 });
