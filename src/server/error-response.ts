@@ -43,7 +43,7 @@ export function sendError(ctx: RequestContext, failure: unknown, logger: Logger)
  * A bug's error for the log: its type, message and stack, passed through redact() like any text
  * that may quote what went through the gateway (a parser's message quotes its input).
  */
-function errorForLog(failure: unknown): { type: string; message: string; stack?: string } {
+export function errorForLog(failure: unknown): { type: string; message: string; stack?: string } {
   if (!(failure instanceof Error)) return { type: typeof failure, message: redact(String(failure)) };
   const out: { type: string; message: string; stack?: string } = { type: failure.name, message: redact(failure.message) };
   if (failure.stack !== undefined) out.stack = redact(failure.stack);
