@@ -62,8 +62,15 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
 }
 
 /**
+ * undici's codes for a request it refused to send (a header value it will not write, a body of
+ * the wrong length): the request the gateway built was wrong, and the upstream never saw it.
+ */
+const REFUSED_TO_SEND = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_NOT_SUPPORTED']);
+
+/**
  * Maps an undici/socket failure (during the request or while reading its body) to our errors: a
- * transport failure is the upstream's (origin `upstream`) unless the call was aborted on our side.
+ * transport failure is the upstream's (origin `upstream`) unless the call was aborted on our side
+ * or undici refused the request the gateway built (a failure of the gateway's own).
  */
 export function classifyTransportError(error: unknown, request: Pick<UpstreamRequest, 'signal' | 'label' | 'timeoutMs'>, timedOut = false): GatewayError {
   if (error instanceof GatewayError) return error;
@@ -79,6 +86,7 @@ export function classifyTransportError(error: unknown, request: Pick<UpstreamReq
     return upstreamFailure('upstream_timeout', `${request.label} did not answer within ${seconds}s`, { cause: error });
   }
   const detail = (error as Error | null)?.message ?? String(error);
+  if (REFUSED_TO_SEND.has(code)) return new GatewayError('internal_error', `${request.label}: the request could not be sent: ${code} ${detail}`, { cause: error });
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
     return upstreamFailure('upstream_unreachable', `${request.label} is unreachable: connect timeout`, { cause: error });
   }

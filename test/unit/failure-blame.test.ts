@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { loadConfigText } from '../../src/config/index.js';
-import { GatewayError, upstreamFailure } from '../../src/core/index.js';
+import { Cancellation, GatewayError, upstreamFailure } from '../../src/core/index.js';
 import type { ChatCompletionRequest } from '../../src/protocol/index.js';
-import { createDeploymentClient } from '../../src/providers/index.js';
+import { closeAllPools, createDeploymentClient } from '../../src/providers/index.js';
+import { sendUpstream } from '../../src/providers/http-pool.js';
 import { fallbacksFor } from '../../src/router/fallback-plan.js';
 import { classifyFailure, countsAgainstDeployment, isRetryable, type FailureKind } from '../../src/router/failure-kind.js';
 import { Router } from '../../src/router/index.js';
@@ -97,4 +98,19 @@ describe('the router and bugs of its providers', () => {
       router.close();
     });
   }
+});
+
+test('a request undici refuses to send (a header it will not write) is the gateway\'s failure, not an unreachable upstream', async () => {
+  const request = {
+    url: new URL(`http://127.0.0.1:${await freePort()}/v1/chat/completions`), headers: { 'x-extra': 'a\u0000b' }, body: '{}',
+    signal: new Cancellation().signal, timeoutMs: 1_000, stream: false, label: 'deployment d',
+  };
+  await assert.rejects(sendUpstream(request), (error: unknown) => {
+    assert.ok(error instanceof GatewayError);
+    assert.equal(error.code, 'internal_error');
+    assert.equal(error.origin, 'gateway');
+    assert.equal(classifyFailure(error), 'internal');
+    return true;
+  });
+  await closeAllPools();
 });
