@@ -14,7 +14,7 @@ import { baseBody, bodyText, deeplyNestedJson, hostileCases, PATHS, type Api, ty
  */
 
 const KEY = 'sk-hostile-master-key-7';
-/** About 18 KB of JSON: deeper than JSON.stringify's stack allows (~12 KB did it in the report). */
+/** 24 KB of JSON: deeper than JSON.stringify's stack allows (12 KB of it did in the report). */
 const NESTING_DEPTH = 6_000;
 const PROVIDERS = ['openai', 'azure', 'anthropic', 'groq', 'hosted_vllm', 'mock'] as const;
 const APIS: Api[] = ['chat', 'completions', 'embeddings', 'messages'];

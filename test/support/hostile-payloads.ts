@@ -235,7 +235,7 @@ export function baseBody(api: Api, model: string): Record<string, unknown> {
 }
 
 /**
- * JSON text nested `depth` levels deep, arrays and objects in turn (about 3 bytes a level). Built
+ * JSON text nested `depth` levels deep, objects and arrays in turn (4 bytes a level). Built
  * as text: JSON.stringify itself overflows the stack on such a value, in the test as anywhere.
  */
 export function deeplyNestedJson(depth: number): string {
