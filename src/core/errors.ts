@@ -2,6 +2,12 @@
  * The error catalogue: every failure the gateway reports has a stable code here, and the code
  * decides the HTTP status and the OpenAI error `type`. Layers throw `GatewayError`; only
  * src/server turns one into an HTTP response.
+ *
+ * Every error also says whose doing it reports (`origin`): only an error with origin `upstream`
+ * may count against a deployment. The provider layer sets it where it reads what an upstream
+ * did (its status, its body, its stream, or a transport failure reaching it); everything else,
+ * a refused request or a failure of the gateway's own, is `gateway`, the default, so that a new
+ * error can never blame a deployment by accident.
  */
 
 export const ERROR_CATALOGUE = {
@@ -32,6 +38,9 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
+/** `upstream`: the upstream's own answer or a transport failure to it; `gateway`: anything else. */
+export type ErrorOrigin = 'upstream' | 'gateway';
+
 export interface GatewayErrorOptions {
   /** The request field the error is about, as OpenAI's `param`. */
   param?: string | null;
@@ -44,6 +53,8 @@ export interface GatewayErrorOptions {
   /** Upstream error `type`/`code` to pass on when they are more precise than ours. */
   upstreamType?: string;
   upstreamCode?: string | null;
+  /** Default `gateway`; see the top of this file. */
+  origin?: ErrorOrigin;
   cause?: unknown;
 }
 
@@ -55,6 +66,7 @@ export class GatewayError extends Error {
   readonly headers: Record<string, string>;
   readonly upstreamStatus: number | undefined;
   readonly upstreamCode: string | null | undefined;
+  readonly origin: ErrorOrigin;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -66,6 +78,7 @@ export class GatewayError extends Error {
     this.headers = options.headers ?? {};
     this.upstreamStatus = options.upstreamStatus;
     this.upstreamCode = options.upstreamCode;
+    this.origin = options.origin ?? 'gateway';
   }
 
   /** The OpenAI error body: `{"error": {"message", "type", "param", "code"}}`. */
@@ -79,11 +92,6 @@ export class GatewayError extends Error {
       },
     };
   }
-
-  /** True for failures worth another attempt (429, 5xx, timeouts, connection errors). */
-  get retryable(): boolean {
-    return this.status === 429 || this.status >= 500;
-  }
 }
 
 export interface OpenAIErrorBody {
@@ -92,4 +100,9 @@ export interface OpenAIErrorBody {
 
 export function isGatewayError(value: unknown): value is GatewayError {
   return value instanceof GatewayError;
+}
+
+/** An error about what an upstream answered or how reaching it failed (origin `upstream`). */
+export function upstreamFailure(code: ErrorCode, message: string, options: Omit<GatewayErrorOptions, 'origin'> = {}): GatewayError {
+  return new GatewayError(code, message, { ...options, origin: 'upstream' });
 }

@@ -1,5 +1,5 @@
 import type { Deployment, HealthSettings } from '../config/index.js';
-import { GatewayError, redact, sequentialId, type CancelSignal } from '../core/index.js';
+import { GatewayError, redact, sequentialId, upstreamFailure, type CancelSignal } from '../core/index.js';
 import type { DeploymentClient } from '../providers/index.js';
 
 /** What a probe sends: short, so that a probe of an expensive model costs next to nothing. */
@@ -49,7 +49,7 @@ export async function probeDeployment(client: DeploymentClient, settings: ProbeS
   // Raced as well as signalled: a client that ignores the signal still cannot hold a round up.
   const timedOut = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
-      const error = new GatewayError('upstream_timeout', `health check did not finish within ${formatSeconds(timeoutMs)}`);
+      const error = upstreamFailure('upstream_timeout', `health check did not finish within ${formatSeconds(timeoutMs)}`);
       controller.abort(error);
       reject(error);
     }, timeoutMs);

@@ -1,4 +1,4 @@
-import { GatewayError, redact } from '../core/index.js';
+import { redact, upstreamFailure, type GatewayError } from '../core/index.js';
 import { finishReasonOf, openaiUsageOf } from './anthropic-mapping.js';
 import type { AnthropicUsage } from './anthropic-types.js';
 import { parseEventData, type EventTranslator } from './event-translator.js';
@@ -89,7 +89,7 @@ export class AnthropicToOpenAIStream implements EventTranslator {
   }
 
   end(): SseEvent[] {
-    if (!this.stopped) throw new GatewayError('upstream_error', `${this.label} ended the stream before message_stop`);
+    if (!this.stopped) throw upstreamFailure('upstream_error', `${this.label} ended the stream before message_stop`);
     return [];
   }
 
@@ -142,5 +142,5 @@ export class AnthropicToOpenAIStream implements EventTranslator {
 export function anthropicStreamError(data: Record<string, unknown>, label: string): GatewayError {
   const error = (data.error ?? {}) as { type?: unknown; message?: unknown };
   const message = typeof error.message === 'string' ? redact(error.message) : 'unknown error';
-  return new GatewayError('upstream_error', `${label} failed mid-stream: ${message}`, { upstreamType: typeof error.type === 'string' ? error.type : undefined });
+  return upstreamFailure('upstream_error', `${label} failed mid-stream: ${message}`, { upstreamType: typeof error.type === 'string' ? error.type : undefined });
 }

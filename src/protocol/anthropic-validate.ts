@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { AnthropicMessagesRequest } from './anthropic-types.js';
-import type { Validated } from './openai.js';
+import { validateBody, type Validated } from './validation.js';
 
 /**
- * Validation of Anthropic Messages requests. Like the OpenAI side it checks the fields the gateway
- * interprets and the block types it must translate, and returns the original object, so the native
- * route forwards everything else (new top-level fields, cache_control, citations, …) unchanged.
- * Field paths are written the way Anthropic writes them (`messages.0.content.1.type`).
+ * Validation of Anthropic Messages requests. Like the OpenAI side it checks every field the
+ * gateway reads (the translation in anthropic-to-openai.ts included) and the block types it must
+ * translate, and returns the original object, so the native route forwards everything else (new
+ * top-level fields, cache_control, citations, …) unchanged. Field paths are written the way
+ * Anthropic writes them (`messages.0.content.1.type`).
  */
 
 /** Every block type the Messages API accepts in a request (SDK 1.x, including beta MCP blocks). */
@@ -17,7 +18,7 @@ export const ANTHROPIC_BLOCK_TYPES = [
   'container_upload', 'mcp_tool_use', 'mcp_tool_result', 'tool_reference',
 ] as const;
 
-const INTERPRETED = ['text', 'image', 'tool_use', 'tool_result'] as const;
+const INTERPRETED = ['text', 'image', 'document', 'tool_use', 'tool_result'] as const;
 const PASSED_THROUGH = ANTHROPIC_BLOCK_TYPES.filter((t) => !(INTERPRETED as readonly string[]).includes(t)) as [string, ...string[]];
 
 const required = (expected: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'Field required' : `expected ${expected}`);
@@ -30,10 +31,28 @@ const blockTypeError = (issue: z.core.$ZodRawIssue): string => {
   return `unknown content block type ${JSON.stringify(type)}; expected one of ${ANTHROPIC_BLOCK_TYPES.join(', ')}`;
 };
 
+/** A source's own fields, by its type: the translation reads them. */
+const sources = {
+  base64: z.looseObject({ type: z.literal('base64'), media_type: str(), data: str() }),
+  url: z.looseObject({ type: z.literal('url'), url: str() }),
+  file: z.looseObject({ type: z.literal('file'), file_id: str() }),
+  text: z.looseObject({ type: z.literal('text'), data: str() }),
+  content: z.looseObject({ type: z.literal('content'), content: z.union([z.string(), z.array(z.looseObject({ type: str() }))], { error: 'expected a string or a list of content blocks' }) }),
+};
+const sourceError = (what: string, types: string) => (issue: z.core.$ZodRawIssue): string =>
+  (issue.code === 'invalid_type' ? required(`${what} source object`)(issue) : `expected ${types}`);
+
 const textBlock = z.looseObject({ type: z.literal('text'), text: str() });
 const imageBlock = z.looseObject({
   type: z.literal('image'),
-  source: z.looseObject({ type: z.enum(['base64', 'url', 'file'], { error: 'expected "base64", "url" or "file"' }) }, { error: required('an image source object') }),
+  source: z.discriminatedUnion('type', [sources.base64, sources.url, sources.file], { error: sourceError('an image', '"base64", "url" or "file"') }),
+});
+const documentBlock = z.looseObject({
+  type: z.literal('document'),
+  source: z.discriminatedUnion('type', [sources.base64, sources.text, sources.url, sources.content, sources.file], {
+    error: sourceError('a document', '"base64", "text", "url", "content" or "file"'),
+  }),
+  title: z.string({ error: 'expected a string' }).nullable().optional(),
 });
 const toolUseBlock = z.looseObject({
   type: z.literal('tool_use'),
@@ -44,14 +63,14 @@ const toolUseBlock = z.looseObject({
 const otherBlock = z.looseObject({ type: z.enum(PASSED_THROUGH) });
 
 /** tool_result content may itself hold blocks; those are checked with the same rules (one level). */
-const innerBlock = z.discriminatedUnion('type', [textBlock, imageBlock, otherBlock], { error: blockTypeError });
+const innerBlock = z.discriminatedUnion('type', [textBlock, imageBlock, documentBlock, otherBlock], { error: blockTypeError });
 const toolResultBlock = z.looseObject({
   type: z.literal('tool_result'),
   tool_use_id: str(),
   content: z.union([z.string(), z.array(innerBlock)], { error: 'expected a string or a list of content blocks' }).optional(),
   is_error: z.boolean({ error: 'expected true or false' }).optional(),
 });
-const block = z.discriminatedUnion('type', [textBlock, imageBlock, toolUseBlock, toolResultBlock, otherBlock], { error: blockTypeError });
+const block = z.discriminatedUnion('type', [textBlock, imageBlock, documentBlock, toolUseBlock, toolResultBlock, otherBlock], { error: blockTypeError });
 
 const message = z.looseObject({
   role: z.enum(['user', 'assistant', 'system'], {
@@ -63,6 +82,7 @@ const message = z.looseObject({
 const tool = z.looseObject({
   name: str(),
   type: z.string({ error: 'expected a string' }).optional(),
+  description: z.string({ error: 'expected a string' }).optional(),
   input_schema: z.record(z.string(), z.unknown(), { error: 'expected a JSON schema object' }).optional(),
 });
 
@@ -89,28 +109,5 @@ const messagesRequest = z.looseObject({
 });
 
 export function validateMessagesRequest(body: unknown): Validated<AnthropicMessagesRequest> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return { ok: false, problem: { param: '', message: 'the request body must be a JSON object' } };
-  }
-  const result = messagesRequest.safeParse(body);
-  if (result.success) return { ok: true, value: body as AnthropicMessagesRequest }; // the original: nothing dropped
-  const issue = deepest(result.error.issues[0] as z.core.$ZodIssue);
-  return { ok: false, problem: { param: issue.path.map(String).join('.'), message: issue.message } };
-}
-
-/**
- * "a string or a list of blocks" is a union, and a union reports only that no branch matched.
- * When one branch got further (the list, down to one bad block), that branch's issue names the
- * field precisely, so it is the one reported.
- */
-function deepest(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
-  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
-  let best: { path: PropertyKey[]; message: string } | undefined;
-  for (const branch of issue.errors) {
-    const first = branch[0];
-    if (first === undefined || first.path.length === 0) continue;
-    const inner = deepest(first);
-    if (best === undefined || inner.path.length > best.path.length) best = inner;
-  }
-  return best === undefined ? issue : { path: [...issue.path, ...best.path], message: best.message };
+  return validateBody(messagesRequest, body, 'anthropic');
 }

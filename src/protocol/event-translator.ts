@@ -1,4 +1,4 @@
-import { GatewayError, redact } from '../core/index.js';
+import { redact, upstreamFailure } from '../core/index.js';
 import type { SseEvent } from './sse.js';
 
 /**
@@ -43,7 +43,7 @@ export function cutAtEnd(batch: SseEvent[], ends: (event: SseEvent) => boolean):
   return at === -1 ? { before: batch, end: undefined } : { before: batch.slice(0, at), end: batch[at] };
 }
 
-/** An upstream event's JSON data, or a clear error naming who sent something else. */
+/** An upstream event's JSON data, or a clear error (the upstream's doing) naming who sent something else. */
 export function parseEventData(event: SseEvent, from: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(event.data);
@@ -52,5 +52,5 @@ export function parseEventData(event: SseEvent, from: string): Record<string, un
     // reported below
   }
   const preview = event.data.length > 200 ? `${event.data.slice(0, 200)}…` : event.data;
-  throw new GatewayError('upstream_invalid_response', `${from} sent a stream event that is not a JSON object: ${redact(preview)}`);
+  throw upstreamFailure('upstream_invalid_response', `${from} sent a stream event that is not a JSON object: ${redact(preview)}`);
 }

@@ -1,3 +1,4 @@
+import { upstreamFailure, type GatewayError } from '../core/index.js';
 import { anthropicUsageOf, stopReasonOf } from './anthropic-mapping.js';
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicStreamEvent } from './anthropic-types.js';
 import { parseEventData, type EventTranslator } from './event-translator.js';
@@ -57,9 +58,12 @@ export class OpenAIToAnthropicStream implements EventTranslator {
     const out: SseEvent[] = [];
     if (!this.started) out.push(this.start(chunk));
     if (chunk.usage) this.usage = chunk.usage;
-    const choice = chunk.choices?.[0];
+    const choice: unknown = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (choice === undefined) return out;
-    const delta = choice.delta ?? {};
+    // What is read below must have its shape: a chunk that breaks it is the upstream's fault, not a bug here.
+    if (choice === null || typeof choice !== 'object') throw this.invalid('"choices[0]" is not an object');
+    const { delta: sent, finish_reason: finish } = choice as ChatCompletionChunk['choices'][number];
+    const delta = sent ?? {};
     if (typeof delta.reasoning_content === 'string' && delta.reasoning_content !== '') {
       if (this.open?.kind !== 'thinking') this.openBlock({ type: 'thinking', thinking: '', signature: '' }, 'thinking', out);
       out.push(emit({ type: 'content_block_delta', index: this.open!.index, delta: { type: 'thinking_delta', thinking: delta.reasoning_content } }));
@@ -68,9 +72,20 @@ export class OpenAIToAnthropicStream implements EventTranslator {
       if (this.open?.kind !== 'text') this.openBlock({ type: 'text', text: '' }, 'text', out);
       out.push(blockDelta(this.open!.index, 'text_delta', 'text', JSON.stringify(delta.content)));
     }
-    for (const call of delta.tool_calls ?? []) this.toolDelta(call, out);
-    if (choice.finish_reason) this.finish = choice.finish_reason;
+    const calls: unknown = delta.tool_calls;
+    if (calls != null) {
+      if (!Array.isArray(calls)) throw this.invalid('"choices[0].delta.tool_calls" is not a list');
+      for (const call of calls as unknown[]) {
+        if (call === null || typeof call !== 'object') throw this.invalid('a tool call delta is not an object');
+        this.toolDelta(call as ToolCallDelta, out);
+      }
+    }
+    if (finish) this.finish = finish;
     return out;
+  }
+
+  private invalid(what: string): GatewayError {
+    return upstreamFailure('upstream_invalid_response', `${this.label} sent a stream chunk that is not a chat completion chunk: ${what}`);
   }
 
   end(): SseEvent[] {

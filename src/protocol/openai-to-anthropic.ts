@@ -1,4 +1,4 @@
-import { GatewayError } from '../core/index.js';
+import { GatewayError, upstreamFailure } from '../core/index.js';
 import { anthropicUsageOf, stopReasonOf } from './anthropic-mapping.js';
 import type {
   AnthropicContentBlock, AnthropicMessage, AnthropicMessageParam, AnthropicMessagesRequest, AnthropicTextBlock,
@@ -237,7 +237,7 @@ export function chatCompletionToMessage(completion: ChatCompletion): AnthropicMe
     try {
       input = parseArguments(call.function?.arguments, `choices[0].message.tool_calls[${j}].function.arguments`);
     } catch (error) {
-      throw new GatewayError('upstream_invalid_response', `the upstream answered a tool call whose arguments are not a JSON object: ${(error as Error).message}`);
+      throw upstreamFailure('upstream_invalid_response', `the upstream answered a tool call whose arguments are not a JSON object: ${(error as Error).message}`);
     }
     content.push({ type: 'tool_use', id: call.id, name: call.function.name, input });
   }

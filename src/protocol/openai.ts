@@ -1,9 +1,6 @@
-import { z } from 'zod';
-
 /**
- * OpenAI wire types and request validation. Validation checks only the fields the gateway itself
- * interprets; everything else (tools, response_format, seed, logprobs, …) is kept as sent and
- * passed through to OpenAI-compatible upstreams.
+ * OpenAI wire types. Requests are checked in openai-validate.ts; fields the gateway does not read
+ * (seed, logit_bias, metadata, …) are kept as sent and passed through to OpenAI-compatible upstreams.
  */
 
 export interface Usage {
@@ -25,8 +22,8 @@ export interface ChatMessage {
   role: 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function';
   content?: string | ContentPart[] | null;
   name?: string;
-  tool_calls?: ToolCall[];
-  tool_call_id?: string;
+  tool_calls?: ToolCall[] | null;
+  tool_call_id?: string | null;
   [key: string]: unknown;
 }
 
@@ -46,9 +43,9 @@ export interface ChatCompletionRequest {
   top_p?: number | null;
   n?: number | null;
   stop?: string | string[] | null;
-  tools?: unknown[];
+  tools?: unknown[] | null;
   tool_choice?: unknown;
-  user?: string;
+  user?: string | null;
   [key: string]: unknown;
 }
 
@@ -129,83 +126,3 @@ export interface ModelList {
   object: 'list';
   data: Array<{ id: string; object: 'model'; created: number; owned_by: string }>;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Request validation
-
-const role = z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function'], {
-  error: (issue) => `expected one of system, developer, user, assistant, tool, function; got ${JSON.stringify(issue.input)}`,
-});
-
-const contentPart = z.looseObject({ type: z.string({ error: 'expected a content part with a string "type"' }) });
-
-const message = z.looseObject({
-  role,
-  content: z.union([z.string(), z.array(contentPart), z.null()], { error: 'expected a string, a list of content parts, or null' }).optional(),
-});
-
-const optionalNumber = z.number({ error: 'expected a number' }).nullable().optional();
-const optionalPositiveInt = z.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'must be at least 1').nullable().optional();
-const modelField = z.string({ error: (issue) => (issue.input === undefined ? 'you must provide a model parameter' : 'expected a string') }).min(1, 'you must provide a model parameter');
-const streamField = z.boolean({ error: 'expected true or false' }).nullable().optional();
-const streamOptions = z.looseObject({ include_usage: z.boolean({ error: 'expected true or false' }).optional() }).nullable().optional();
-
-const chatRequest = z.looseObject({
-  model: modelField,
-  messages: z.array(message, { error: (issue) => (issue.input === undefined ? 'is required' : 'expected a list of messages') }).min(1, 'must contain at least one message'),
-  stream: streamField,
-  stream_options: streamOptions,
-  n: optionalPositiveInt,
-  max_tokens: optionalPositiveInt,
-  max_completion_tokens: optionalPositiveInt,
-  temperature: optionalNumber,
-  top_p: optionalNumber,
-  tools: z.array(z.unknown(), { error: 'expected a list' }).optional(),
-});
-
-const prompt = z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))], {
-  error: (issue) => (issue.input === undefined ? 'is required' : 'expected a string, a list of strings, or token arrays'),
-});
-
-const completionRequest = z.looseObject({
-  model: modelField,
-  prompt,
-  stream: streamField,
-  stream_options: streamOptions,
-  max_tokens: optionalPositiveInt,
-  n: optionalPositiveInt,
-});
-
-const embeddingRequest = z.looseObject({
-  model: modelField,
-  input: z.union([z.string(), z.array(z.string()).min(1, 'must not be empty'), z.array(z.number()), z.array(z.array(z.number()))], {
-    error: (issue) => (issue.input === undefined ? 'is required' : 'expected a string, a list of strings, or token arrays'),
-  }),
-  encoding_format: z.enum(['float', 'base64'], { error: 'expected "float" or "base64"' }).optional(),
-  dimensions: optionalPositiveInt,
-});
-
-export interface ValidationProblem {
-  /** The field, as OpenAI's `param` (`messages[0].role`). */
-  param: string;
-  message: string;
-}
-
-export type Validated<T> = { ok: true; value: T } | { ok: false; problem: ValidationProblem };
-
-function validator<T>(schema: z.ZodType) {
-  return (body: unknown): Validated<T> => {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      return { ok: false, problem: { param: '', message: 'the request body must be a JSON object' } };
-    }
-    const result = schema.safeParse(body);
-    if (result.success) return { ok: true, value: body as T }; // the original object: nothing dropped or reordered
-    const issue = result.error.issues[0] as z.core.$ZodIssue;
-    const param = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    return { ok: false, problem: { param, message: issue.message } };
-  };
-}
-
-export const validateChatRequest = validator<ChatCompletionRequest>(chatRequest);
-export const validateCompletionRequest = validator<CompletionRequest>(completionRequest);
-export const validateEmbeddingRequest = validator<EmbeddingRequest>(embeddingRequest);

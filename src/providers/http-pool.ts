@@ -1,6 +1,6 @@
 import type { Pool as UndiciPool } from 'undici';
 import PoolClass from 'undici/lib/dispatcher/pool.js';
-import { GatewayError, type CancelSignal } from '../core/index.js';
+import { GatewayError, upstreamFailure, type CancelSignal } from '../core/index.js';
 import { UpstreamExchange, type UpstreamResponse } from './upstream-exchange.js';
 
 export type { UpstreamResponse };
@@ -62,7 +62,17 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
   return exchange.response.catch((error: unknown) => Promise.reject(classifyTransportError(error, request)));
 }
 
-/** Maps an undici/socket failure (during the request or while reading its body) to our errors. */
+/**
+ * undici's codes for a request it refused to send (a header value it will not write, a body of
+ * the wrong length): the request the gateway built was wrong, and the upstream never saw it.
+ */
+const REFUSED_TO_SEND = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_NOT_SUPPORTED']);
+
+/**
+ * Maps an undici/socket failure (during the request or while reading its body) to our errors: a
+ * transport failure is the upstream's (origin `upstream`) unless the call was aborted on our side
+ * or undici refused the request the gateway built (a failure of the gateway's own).
+ */
 export function classifyTransportError(error: unknown, request: Pick<UpstreamRequest, 'signal' | 'label' | 'timeoutMs'>, timedOut = false): GatewayError {
   if (error instanceof GatewayError) return error;
   if (request.signal.aborted) {
@@ -74,13 +84,14 @@ export function classifyTransportError(error: unknown, request: Pick<UpstreamReq
   const code = (error as { code?: string } | null)?.code ?? '';
   const seconds = (request.timeoutMs / 1000).toFixed(request.timeoutMs % 1000 === 0 ? 0 : 1);
   if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new GatewayError('upstream_timeout', `${request.label} did not answer within ${seconds}s`, { cause: error });
+    return upstreamFailure('upstream_timeout', `${request.label} did not answer within ${seconds}s`, { cause: error });
   }
   const detail = (error as Error | null)?.message ?? String(error);
+  if (REFUSED_TO_SEND.has(code)) return new GatewayError('internal_error', `${request.label}: the request could not be sent: ${code} ${detail}`, { cause: error });
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new GatewayError('upstream_unreachable', `${request.label} is unreachable: connect timeout`, { cause: error });
+    return upstreamFailure('upstream_unreachable', `${request.label} is unreachable: connect timeout`, { cause: error });
   }
-  return new GatewayError('upstream_unreachable', `${request.label} is unreachable: ${code ? `${code} ` : ''}${detail}`.trim(), { cause: error });
+  return upstreamFailure('upstream_unreachable', `${request.label} is unreachable: ${code ? `${code} ` : ''}${detail}`.trim(), { cause: error });
 }
 
 export async function closeAllPools(): Promise<void> {

@@ -1,13 +1,22 @@
-import { GatewayError, redact } from '../core/index.js';
-import { cutAtEnd, SseByteDecoder, type SseEvent } from '../protocol/index.js';
+import { redact, upstreamFailure, type GatewayError } from '../core/index.js';
+import { cutAtEnd, nestingProblem, SseByteDecoder, type AnswerShape, type SseEvent } from '../protocol/index.js';
 import type { EventStream } from './adapter.js';
 import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } from './http-pool.js';
 
-/** Reading what an upstream answered: JSON bodies, SSE streams and error responses. */
+/**
+ * Reading what an upstream answered: JSON bodies, SSE streams and error responses. Every error
+ * made here reports the upstream's own doing (origin `upstream`), so it may count against the
+ * deployment; see core/errors.ts.
+ */
 
 const MAX_ERROR_TEXT = 2_000;
 
-export async function readJsonBody<T>(response: UpstreamResponse, request: UpstreamRequest): Promise<T> {
+/**
+ * A JSON answer that is what the API promises (`shape`), else upstream_invalid_response. Nesting
+ * is bounded as for requests: the answer is serialized again on its way out, and a tower of
+ * `[[[[…` would overflow that (a walk of a few ns per value, against ~100 for parsing it).
+ */
+export async function readJsonBody<T>(response: UpstreamResponse, request: UpstreamRequest, shape: AnswerShape): Promise<T> {
   if (response.statusCode >= 400) throw await errorFromResponse(response, request);
   let text: string;
   try {
@@ -15,48 +24,78 @@ export async function readJsonBody<T>(response: UpstreamResponse, request: Upstr
   } catch (error) {
     throw classifyTransportError(error, request);
   }
+  let body: unknown;
   try {
-    return JSON.parse(text) as T;
+    body = JSON.parse(text);
   } catch {
-    throw new GatewayError('upstream_invalid_response', `${request.label} answered with a body that is not JSON: ${preview(text)}`);
+    throw upstreamFailure('upstream_invalid_response', `${request.label} answered with a body that is not JSON: ${preview(text)}`);
   }
+  const problem = nestingProblem(body)?.message ?? shape.problem(body);
+  if (problem !== undefined) throw upstreamFailure('upstream_invalid_response', `${request.label} answered 200 with a body that is not ${shape.name}: ${problem}`);
+  return body as T;
 }
+
+/** Which API a stream speaks: how it ends, and how it shows that it was not cut short. */
+export type StreamProtocol = 'openai' | 'anthropic';
 
 /**
  * Upstream SSE as batches of events (what each read completed); errors while reading become
- * GatewayErrors. With `openaiDone`, the `[DONE]` sentinel ends the stream and is not yielded, and
- * an `{"error": …}` event is thrown (after the events before it).
+ * GatewayErrors. On `openai` streams the `[DONE]` sentinel ends the stream and is not yielded,
+ * and an `{"error": …}` event is thrown (after the events before it). A stream whose body ends
+ * without its proper end is truncated, and thrown as the upstream's failure (after all its
+ * events): an OpenAI stream must have sent `[DONE]` or a finish reason, an Anthropic one
+ * `message_stop`. Without this a cut stream would reach the client as a normal end.
  */
-export async function openEventStream(
-  response: UpstreamResponse,
-  request: UpstreamRequest,
-  options: { openaiDone: boolean },
-): Promise<EventStream> {
+export async function openEventStream(response: UpstreamResponse, request: UpstreamRequest, protocol: StreamProtocol): Promise<EventStream> {
   if (response.statusCode >= 400) throw await errorFromResponse(response, request);
   const type = String(response.headers['content-type'] ?? '');
   if (!type.includes('text/event-stream')) {
     const text = await response.text().catch(() => '');
-    throw new GatewayError('upstream_invalid_response', `${request.label} was asked to stream but answered ${type || 'without a content type'}: ${preview(text)}`);
+    throw upstreamFailure('upstream_invalid_response', `${request.label} was asked to stream but answered ${type || 'without a content type'}: ${preview(text)}`);
   }
-  return iterateEvents(response, request, options.openaiDone);
+  return iterateEvents(response, request, protocol);
 }
 
-async function* iterateEvents(response: UpstreamResponse, request: UpstreamRequest, openaiDone: boolean): AsyncGenerator<SseEvent[]> {
+async function* iterateEvents(response: UpstreamResponse, request: UpstreamRequest, protocol: StreamProtocol): AsyncGenerator<SseEvent[]> {
   // Decoded synchronously, a batch of chunks at a time: the async steps are per upstream read.
   const decoder = new SseByteDecoder();
-  const cut = (events: SseEvent[]) => (openaiDone ? cutAtEnd(events, endsOpenAIStream) : { before: events, end: undefined });
+  const openai = protocol === 'openai';
+  const cut = (events: SseEvent[]) => (openai ? cutAtEnd(events, endsOpenAIStream) : { before: events, end: undefined });
+  const completes = openai ? hasFinishReason : isMessageStop;
+  let complete = false;
   try {
     for await (const chunks of response) {
       const { before, end } = cut(chunks.length === 1 ? decoder.push(chunks[0] as Buffer) : chunks.flatMap((chunk) => decoder.push(chunk)));
+      // Looked for only until found: most events are then not looked at.
+      if (!complete) complete = before.some(completes);
       if (before.length > 0) yield before;
       if (end !== undefined) return endOpenAIStream(end, request);
     }
     const { before, end } = cut(decoder.end());
+    if (!complete) complete = before.some(completes);
     if (before.length > 0) yield before;
-    if (end !== undefined) endOpenAIStream(end, request);
+    if (end !== undefined) return endOpenAIStream(end, request);
+    if (!complete) throw truncated(request, protocol);
   } catch (error) {
     throw classifyTransportError(error, request);
   }
+}
+
+/**
+ * A chunk that ends its choice: a non-null `finish_reason` (written compactly or as Python's json
+ * writes it). A server that sends one but omits `[DONE]` has still finished.
+ */
+function hasFinishReason(event: SseEvent): boolean {
+  return event.data.includes('finish_reason":"') || event.data.includes('finish_reason": "');
+}
+
+function isMessageStop(event: SseEvent): boolean {
+  return event.event === 'message_stop';
+}
+
+function truncated(request: UpstreamRequest, protocol: StreamProtocol): GatewayError {
+  const missing = protocol === 'openai' ? 'without [DONE] or a finish_reason' : 'before message_stop';
+  return upstreamFailure('upstream_error', `${request.label} ended the stream ${missing}: the answer was cut short`);
 }
 
 /** `[DONE]`, or an error event: either ends an OpenAI stream. */
@@ -71,7 +110,7 @@ function endOpenAIStream(event: SseEvent, request: UpstreamRequest): void {
 
 function errorFromStreamEvent(data: string, request: UpstreamRequest): GatewayError {
   const message = extractMessage(data) ?? preview(data);
-  return new GatewayError('upstream_error', `${request.label} failed mid-stream: ${message}`);
+  return upstreamFailure('upstream_error', `${request.label} failed mid-stream: ${message}`);
 }
 
 /** An error response from upstream as a GatewayError: 4xx kept, 429 keeps Retry-After, 5xx → 502. */
@@ -85,12 +124,12 @@ export async function errorFromResponse(response: UpstreamResponse, request: Pic
     const retryAfter = response.headers['retry-after'];
     const headers: Record<string, string> = {};
     if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
-    return new GatewayError('rate_limited', `${request.label} is rate limited: ${message}`, { ...common, headers });
+    return upstreamFailure('rate_limited', `${request.label} is rate limited: ${message}`, { ...common, headers });
   }
   if (status >= 400 && status < 500) {
-    return new GatewayError('upstream_client_error', message, { ...common, status, upstreamType: parsed.type, param: parsed.param });
+    return upstreamFailure('upstream_client_error', message, { ...common, status, upstreamType: parsed.type, param: parsed.param });
   }
-  return new GatewayError('upstream_error', `${request.label} answered HTTP ${status}: ${message}`, common);
+  return upstreamFailure('upstream_error', `${request.label} answered HTTP ${status}: ${message}`, common);
 }
 
 interface ParsedError {

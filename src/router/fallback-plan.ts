@@ -9,8 +9,8 @@ import type { FailureKind } from './failure-kind.js';
  *
  * The list for a failure: context-window and content-policy failures use their own lists when the
  * group has one, else the general `fallbacks`; the general list is the group's entry, else the
- * `"*"` entry, else `default_fallbacks`. A plain bad request or a caller that went away has no
- * fallback: another model would fail the same way, or no one is waiting.
+ * `"*"` entry, else `default_fallbacks`. A plain bad request, a failure of the gateway's own or a
+ * caller that went away has no fallback: another model would fail the same way, or no one is waiting.
  */
 
 export const MAX_FALLBACKS = 5;
@@ -45,6 +45,7 @@ export class FallbackPlan {
 export function fallbacksFor(settings: FallbackSettings, group: string, kind: FailureKind): readonly string[] {
   switch (kind) {
     case 'bad_request':
+    case 'internal':
     case 'client_closed':
       return [];
     case 'context_window':

@@ -7,7 +7,10 @@ import type { FailureKind } from './failure-kind.js';
  * hook is optional and called synchronously on the request path: keep them cheap.
  */
 export interface RouterObserver {
-  /** An upstream call finished: answered (for a stream, its first event arrived) or failed. */
+  /**
+   * An upstream call finished: answered or failed. A stream is reported when it ends (failed if
+   * it broke or was cut short after its first event); `durationMs` is to its first event.
+   */
   onAttempt?(event: { modelGroup: string; deployment: Deployment; ok: boolean; failure?: FailureKind; durationMs: number }): void;
   /** Another attempt in the same group follows a failure. */
   onRetry?(event: { modelGroup: string; failed: Deployment; failure: FailureKind; retry: number; delayMs: number }): void;

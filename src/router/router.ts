@@ -258,7 +258,11 @@ export class Router {
     });
   }
 
-  /** One upstream call; a stream counts as answered once its first event has arrived. */
+  /**
+   * One upstream call. A stream counts as answered once its first event has arrived (no retry
+   * after that), but its outcome is reported when it ends: one that breaks or is cut short later
+   * is a failed attempt, for the metrics as for cooldowns.
+   */
   private async attempt<T>(member: Member, group: ModelGroup, job: Job<T>): Promise<T> {
     const started = this.clock.monotonic();
     job.trace.attempts++;
@@ -269,11 +273,14 @@ export class Router {
       const answer = await job.call(member.client);
       if (isStreamAnswer(answer)) {
         const peeked = await peekFirstEvent(answer.events);
-        this.succeeded(member, group, job, this.clock.monotonic() - started);
+        const durationMs = this.clock.monotonic() - started;
+        this.answered(member, job, durationMs);
         streaming = true;
-        return { stream: true, events: replayStream(peeked, this.streamWatch(member, group, job)) } as T;
+        return { stream: true, events: replayStream(peeked, this.streamWatch(member, group, job, durationMs)) } as T;
       }
-      this.succeeded(member, group, job, this.clock.monotonic() - started);
+      const durationMs = this.clock.monotonic() - started;
+      this.answered(member, job, durationMs);
+      this.observer.onAttempt?.({ modelGroup: group.name, deployment: member.deployment, ok: true, durationMs });
       this.recordTokens(member, answerTokens(answer), job);
       return answer;
     } catch (error) {
@@ -292,18 +299,21 @@ export class Router {
     }
   }
 
-  private succeeded<T>(member: Member, group: ModelGroup, job: Job<T>, durationMs: number): void {
+  /** The upstream answered (for a stream: its first event came): its latency counts. */
+  private answered<T>(member: Member, job: Job<T>, durationMs: number): void {
     job.trace.upstreamMs += durationMs;
     recordLatency(member.latency, job.stream, durationMs, this.clock.monotonic());
-    this.observer.onAttempt?.({ modelGroup: group.name, deployment: member.deployment, ok: true, durationMs });
   }
 
   private blame(member: Member, group: ModelGroup, failure: FailureKind, error: unknown): void {
     if (countsAgainstDeployment(failure)) this.watch.blame(member, failure as CountedFailure, group.members.length, error);
   }
 
-  /** Follows a stream after its first event: in-flight count, usage, and late failures (never retried). */
-  private streamWatch<T>(member: Member, group: ModelGroup, job: Job<T>): StreamWatch {
+  /**
+   * Follows a stream after its first event: in-flight count, usage, and its outcome: late failures
+   * are reported and blamed like any other (never retried). A client that left is no failure.
+   */
+  private streamWatch<T>(member: Member, group: ModelGroup, job: Job<T>, durationMs: number): StreamWatch {
     let tokens: number | undefined;
     return {
       // Only usage-based routing counts a stream's tokens; the scan is not free on every event.
@@ -313,7 +323,10 @@ export class Router {
       onEnd: (error) => {
         member.inFlight--;
         this.recordTokens(member, tokens, job);
-        if (error !== undefined) this.blame(member, group, classifyFailure(error), error);
+        const failure = error === undefined ? undefined : classifyFailure(error);
+        const ok = failure === undefined || failure === 'client_closed';
+        this.observer.onAttempt?.({ modelGroup: group.name, deployment: member.deployment, ok, failure: ok ? undefined : failure, durationMs });
+        if (!ok) this.blame(member, group, failure, error);
       },
     };
   }

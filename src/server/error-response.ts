@@ -1,4 +1,4 @@
-import { ERROR_CATALOGUE, GatewayError, isGatewayError, type Logger } from '../core/index.js';
+import { ERROR_CATALOGUE, GatewayError, isGatewayError, redact, type Logger } from '../core/index.js';
 import type { ErrorShape } from './http/route-table.js';
 import { sendJson } from './http/respond.js';
 import type { RequestContext } from './request-context.js';
@@ -14,13 +14,14 @@ export function errorBody(error: GatewayError, shape: ErrorShape): unknown {
 
 /**
  * Answers a failed request. Anything that is not a GatewayError is a bug: logged with its stack,
- * answered 500 without details. A response already under way (a stream) can only be ended.
+ * answered 500 without details (and, through the router, never charged to a deployment). A
+ * response already under way (a stream) can only be ended.
  */
 export function sendError(ctx: RequestContext, failure: unknown, logger: Logger): void {
   const error = isGatewayError(failure)
     ? failure
     : new GatewayError('internal_error', 'Internal error in the gateway; see its logs (request id in x-request-id).', { cause: failure });
-  if (error.code === 'internal_error') logger.error({ err: failure, request_id: ctx.id }, 'unhandled error');
+  if (error.code === 'internal_error') logger.error({ err: errorForLog(failure), request_id: ctx.id, route: ctx.route }, 'unhandled error');
   ctx.errorCode = error.code;
   const res = ctx.response;
   if (res.headersSent) {
@@ -36,6 +37,17 @@ export function sendError(ctx: RequestContext, failure: unknown, logger: Logger)
     logger.error({ err: writeFailure, request_id: ctx.id }, 'could not write the error response');
     res.destroy();
   }
+}
+
+/**
+ * A bug's error for the log: its type, message and stack, passed through redact() like any text
+ * that may quote what went through the gateway (a parser's message quotes its input).
+ */
+export function errorForLog(failure: unknown): { type: string; message: string; stack?: string } {
+  if (!(failure instanceof Error)) return { type: typeof failure, message: redact(String(failure)) };
+  const out: { type: string; message: string; stack?: string } = { type: failure.name, message: redact(failure.message) };
+  if (failure.stack !== undefined) out.stack = redact(failure.stack);
+  return out;
 }
 
 /** Anthropic's error types; one an Anthropic upstream reported (e.g. `overloaded_error`) is kept. */

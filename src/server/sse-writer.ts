@@ -9,12 +9,17 @@ export interface StreamOutcome {
   error?: GatewayError;
   /** performance.now() when the first event was written. */
   firstEventAt?: number;
+  /** What was thrown when it was not a GatewayError (then `error` is an `internal_error`). */
+  bug?: unknown;
 }
 
 /**
  * Writes an event stream to the client with back-pressure, one write per batch (the events one
  * upstream read brought: a syscall per read, not per event). A failure after the first byte
- * cannot change the status any more, so it becomes a final error event the SDKs raise on.
+ * cannot change the status any more, so it becomes a final error event the SDKs raise on. A
+ * failure that is not a GatewayError is a bug of the gateway's (never assumed to be the
+ * upstream's): the client is told `internal_error`, and the caller gets the original as `bug`
+ * to log.
  */
 export async function pipeEvents(
   res: ServerResponse,
@@ -39,7 +44,8 @@ export async function pipeEvents(
       else res.end();
     }
   } catch (error) {
-    const failure = error instanceof GatewayError ? error : new GatewayError('upstream_error', 'the upstream stream failed', { cause: error });
+    const failure = error instanceof GatewayError ? error : internalError(error);
+    if (failure !== error) outcome.bug = error;
     outcome.error = failure;
     if (!res.destroyed && failure.code !== 'client_closed_request') {
       const body = JSON.stringify(errorBody(failure, options.shape));
@@ -47,6 +53,10 @@ export async function pipeEvents(
     }
   }
   return outcome;
+}
+
+function internalError(cause: unknown): GatewayError {
+  return new GatewayError('internal_error', 'Internal error in the gateway while streaming; see its logs (request id in x-request-id).', { cause });
 }
 
 function drained(res: ServerResponse): Promise<void> {

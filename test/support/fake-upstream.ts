@@ -27,10 +27,17 @@ export interface Behaviour {
   chunkIntervalMs?: number;
   /** Answer 200 with a body that is not JSON. */
   garbage?: boolean;
+  /** Answer 200 with this JSON value (even `null`) in place of the real answer: one that breaks the API's promise. */
+  answerBody?: unknown;
   /** Never answer (the gateway's timeout must fire). */
   hang?: boolean;
   /** Destroy the socket after this many stream chunks. */
   failAfterChunks?: number;
+  /**
+   * End the stream cleanly after this many events (all of them when there are fewer), without its
+   * terminator: no `[DONE]` (and no finish reason when cut before it), no `message_stop`.
+   */
+  truncateAfterChunks?: number;
   /**
    * Raw text written right after a stream's headers, before any chunk (e.g. an SSE comment such as
    * `: processing\n\n`): the response has begun but no event has arrived yet.
@@ -132,6 +139,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       res.end('<html>definitely not json');
       return;
     }
+    if ('answerBody' in behaviour) return json(res, behaviour.answerBody, behaviour.headers);
     const status = behaviour.status ?? 200;
     if (url.pathname.endsWith('/v1/messages')) return answerMessages(res, record, behaviour, status);
     if (status !== 200) {
@@ -283,6 +291,7 @@ async function writeEvents(res: ServerResponse, events: Array<{ event?: string; 
       res.destroy();
       return;
     }
+    if (behaviour.truncateAfterChunks !== undefined && sent >= behaviour.truncateAfterChunks) break;
     if (behaviour.errorEventAfterChunks !== undefined && sent >= behaviour.errorEventAfterChunks) {
       res.end(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`);
       return;
@@ -291,7 +300,7 @@ async function writeEvents(res: ServerResponse, events: Array<{ event?: string; 
     sent++;
     if (behaviour.chunkIntervalMs) await pause(behaviour.chunkIntervalMs);
   }
-  if (!res.destroyed) res.end(terminator);
+  if (!res.destroyed) res.end(behaviour.truncateAfterChunks === undefined ? terminator : '');
 }
 
 // ---------------------------------------------------------------------------------------------

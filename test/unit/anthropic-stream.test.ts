@@ -281,6 +281,14 @@ describe('OpenAI chunks → Anthropic SSE', () => {
     assert.deepEqual(accumulateEvents(events).content, [{ type: 'thinking', thinking: 'Think', signature: '' }, { type: 'text', text: 'Answer' }]);
   });
 
+  test('a chunk whose choice or tool calls have the wrong shape is the upstream\'s invalid response, not a bug', () => {
+    for (const data of [{ ...base, choices: [null] }, { ...base, choices: [{ index: 0, delta: { tool_calls: 5 } }] }, { ...base, choices: [{ index: 0, delta: { tool_calls: [null] } }] }]) {
+      assert.throws(() => new OpenAIToAnthropicStream({ model: 'm', label: 'up' }).push({ data: JSON.stringify(data) }), (e: unknown) =>
+        e instanceof GatewayError && e.code === 'upstream_invalid_response' && e.origin === 'upstream' && /up sent a stream chunk/.test(e.message), JSON.stringify(data));
+    }
+    assert.doesNotThrow(() => new OpenAIToAnthropicStream({ model: 'm' }).push({ data: JSON.stringify({ ...base, choices: [{ index: 0, delta: null }] }) }));
+  });
+
   test('an empty upstream stream still yields a complete, valid message', () => {
     const message = accumulateEvents(run(new OpenAIToAnthropicStream({ model: 'fallback' }), []));
     assert.equal(message.model, 'fallback');

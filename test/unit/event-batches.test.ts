@@ -45,20 +45,20 @@ describe('upstream event streams in batches', () => {
       ['data: a\n\n', 'data: b\n\n', 'data: c'],
       ['\n\ndata: d\n\n'],
       [': comment only\n\n'],
-      ['data: e\n\n'],
-    ]), request, { openaiDone: false });
+      ['data: e\n\ndata: [DONE]\n\n'],
+    ]), request, 'openai');
     assert.deepEqual(await batches(stream), [['a', 'b'], ['c', 'd'], ['e']]);
   });
 
   test('[DONE] in the middle of a read ends the stream after the events before it and releases the body', async () => {
     const state = { returned: false };
-    const stream = await openEventStream(sseResponse([['data: a\n\n'], ['data: b\n\ndata: [DONE]\n\ndata: after\n\n'], ['data: never\n\n']], state), request, { openaiDone: true });
+    const stream = await openEventStream(sseResponse([['data: a\n\n'], ['data: b\n\ndata: [DONE]\n\ndata: after\n\n'], ['data: never\n\n']], state), request, 'openai');
     assert.deepEqual(await batches(stream), [['a'], ['b']]);
     assert.equal(state.returned, true);
   });
 
   test('an error event in the middle of a read: the events before it, then the upstream error', async () => {
-    const stream = await openEventStream(sseResponse([['data: a\n\ndata: {"error":{"message":"overloaded"}}\n\ndata: z\n\n']]), request, { openaiDone: true });
+    const stream = await openEventStream(sseResponse([['data: a\n\ndata: {"error":{"message":"overloaded"}}\n\ndata: z\n\n']]), request, 'openai');
     const got: string[] = [];
     await assert.rejects(async () => {
       for await (const batch of stream) got.push(...batch.map((e) => e.data));
@@ -67,8 +67,38 @@ describe('upstream event streams in batches', () => {
   });
 
   test('a last event without its blank line, and [DONE] there, are read at the end', async () => {
-    assert.deepEqual(await batches(await openEventStream(sseResponse([['data: a\n\ndata: b']]), request, { openaiDone: true })), [['a'], ['b']]);
-    assert.deepEqual(await batches(await openEventStream(sseResponse([['data: a\n\ndata: [DONE]']]), request, { openaiDone: true })), [['a']]);
+    const finish = '{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}';
+    assert.deepEqual(await batches(await openEventStream(sseResponse([[`data: a\n\ndata: ${finish}`]]), request, 'openai')), [['a'], [finish]]);
+    assert.deepEqual(await batches(await openEventStream(sseResponse([['data: a\n\ndata: [DONE]']]), request, 'openai')), [['a']]);
+  });
+
+  /** Every event, then the failure the stream ended with (or undefined). */
+  async function drain(stream: AsyncIterable<SseEvent[]>): Promise<{ events: string[]; error: unknown }> {
+    const events: string[] = [];
+    try {
+      for await (const batch of stream) events.push(...batch.map((e) => e.data));
+      return { events, error: undefined };
+    } catch (error) {
+      return { events, error };
+    }
+  }
+
+  const cutShort = (error: unknown) => error instanceof GatewayError && error.code === 'upstream_error' && error.origin === 'upstream' && /cut short/.test(error.message);
+
+  test('a stream whose body ends without its proper end is the upstream\'s failure, after all its events', async () => {
+    const chunk = (finish: string) => `data: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":${finish}}]}\n\n`;
+    const openaiCut = await drain(await openEventStream(sseResponse([[chunk('null')], [chunk('null')]]), request, 'openai'));
+    assert.equal(openaiCut.events.length, 2);
+    assert.ok(cutShort(openaiCut.error), String(openaiCut.error));
+    // A finish reason without [DONE] is an end (some OpenAI-compatible servers stop there), however it is spaced.
+    for (const finish of ['"stop"', ' "length"']) {
+      assert.equal((await drain(await openEventStream(sseResponse([[chunk('null')], [chunk(finish)]]), request, 'openai'))).error, undefined, finish);
+    }
+    const named = (name: string) => `event: ${name}\ndata: {"type":"${name}"}\n\n`;
+    const anthropicCut = await drain(await openEventStream(sseResponse([[named('message_start'), named('content_block_start')]]), request, 'anthropic'));
+    assert.equal(anthropicCut.events.length, 2);
+    assert.ok(cutShort(anthropicCut.error) && /message_stop/.test((anthropicCut.error as Error).message));
+    assert.equal((await drain(await openEventStream(sseResponse([[named('message_start')], [named('message_stop')]]), request, 'anthropic'))).error, undefined);
   });
 });
 

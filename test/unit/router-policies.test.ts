@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GatewayError } from '../../src/core/index.js';
+import { GatewayError, upstreamFailure } from '../../src/core/index.js';
 import { classifyFailure, isContentPolicyError, isContextWindowError } from '../../src/router/failure-kind.js';
 import { FallbackPlan, MAX_FALLBACKS } from '../../src/router/fallback-plan.js';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, parseRetryAfter, retryDelayMs } from '../../src/router/retry-policy.js';
@@ -93,10 +93,10 @@ describe('fallback plan', () => {
 describe('failure kinds', () => {
   const upstream = (status: number, message: string, code: string | null = null) =>
     status === 429
-      ? new GatewayError('rate_limited', message, { upstreamStatus: 429, upstreamCode: code })
+      ? upstreamFailure('rate_limited', message, { upstreamStatus: 429, upstreamCode: code })
       : status >= 500
-        ? new GatewayError('upstream_error', message, { upstreamStatus: status, upstreamCode: code })
-        : new GatewayError('upstream_client_error', message, { status, upstreamStatus: status, upstreamCode: code });
+        ? upstreamFailure('upstream_error', message, { upstreamStatus: status, upstreamCode: code })
+        : upstreamFailure('upstream_client_error', message, { status, upstreamStatus: status, upstreamCode: code });
 
   test('context-window errors, by OpenAI code or by the wording providers use', () => {
     assert.equal(classifyFailure(upstream(400, 'whatever', 'context_length_exceeded')), 'context_window');
@@ -116,8 +116,8 @@ describe('failure kinds', () => {
   test('everything else', () => {
     assert.equal(classifyFailure(upstream(429, 'slow down')), 'rate_limited');
     assert.equal(classifyFailure(upstream(503, 'overloaded')), 'transient');
-    assert.equal(classifyFailure(new GatewayError('upstream_timeout', 'slow')), 'transient');
-    assert.equal(classifyFailure(new GatewayError('upstream_unreachable', 'refused')), 'transient');
+    assert.equal(classifyFailure(upstreamFailure('upstream_timeout', 'slow')), 'transient');
+    assert.equal(classifyFailure(upstreamFailure('upstream_unreachable', 'refused')), 'transient');
     assert.equal(classifyFailure(upstream(401, 'bad key')), 'deployment_broken');
     assert.equal(classifyFailure(upstream(404, 'no such model')), 'deployment_broken');
     assert.equal(classifyFailure(new GatewayError('not_implemented', 'bedrock')), 'deployment_broken');
@@ -125,6 +125,6 @@ describe('failure kinds', () => {
     assert.equal(classifyFailure(new GatewayError('rate_limited', 'group over its rpm')), 'unavailable');
     assert.equal(classifyFailure(new GatewayError('no_deployment_available', 'all cooling down')), 'unavailable');
     assert.equal(classifyFailure(new GatewayError('client_closed_request', 'gone')), 'client_closed');
-    assert.equal(classifyFailure(new Error('surprise')), 'transient');
+    assert.equal(classifyFailure(new Error('surprise')), 'internal');
   });
 });

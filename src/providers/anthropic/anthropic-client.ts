@@ -1,7 +1,7 @@
 import type { Deployment } from '../../config/index.js';
 import { GatewayError } from '../../core/index.js';
 import {
-  anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents,
+  ANTHROPIC_MESSAGE, anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
 import { deploymentLabel, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
@@ -32,9 +32,9 @@ export class AnthropicClient implements DeploymentClient {
     const stream = body.stream === true;
     const upstream = this.request(body, stream, ctx, this.target.headers);
     const response = await sendUpstream(upstream);
-    if (!stream) return { stream: false, body: messageToChatCompletion(await readJsonBody<AnthropicMessage>(response, upstream)) };
+    if (!stream) return { stream: false, body: messageToChatCompletion(await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE)) };
     const translator = new AnthropicToOpenAIStream({ includeUsage: request.stream_options?.include_usage === true, label: this.label });
-    return { stream: true, events: translateEvents(await openEventStream(response, upstream, { openaiDone: false }), translator) };
+    return { stream: true, events: translateEvents(await openEventStream(response, upstream, 'anthropic'), translator) };
   }
 
   async messages(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>> {
@@ -42,8 +42,8 @@ export class AnthropicClient implements DeploymentClient {
     const stream = body.stream === true;
     const upstream = this.request(body, stream, ctx, this.headersFor(ctx));
     const response = await sendUpstream(upstream);
-    if (!stream) return { stream: false, body: await readJsonBody<AnthropicMessage>(response, upstream) };
-    return { stream: true, events: this.raiseErrorEvents(await openEventStream(response, upstream, { openaiDone: false })) };
+    if (!stream) return { stream: false, body: await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE) };
+    return { stream: true, events: this.raiseErrorEvents(await openEventStream(response, upstream, 'anthropic')) };
   }
 
   async completion(): Promise<never> {

@@ -1,5 +1,5 @@
 import type { Deployment } from '../../config/index.js';
-import { sequentialId, stableHash } from '../../core/index.js';
+import { GatewayError, sequentialId, stableHash } from '../../core/index.js';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, Completion, CompletionRequest,
   EmbeddingRequest, EmbeddingResponse, SseEvent, Usage,
@@ -66,6 +66,10 @@ export class MockClient implements DeploymentClient {
   async embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const inputs = Array.isArray(request.input) ? request.input : [request.input];
     const dimensions = request.dimensions ?? 1536;
+    if (dimensions > MAX_MOCK_DIMENSIONS) {
+      // The vectors are built in memory: a billion dimensions would take the worker down.
+      throw new GatewayError('invalid_request', `dimensions: the mock provider makes at most ${MAX_MOCK_DIMENSIONS}`, { param: 'dimensions' });
+    }
     const base64 = request.encoding_format === 'base64';
     const data = inputs.map((input, index) => {
       const vector = pseudoVector(JSON.stringify(input), dimensions);
@@ -80,6 +84,9 @@ export class MockClient implements DeploymentClient {
     return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
   }
 }
+
+/** Well above any real embedding model's (OpenAI's largest has 3072). */
+const MAX_MOCK_DIMENSIONS = 16_384;
 
 export function estimateTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));

@@ -1,7 +1,8 @@
 import type { Config, Deployment } from '../../config/index.js';
 import { GatewayError, registerSecret } from '../../core/index.js';
-import type {
-  ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingRequest, EmbeddingResponse,
+import {
+  CHAT_COMPLETION, EMBEDDING_LIST, TEXT_COMPLETION,
+  type ChatCompletion, type ChatCompletionRequest, type Completion, type CompletionRequest, type EmbeddingRequest, type EmbeddingResponse,
 } from '../../protocol/index.js';
 import { deploymentLabel, type Answer, type CallContext, type DeploymentClient } from '../adapter.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
@@ -43,7 +44,7 @@ export class OpenAICompatibleClient implements DeploymentClient {
 
   async embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const upstream = this.request('embedding', { ...request, model: ctx.upstreamModel ?? this.deployment.model }, false, ctx);
-    return readJsonBody<EmbeddingResponse>(await sendUpstream(upstream), upstream);
+    return readJsonBody<EmbeddingResponse>(await sendUpstream(upstream), upstream, EMBEDDING_LIST);
   }
 
   private async generate<T>(operation: 'chat' | 'completion', request: { stream?: boolean | null }, ctx: CallContext): Promise<Answer<T>> {
@@ -51,8 +52,8 @@ export class OpenAICompatibleClient implements DeploymentClient {
     const body = { ...this.deployment.params.defaults, ...request, model: ctx.upstreamModel ?? this.deployment.model };
     const upstream = this.request(operation, body, stream, ctx);
     const response = await sendUpstream(upstream);
-    if (stream) return { stream: true, events: await openEventStream(response, upstream, { openaiDone: true }) };
-    return { stream: false, body: await readJsonBody<T>(response, upstream) };
+    if (stream) return { stream: true, events: await openEventStream(response, upstream, 'openai') };
+    return { stream: false, body: await readJsonBody<T>(response, upstream, operation === 'chat' ? CHAT_COMPLETION : TEXT_COMPLETION) };
   }
 
   private request(operation: Operation, body: object, stream: boolean, ctx: CallContext): UpstreamRequest {

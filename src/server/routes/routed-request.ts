@@ -91,6 +91,8 @@ export async function sendAnswer<B>(
   const outcome = await pipeEvents(ctx.response, answer.events, { shape: api.shape, done: api.done, onEvent: api.onEvent });
   if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
   if (outcome.error) ctx.errorCode = outcome.error.code;
+  // A bug mid-stream: the client has its error event; thrown on, it is logged like any other bug.
+  if (outcome.bug !== undefined) throw outcome.bug;
 }
 
 /** Headers that open an event stream (after the routing headers are set). */
