@@ -4,7 +4,7 @@ import { formatProblem, loadConfigFile, type Config, type StartOptions } from '.
 import { createLogger, VERSION } from '../core/index.js';
 import { HostHealth } from '../health/index.js';
 import { buildDeploymentClients, unimplementedProviderWarning } from '../providers/index.js';
-import { Supervisor, type ConfigCheck } from '../supervisor/index.js';
+import { openListenSocket, Supervisor, type ConfigCheck } from '../supervisor/index.js';
 import { createPrimaryMetrics, healthMetricsObserver } from './metrics-wiring.js';
 
 interface ConfigReport {
@@ -71,9 +71,12 @@ export async function runPrimary(options: StartOptions, configPath: string): Pro
     readyWorkers: () => supervisor.readyCount(),
     observer: metrics && healthMetricsObserver(metrics.metrics, () => deployments),
   });
+  // Held here for the host's life, so that no moment without a worker refuses connections.
+  const listenSocket = await openListenSocket(options.host, options.port);
   const supervisor = new Supervisor({
     options,
     logger,
+    listenSocket,
     workerScript: workerBundle(),
     checkConfig: () => {
       const report = reportConfig(configPath);

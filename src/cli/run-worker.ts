@@ -1,7 +1,7 @@
 import { formatProblem, loadConfigFile, readTestHooks, readWorkerIdentity, type StartOptions } from '../config/index.js';
 import { createLogger } from '../core/index.js';
 import { WorkerHealth } from '../health/index.js';
-import { drainServer, startServer, StartupError } from '../server/index.js';
+import { drainServer, shedConnections, startServer, StartupError } from '../server/index.js';
 import { WorkerLink } from '../supervisor/index.js';
 import { wireWorkerMetrics } from './metrics-wiring.js';
 import type { WorkerBoot } from './worker-entry.js';
@@ -34,6 +34,7 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       logger,
       health,
       testHooks: readTestHooks().enabled,
+      listenOn: link.listenOn(),
       onRequestStart: recorder === undefined
         ? (state) => link.noteRequest(state.served)
         : (state) => {
@@ -48,6 +49,16 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       stats: () => ({ served: server.state.served, inFlight: server.state.active.size }),
       drain: (timeoutMs) => drainServer(server.server, server.state, timeoutMs),
       beforeExit: metrics?.beforeExit,
+      rebalance: (share) => shedConnections(server.state, share),
+    });
+    link.on('reload-accepted', () => {
+      const next = loadConfigFile(configPath);
+      const problems = next.ok ? server.serveNewGroupsFrom(next.value.config) : next.problems.map(formatProblem);
+      if (problems.length > 0) logger.warn({ problems }, 'reload: this worker keeps its config until replaced');
+      else logger.debug('reload: new model groups served from the new config until this worker is replaced');
+    });
+    link.on('stopping', () => {
+      server.state.stopping = true;
     });
     link.ready(server.port, boot.codeCache);
   } catch (error) {

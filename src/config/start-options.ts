@@ -26,6 +26,7 @@ export const START_OPTION_SPECS = [
   { name: 'max_requests_before_restart_jitter', kind: 'count', env: 'MAX_REQUESTS_BEFORE_RESTART_JITTER', description: 'add a random whole number in [0, jitter] to each worker\'s limit', defaultText: '0' },
   { name: 'worker_ready_timeout', kind: 'seconds', env: 'WORKER_READY_TIMEOUT', description: 'how long a new worker may take to become ready', defaultText: '30' },
   { name: 'graceful_timeout', kind: 'seconds', env: 'GRACEFUL_TIMEOUT', description: 'on shutdown (SIGTERM/SIGINT), how long workers may finish in-flight requests', defaultText: '30' },
+  { name: 'shutdown_delay', kind: 'seconds', env: 'SHUTDOWN_DELAY', description: 'on SIGTERM, keep serving this long with readiness failing before draining', defaultText: '0' },
   { name: 'recycle_drain_timeout', kind: 'seconds', env: 'RECYCLE_DRAIN_TIMEOUT', description: 'on a recycle or reload, how long the old worker may finish its requests and streams', defaultText: '3600' },
   { name: 'max_draining_workers', kind: 'count', env: 'MAX_DRAINING_WORKERS', description: 'draining workers alive at once; further recycles wait', defaultText: '2 x num_workers, at least 4' },
   { name: 'timeout_worker_healthcheck', kind: 'seconds', env: 'TIMEOUT_WORKER_HEALTHCHECK', description: 'kill a worker that has not answered a ping for this long', defaultText: '10' },
@@ -53,6 +54,8 @@ export interface StartOptions {
   maxRequestsBeforeRestartJitter: number;
   workerReadyTimeoutMs: number;
   gracefulTimeoutMs: number;
+  /** After SIGTERM, how long workers keep serving (readiness failing) before they drain. */
+  shutdownDelayMs: number;
   /** A routine drain's cap (recycle, reload): requests still open then are ended. */
   recycleDrainTimeoutMs: number;
   maxDrainingWorkers: number;
@@ -135,13 +138,13 @@ export function resolveStartOptions(flags: RawFlags, env: NodeJS.ProcessEnv = pr
     return Number(text);
   };
 
-  const seconds = (name: StartOptionName, fallbackMs: number): number => {
+  const seconds = (name: StartOptionName, fallbackMs: number, zeroAllowed = false): number => {
     const found = lookup(name);
     if (found === undefined) return fallbackMs;
     const text = String(found.value).trim();
     const value = Number(text);
-    if (text === '' || !Number.isFinite(value) || value <= 0) {
-      problems.push(`${found.source}: expected a positive number of seconds, got "${text}"`);
+    if (text === '' || !Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) {
+      problems.push(`${found.source}: expected a ${zeroAllowed ? 'non-negative' : 'positive'} number of seconds, got "${text}"`);
       return fallbackMs;
     }
     return Math.round(value * 1000);
@@ -174,6 +177,7 @@ export function resolveStartOptions(flags: RawFlags, env: NodeJS.ProcessEnv = pr
     maxRequestsBeforeRestartJitter: maxRequests === undefined ? 0 : jitter,
     workerReadyTimeoutMs: seconds('worker_ready_timeout', DEFAULT_START_OPTIONS.workerReadyTimeoutMs),
     gracefulTimeoutMs: seconds('graceful_timeout', DEFAULT_START_OPTIONS.gracefulTimeoutMs),
+    shutdownDelayMs: seconds('shutdown_delay', 0, true),
     recycleDrainTimeoutMs: seconds('recycle_drain_timeout', DEFAULT_START_OPTIONS.recycleDrainTimeoutMs),
     maxDrainingWorkers: int('max_draining_workers', 1, 4096) ?? defaultMaxDrainingWorkers(numWorkers),
     workerHealthcheckTimeoutMs: seconds('timeout_worker_healthcheck', DEFAULT_START_OPTIONS.workerHealthcheckTimeoutMs),

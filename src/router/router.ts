@@ -82,6 +82,7 @@ interface Job<T> {
  * class runs the attempts and feeds what they teach back into the next choice.
  */
 export class Router {
+  private successor: Router | undefined;
   private readonly groups = new Map<string, ModelGroup>();
   private readonly clock: Clock;
   private readonly random: Random;
@@ -179,15 +180,29 @@ export class Router {
     return this.watch.states();
   }
 
+  /**
+   * During a reload this worker runs the old config until its replacement is ready (seconds):
+   * requests for model groups that only the new config has go to `successor`, a router built from
+   * it, instead of answering 404. Groups both configs have stay here.
+   */
+  adoptSuccessor(successor: Router): void {
+    this.successor?.close();
+    this.successor = successor;
+  }
+
   /** Stops background work (shared-state rounds, cooldown timers). The Redis connection is the caller's. */
   close(): void {
     this.watch.close();
+    this.successor?.close();
   }
 
   private async route<T>(job: Job<T>): Promise<Routed<T>> {
     const resolved = this.resolver.resolve(job.modelGroup); // exact name, else the most specific pattern
     const first = resolved && this.groups.get(resolved.group);
-    if (resolved === undefined || first === undefined || first.members.length === 0) throw modelNotFound(job.modelGroup);
+    if (resolved === undefined || first === undefined || first.members.length === 0) {
+      if (this.successor?.hasModelGroup(job.modelGroup)) return this.successor.route(job);
+      throw modelNotFound(job.modelGroup);
+    }
     let group = first;
     let firstError: unknown;
     let plan: FallbackPlan | undefined;

@@ -74,7 +74,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     // shape stays on V8's fast path (adding them one by one made a new hidden class per field).
     const ctx: RequestContext = {
       id, startedAt: performance.now(), abort: new Cancellation(), request, response, method,
-      headers: state.draining ? [REQUEST_ID_HEADER, id, 'connection', 'close'] : [REQUEST_ID_HEADER, id],
+      headers: state.draining || closesAfterThis(state, request) ? [REQUEST_ID_HEADER, id, 'connection', 'close'] : [REQUEST_ID_HEADER, id],
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
       modelGroup: undefined, deployment: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
       fallbackGroup: undefined, stream: undefined, upstreamMs: undefined, firstByteMs: undefined, overheadMs: undefined,
@@ -102,4 +102,11 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     }
     run(ctx, match).catch((error: unknown) => sendError(ctx, error, logger));
   };
+}
+
+/** A connection picked to move to another worker (rebalance.ts) ends after this response. */
+function closesAfterThis(state: ServerState, request: IncomingMessage): boolean {
+  if (!state.shedding.has(request.socket)) return false;
+  state.shedding.delete(request.socket);
+  return true;
 }

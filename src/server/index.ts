@@ -3,3 +3,4 @@ export { startServer, StartupError, type RunningServer, type ServeOptions } from
 export type { ServerState } from './server-state.js';
 export { drainServer, type DrainResult } from './drain.js';
 export type { RequestContext } from './request-context.js';
+export { shedConnections } from './rebalance.js';

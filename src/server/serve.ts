@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Config, StartOptions } from '../config/index.js';
 import { VERSION, type Logger } from '../core/index.js';
 import { WorkerHealth } from '../health/index.js';
@@ -24,6 +25,12 @@ export interface RunningServer {
   readonly port: number;
   /** Stops background work (router rounds) and the Redis connection. */
   close(): Promise<void>;
+  /**
+   * A reload was accepted: until this worker is replaced, the new config's model groups that
+   * this one lacks are served from it (Router.adoptSuccessor). Returns the problems that kept it
+   * from doing so (the reload itself goes on: replacements run the new config).
+   */
+  serveNewGroupsFrom(config: Config): string[];
 }
 
 export interface ServeOptions {
@@ -40,6 +47,11 @@ export interface ServeOptions {
   health?: WorkerHealth;
   /** Registers the test-only routes (SWITCHYARD_TEST_HOOKS=1); never on in production. */
   testHooks?: boolean;
+  /**
+   * A listening socket to accept on (the primary's, passed over IPC), instead of binding host and
+   * port; resolves to undefined to bind them after all.
+   */
+  listenOn?: Promise<object | undefined>;
 }
 
 /** Builds the app for this process and listens; a port in use is a StartupError, never a silent move. */
@@ -71,6 +83,11 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   });
   // node:https (and tls under it) only when TLS is on: about 1 MB per worker otherwise.
   const server = tls === undefined ? createHttpServer(handler) : (await import('node:https')).createServer(tls, handler);
+  // The socket a request sees: the TLS one for https (its 'connection' event gives the TCP one).
+  server.on(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
+    state.connections.add(socket);
+    socket.once('close', () => state.connections.delete(socket));
+  });
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   // Node closes a connection whose headers take longer than this; it must exceed the keep-alive
   // timeout, or a client reusing an idle socket could race it.
@@ -80,7 +97,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     await redis?.close();
   };
   try {
-    await listen(server, options.host, options.port);
+    await listen(server, options.host, options.port, await serve.listenOn);
   } catch (error) {
     await close(); // releases the Redis connection, which would keep the process alive
     const code = (error as NodeJS.ErrnoException).code;
@@ -91,17 +108,25 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   }
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  return { server, state, router, port, close };
+  const serveNewGroupsFrom = (next: Config): string[] => {
+    const built = buildDeploymentClients(next);
+    if (built.problems.length > 0) return built.problems.map((p) => `${p.path}: ${p.message}`);
+    router.adoptSuccessor(new Router(next, built.clients, { logger, observer: serve.routerObserver }));
+    return [];
+  };
+  return { server, state, router, port, close, serveNewGroupsFrom };
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
+function listen(server: Server, host: string, port: number, handle: object | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once('error', onError);
-    server.listen({ host, port }, () => {
+    const listening = () => {
       server.off('error', onError);
       resolve();
-    });
+    };
+    if (handle === undefined) server.listen({ host, port }, listening);
+    else server.listen(handle, listening);
   });
 }
 

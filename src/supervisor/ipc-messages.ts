@@ -22,7 +22,18 @@ export type WorkerMessage =
 
 /** Primary → worker. */
 export type PrimaryMessage =
+  /**
+   * Where to listen, sent right after the fork: with `shared`, the primary's listening socket
+   * comes with the message (listen-socket.ts); without, the worker listens on host and port.
+   */
+  | { type: 'listen'; shared: boolean }
+  /** Close a share of the keep-alive connections (after their current response): a restarted worker has joined. */
+  | { type: 'rebalance'; share: number }
   | { type: 'ping'; seq: number }
+  /** A new config was accepted (SIGHUP): until replaced, serve its new model groups from it. */
+  | { type: 'reload-accepted' }
+  /** SIGTERM with --shutdown_delay: keep serving, but readiness answers 503 until the drain. */
+  | { type: 'stopping' }
   /**
    * Stop accepting, finish in-flight work, flush, exit; what is still open after `timeoutMs` is
    * ended. Sent again to a draining worker, it can only bring that deadline forward.
@@ -53,7 +64,7 @@ const WORKER_TYPES: Record<WorkerMessage['type'], true> = {
   ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true, 'metrics-push': true, 'metrics-scrape': true,
 };
 const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = {
-  ping: true, drain: true, 'metrics-ack': true, 'metrics-text': true, 'health-results': true, 'workers-ready': true,
+  listen: true, rebalance: true, stopping: true, 'reload-accepted': true, ping: true, drain: true, 'metrics-ack': true, 'metrics-text': true, 'health-results': true, 'workers-ready': true,
 };
 
 export type WorkerMessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;

@@ -5,6 +5,7 @@ import { Backoff } from './backoff.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessageOf, type RecycleReason, type RestartReason, type WorkerMessage } from './ipc-messages.js';
 import { drawRequestLimit } from './worker-limits.js';
 import { workerExecArgv } from './worker-node-flags.js';
+import type { ListenSocket } from './listen-socket.js';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
 
 /** Result of checking a config file before a reload: problems block it. */
@@ -15,6 +16,8 @@ export interface SupervisorOptions {
   logger: Logger;
   /** The script each worker runs (the worker bundle's loader); the primary's own script when undefined. */
   workerScript?: string;
+  /** The listening socket the primary holds and hands to every worker; workers listen themselves when undefined. */
+  listenSocket?: ListenSocket;
   /** Re-reads and validates the config file (SIGHUP). */
   checkConfig: () => ConfigCheck;
   /** Called on every worker message (the metrics and health issues listen here). */
@@ -52,6 +55,12 @@ const DRAIN_KILL_MARGIN_MS = 10_000;
  * long; --worker_ready_timeout, when longer, applies to them too, and alone to every later worker.
  */
 const STARTUP_READY_TIMEOUT_MS = 60_000;
+/** After a restart, how long the primary keeps evening out the workers' request rates. */
+const REBALANCE_WINDOW_MS = 10_000;
+/** Even enough: the least busy worker does at least this share of the mean. */
+const BALANCED_SHARE = 0.7;
+/** Below this many requests per second on the busiest worker there is nothing worth moving. */
+const MIN_REBALANCE_RATE = 5;
 
 /**
  * The primary process: forks the workers, recycles them (limit + jitter, replacement first),
@@ -76,6 +85,9 @@ export class Supervisor {
   private queueBlockedUntil = 0;
   /** The queue is waiting on the draining cap (logged once per wait). */
   private capWaitLogged = false;
+  /** Until when request rates are evened out after a restart (rebalanceTowards). */
+  private rebalanceUntil = 0;
+  private shutdownTimer: NodeJS.Timeout | undefined;
   private readonly replacementBackoff = new Backoff(1_000, 30_000, 120_000);
   private readonly crashBackoff = new Map<number, Backoff>();
   private pingSeq = 0;
@@ -141,6 +153,8 @@ export class Supervisor {
       served: 0, inFlight: 0, rssBytes: 0, eventLoopLagMs: 0, lastPongAt: now, replaces, timers: new Set(),
     };
     this.registry.add(record);
+    const listen = this.opts.listenSocket;
+    worker.send({ type: 'listen', shared: listen !== undefined } satisfies PrimaryMessage, listen?.handle as never);
     worker.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) this.onMessage(record, message);
     });
@@ -171,6 +185,7 @@ export class Supervisor {
         return this.enqueue({ slot: record.slot, reason: 'max_requests', pid: record.pid, requestedAt: this.clock.now() });
       case 'pong':
         record.lastPongAt = this.clock.now();
+        noteRequestRate(record, message.stats.served, record.lastPongAt);
         record.served = message.stats.served;
         record.inFlight = message.stats.inFlight;
         record.rssBytes = message.stats.rssBytes;
@@ -198,6 +213,7 @@ export class Supervisor {
     const bootMs = record.readyAt - record.startedAt;
     this.log.info({ worker_pid: record.pid, slot: record.slot, limit: record.limit ?? null, boot_ms: bootMs, boot_cpu_ms: ready.cpuMs, code_cache: ready.codeCache }, 'worker booted');
 
+    if (this.phase === 'running' && record.replaces === undefined) this.rebalanceTowards(record);
     if (this.surge?.newPid === record.pid) {
       const old = this.surge.oldPid === undefined ? undefined : this.registry.get(this.surge.oldPid);
       this.log.info({ worker_pid: record.pid, slot: record.slot, old_worker_pid: old?.pid ?? null, boot_ms: bootMs }, 'replacement ready');
@@ -218,6 +234,39 @@ export class Supervisor {
    * --recycle_drain_timeout; a shutdown drain ends what is left at --graceful_timeout. A shutdown
    * reaching a worker that is already draining for a recycle shortens its deadline to that.
    */
+  /**
+   * A restarted worker (after a crash or a hang) gets only new connections, while keep-alive
+   * clients stay where they are: each other ready worker is asked to move its fair share over.
+   */
+  private rebalanceTowards(newcomer: WorkerRecord): void {
+    const ready = this.registry.all().filter((r) => r.state === 'ready');
+    if (ready.length < 2) return;
+    const share = 1 / ready.length;
+    for (const record of ready) if (record !== newcomer) this.send(record, { type: 'rebalance', share });
+    this.log.info({ worker_pid: newcomer.pid, slot: newcomer.slot, share }, 'rebalancing keep-alive clients towards a restarted worker');
+    // The kernel hands each reconnecting client to whichever worker accepts first, and that is
+    // not always the newcomer: keep evening out, from the workers' request rates, for a while.
+    this.rebalanceUntil = this.clock.now() + REBALANCE_WINDOW_MS;
+  }
+
+  /** Within the window after a restart: the busiest workers shed the part of their clients above the mean. */
+  private evenOut(): void {
+    if (this.clock.now() > this.rebalanceUntil) return;
+    const ready = this.registry.all().filter((r) => r.state === 'ready' && r.requestRate !== undefined);
+    if (ready.length < 2) return;
+    const rates = ready.map((r) => r.requestRate as number);
+    const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
+    const max = Math.max(...rates);
+    if (max < MIN_REBALANCE_RATE || Math.min(...rates) >= mean * BALANCED_SHARE) {
+      this.rebalanceUntil = 0; // even enough: stop
+      return;
+    }
+    for (const record of ready) {
+      const rate = record.requestRate as number;
+      if (rate > mean) this.send(record, { type: 'rebalance', share: (rate - mean) / rate });
+    }
+  }
+
   private drain(record: WorkerRecord, reason: RecycleReason | 'shutdown'): void {
     if (record.state === 'exited') return;
     if (record.state === 'booting') {
@@ -373,6 +422,7 @@ export class Supervisor {
   }
 
   private pingAndCheck(): void {
+    this.evenOut();
     const now = this.clock.now();
     for (const record of this.registry.all()) {
       if (record.state !== 'ready' && record.state !== 'draining') continue;
@@ -389,8 +439,21 @@ export class Supervisor {
 
   private shutdown(signal: string): void {
     if (this.phase === 'stopping') return;
+    const delayMs = this.options.shutdownDelayMs;
+    if (delayMs > 0 && this.shutdownTimer === undefined && this.phase === 'running') {
+      // Load balancers take a few seconds to stop sending to a pod that is going away: keep
+      // serving meanwhile, with readiness failing. A second signal does not wait.
+      this.broadcast({ type: 'stopping' });
+      this.log.info({ signal, delay_ms: delayMs }, 'shutting down after the shutdown delay: serving on, readiness now fails');
+      this.shutdownTimer = setTimeout(() => this.shutdown(signal), delayMs);
+      return;
+    }
+    clearTimeout(this.shutdownTimer);
     this.phase = 'stopping';
     this.queue = [];
+    // New connections are refused once the draining workers close theirs too (a load balancer
+    // moves on at once, rather than queueing on a host that will not accept again).
+    this.opts.listenSocket?.close();
     this.opts.onShutdown?.();
     this.log.info({ signal, workers: this.registry.count() }, 'shutting down: draining every worker');
     if (this.registry.count() === 0) return this.exit(0);
@@ -409,6 +472,7 @@ export class Supervisor {
       return;
     }
     const requestedAt = this.clock.now();
+    for (const record of this.registry.all()) if (record.state === 'ready') this.send(record, { type: 'reload-accepted' });
     this.queue = this.queue.filter((q) => q.reason !== 'reload');
     for (let slot = 0; slot < this.options.numWorkers; slot++) this.queue.push({ slot, reason: 'reload', requestedAt });
     this.log.info({ workers: this.options.numWorkers }, 'reload accepted: replacing every worker, one boot at a time');
@@ -437,6 +501,15 @@ export class Supervisor {
     timer.unref();
     record.timers.add(timer);
   }
+}
+
+/** Requests per second since the previous pong (a first pong only sets the mark). */
+function noteRequestRate(record: WorkerRecord, served: number, now: number): void {
+  if (record.lastRateAt !== undefined && record.lastRateServed !== undefined && now > record.lastRateAt) {
+    record.requestRate = ((served - record.lastRateServed) * 1000) / (now - record.lastRateAt);
+  }
+  record.lastRateAt = now;
+  record.lastRateServed = served;
 }
 
 /**

@@ -10,6 +10,8 @@ export interface WorkerLinkHooks {
   drain(timeoutMs: number): DrainHandle;
   /** Last words before exit (the metrics flush), awaited after the drain. */
   beforeExit?(): Promise<void>;
+  /** Moves a share of the keep-alive clients elsewhere; returns how many connections were marked. */
+  rebalance?(share: number): number;
 }
 
 export interface DrainOutcome {
@@ -33,6 +35,7 @@ export class WorkerLink {
   private limitReported = false;
   private draining = false;
   private drainHandle: DrainHandle | undefined;
+  private listenTarget: Promise<object | undefined>;
   private hooks: WorkerLinkHooks | undefined;
   private readonly lag = monitorEventLoopDelay({ resolution: 20 });
   private readonly handlers = new Map<PrimaryMessage['type'], (message: PrimaryMessage) => void>();
@@ -46,8 +49,16 @@ export class WorkerLink {
     this.lag.enable();
     this.on('ping', (message) => this.pong(message.seq));
     this.on('drain', (message) => this.drainOrShorten(message.timeoutMs, message.reason));
-    process.on('message', (message: unknown) => {
-      if (isPrimaryMessage(message)) this.handlers.get(message.type)?.(message);
+    this.on('rebalance', (message) => {
+      const marked = this.hooks?.rebalance?.(message.share) ?? 0;
+      this.logger.debug({ share: message.share, connections: marked }, 'rebalance: keep-alive connections asked to reconnect');
+    });
+    let listenAt: (target: object | undefined) => void = () => undefined;
+    this.listenTarget = new Promise((resolve) => (listenAt = resolve));
+    process.on('message', (message: unknown, handle: unknown) => {
+      if (!isPrimaryMessage(message)) return;
+      if (message.type === 'listen') listenAt(message.shared && typeof handle === 'object' && handle !== null ? handle : undefined);
+      else this.handlers.get(message.type)?.(message);
     });
     // A terminal's Ctrl-C or a control-group kill signals every process, workers included: drain
     // as the primary would have asked (it is doing the same), rather than dying mid-request.
@@ -58,6 +69,11 @@ export class WorkerLink {
     process.once('disconnect', () => {
       if (!this.draining) void this.drainAndExit(5_000, 'primary gone');
     });
+  }
+
+  /** The primary's listening socket to accept on, or undefined to listen on host and port (see listen-socket.ts). */
+  listenOn(): Promise<object | undefined> {
+    return this.listenTarget;
   }
 
   /** Hooks arrive once the server exists; pings before that still get answers. */

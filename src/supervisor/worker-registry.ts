@@ -16,6 +16,10 @@ export interface WorkerRecord {
   served: number;
   inFlight: number;
   rssBytes: number;
+  /** Requests per second over the last ping interval (from the pongs' served counts). */
+  requestRate?: number;
+  lastRateAt?: number;
+  lastRateServed?: number;
   eventLoopLagMs: number;
   lastPongAt: number;
   /** pid of the worker this one replaces (surge, then drain). */

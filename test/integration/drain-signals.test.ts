@@ -71,6 +71,27 @@ describe('draining streams', () => {
 });
 
 describe('signals', () => {
+  test('SIGTERM with --shutdown_delay: readiness fails at once, requests are served through the delay, then the drain', async () => {
+    const gateway = await startGateway({ config: baseConfig(), args: ['--shutdown_delay', '2'] });
+    const signalledAt = Date.now();
+    const exit = gateway.stop('SIGTERM');
+    await gateway.waitForLog((l) => String(l.msg).startsWith('shutting down after the shutdown delay'));
+    let readiness = 200;
+    for (let i = 0; i < 50 && readiness === 200; i++) {
+      readiness = (await fetch(`${gateway.url}/health/readiness`, { headers: { connection: 'close' } })).status;
+      if (readiness === 200) await sleep(20);
+    }
+    assert.equal(readiness, 503, 'readiness fails during the delay');
+    const during = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { connection: 'close' }, body: JSON.stringify({ model: 'quick', messages: [{ role: 'user', content: 'still?' }] }) });
+    assert.equal(during.status, 200, 'a new connection is still served');
+    await during.arrayBuffer();
+    assert.ok(Date.now() - signalledAt < 2_000, 'that was within the delay');
+    assert.deepEqual(await exit, { code: 0, signal: null });
+    const drainBegun = gateway.logs.find(is('drain begun'))!;
+    assert.ok(Date.parse(String(drainBegun.time)) - signalledAt >= 1_900, 'the drain began after the delay');
+  });
+
+
   test('SIGTERM with requests in flight: they complete, exit code 0', async () => {
     const gateway = await startGateway({ config: baseConfig(), args: ['--num_workers', '2'] });
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -112,6 +133,34 @@ describe('signals', () => {
     for (let i = 0; i < 4; i++) assert.ok((await listModels()).includes('added-later'), 'every worker serves the new config');
     const answer = await client.chat.completions.create({ model: 'added-later', messages: [{ role: 'user', content: 'new' }] });
     assert.equal(answer.choices[0]?.message.content, 'quick');
+    await gateway.stop();
+  });
+
+  test('SIGHUP: a model group only the new config has is served by workers still on the old one', async () => {
+    // Replacements never become ready here, so the old workers serve on for the whole test.
+    const gateway = await startGateway({
+      config: baseConfig(),
+      args: ['--num_workers', '2', '--worker_ready_timeout', '20'],
+      env: { SWITCHYARD_TEST_HOOKS: '1', SWITCHYARD_TEST_NEVER_READY_FROM_SPAWN: '2' },
+    });
+    const oldPids = gateway.logs.filter(is('worker booted')).map((l) => l.worker_pid);
+    gateway.writeConfig({ model_list: [...baseConfig().model_list, { ...deployment('quick'), model_name: 'added-later' }] });
+    process.kill(primaryPid(gateway), 'SIGHUP');
+    await gateway.waitForLog((l) => String(l.msg).startsWith('reload accepted'));
+    await sleep(300); // the workers load the new config
+    const ask = async (model: string) => {
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST', headers: { connection: 'close', 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'new' }] }),
+      });
+      return { status: response.status, text: await response.text() };
+    };
+    for (let i = 0; i < 12; i++) {
+      const fresh = await ask('added-later');
+      assert.equal(fresh.status, 200, fresh.text);
+      assert.equal((await ask('quick')).status, 200);
+    }
+    assert.deepEqual(gateway.logs.filter((l) => l.msg === 'worker booted').map((l) => l.worker_pid), oldPids, 'no replacement took over');
     await gateway.stop();
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { Agent, request } from 'undici';
+import { Agent, Pool, request } from 'undici';
 import { sleep, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { startGateway, stopAllGateways, type GatewayProcess, type LogLine } from '../support/gateway.js';
 import { runLoad } from '../support/load.js';
@@ -112,6 +112,60 @@ test('a slot that crashes again is restarted after a back-off, not at once', asy
   assert.ok(waited >= Number(crash2.backoff_ms) - 5, `forked ${waited} ms after the crash, back-off ${crash2.backoff_ms} ms`);
   await chat(gateway, 'quick');
   await gateway.stop();
+});
+
+test('with every worker gone at once, a new connection waits for the replacement instead of being refused', async () => {
+  const gateway = await startGateway({ config: config(), env: { SWITCHYARD_TEST_HOOKS: '1' } });
+  const pid = await whoami(gateway);
+  process.kill(pid, 'SIGKILL');
+  await gateway.waitForLog((l) => l.msg === 'worker crashed' && l.worker_pid === pid, 10_000);
+  // No worker is alive now (its replacement is booting): the primary's socket keeps the port.
+  const sentAt = Date.now();
+  await chat(gateway, 'quick', noKeepAlive);
+  const replacement = gateway.logs.find((l) => l.msg === 'worker booted' && l.worker_pid !== pid);
+  assert.ok(replacement, 'answered by the replacement');
+  assert.ok(Date.parse(String(replacement.time)) >= sentAt - 50, 'the request was sent before the replacement was ready');
+  await gateway.stop();
+});
+
+test('after a crash, keep-alive clients are spread back over the restarted worker', async () => {
+  const gateway = await startGateway({ config: config(), args: ['--num_workers', '2'] });
+  const pids = gateway.logs.filter(is('worker booted')).map((l) => Number(l.worker_pid));
+  const pool = new Pool(gateway.url, { connections: 8 });
+  let stop = false;
+  const body = JSON.stringify({ model: 'quick', messages: [{ role: 'user', content: 'hi' }] });
+  const loop = async () => {
+    const deadline = Date.now() + 40_000;
+    while (!stop && Date.now() < deadline) {
+      try {
+        const response = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        await response.body.text();
+      } catch {
+        // the killed worker's in-flight requests
+      }
+    }
+  };
+  const loops = Promise.all(Array.from({ length: 8 }, loop));
+  try {
+    await sleep(1_000);
+    process.kill(pids[0]!, 'SIGKILL');
+    const newcomer = await gateway.waitForLog((l) => l.msg === 'worker booted' && !pids.includes(Number(l.worker_pid)), 15_000, 'the restarted worker');
+    await gateway.waitForLog(is('rebalancing keep-alive clients towards a restarted worker'), 5_000);
+    await sleep(3_000); // the primary evens out over a few ping rounds
+    const from = Date.now();
+    await sleep(3_000);
+    const to = Date.now();
+    const served = (pid: number) => gateway.logs.filter((l) => l.msg === 'request' && Number(l.pid) === pid && Date.parse(String(l.time)) >= from && Date.parse(String(l.time)) <= to).length;
+    const fresh = served(Number(newcomer.worker_pid));
+    const survivor = served(pids[1]!);
+    assert.ok(fresh + survivor > 50, `load ran: ${fresh} + ${survivor}`);
+    assert.ok(fresh / (fresh + survivor) >= 0.3, `the restarted worker served ${fresh} of ${fresh + survivor} requests`);
+  } finally {
+    stop = true;
+    await loops;
+    await pool.close();
+    await gateway.stop();
+  }
 });
 
 test('a worker whose event loop is stuck is replaced within the health-check timeout; the others keep serving', async () => {

@@ -34,7 +34,7 @@ export function healthRoutes(deps: HealthRouteDeps): RouteSpec[] {
       public: true,
       handle(ctx) {
         const extra = deps.health.readiness();
-        if (deps.state.draining) sendJson(ctx, 503, { status: 'shutting_down', draining: true, ...extra });
+        if (deps.state.draining || deps.state.stopping) sendJson(ctx, 503, { status: 'shutting_down', draining: deps.state.draining, ...extra });
         else sendJson(ctx, 200, { status: 'healthy', draining: false, ...extra, switchyard_version: deps.version });
       },
     },
