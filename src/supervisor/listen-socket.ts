@@ -12,8 +12,8 @@ import * as net from 'node:net';
  *
  * Binding without listening is what node:cluster's own shared handle does
  * (`net._createServerHandle`); if a later node drops that function, workers listen through
- * node:cluster as before and this returns undefined. A port in use shows when the first worker
- * listens (libuv reports a bind's EADDRINUSE at listen), as before.
+ * node:cluster as before and this returns undefined; likewise when the bind fails (a port in
+ * use), so that the workers report the error exactly as before.
  */
 export interface ListenSocket {
   /** The bound handle, sent to workers along with the `listen` message. */
@@ -37,6 +37,15 @@ export async function openListenSocket(host: string, port: number): Promise<List
   }
   const handle = create(address, port, isIP(address));
   if (typeof handle === 'number') return undefined; // an error code: let the workers listen and report it
+  // libuv keeps a failed bind's error (EADDRINUSE, EACCES, …) until listen, and getsockname
+  // reports it. It must be caught here: the error stays with this process's handle, and a worker
+  // given the unbound socket would listen on a random port. The workers then bind themselves and
+  // report the error as before.
+  const bound = handle as { getsockname(out: object): number; close(): void };
+  if (bound.getsockname({}) !== 0) {
+    bound.close();
+    return undefined;
+  }
   let open = true;
   return {
     handle,
