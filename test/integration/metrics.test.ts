@@ -117,7 +117,9 @@ test('a real Prometheus scraping two recycling workers (primary port and main po
   });
   const recycled = recycles();
   console.log(`load: ${load.ok} ok, ${load.failed} failed in ${load.durationMs} ms; ${recycled} recycles`);
-  assert.equal(load.failed, 0, load.errors.join('\n'));
+  // On failure, what the supervisor saw (per-request lines left out) says whether a recycle was to blame.
+  const supervisorLines = () => gateway.logs.filter((l) => l.role === 'primary').map((l) => `${String(l.time)} ${String(l.msg)} ${String(l.worker_pid ?? '')}`).join('\n');
+  assert.equal(load.failed, 0, `${load.errors.join('\n')}\n${supervisorLines()}`);
   assert.equal(load.ok, N);
   assert.ok(recycled >= RECYCLES - 1, `only ${recycled} recycles happened`);
 
