@@ -22,5 +22,17 @@ const common = {
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
 };
-await build({ ...common, entryPoints: { 'worker-app': 'src/cli/worker-entry.ts' }, outdir: 'dist/bundle' });
+// undici's HTTP/2 client loads node:http2 (~20 ms of a worker's boot) when the client module
+// loads; it is only used for an upstream that negotiates h2 with allowH2 on, which Switchyard's
+// pools never set (providers/http-pool.ts). The bundle carries a stub that says so instead.
+const noHttp2 = {
+  name: 'no-undici-http2',
+  setup(b) {
+    b.onLoad({ filter: /undici[\\/]lib[\\/]dispatcher[\\/]client-h2\.js$/ }, () => ({
+      contents: "module.exports = function connectH2 () { throw new Error('HTTP/2 to upstreams is not enabled in Switchyard') }",
+      loader: 'js',
+    }));
+  },
+};
+await build({ ...common, entryPoints: { 'worker-app': 'src/cli/worker-entry.ts' }, outdir: 'dist/bundle', plugins: [noHttp2] });
 await build({ ...common, entryPoints: { worker: 'src/cli/worker-loader.ts' }, outdir: 'dist/bundle', sourcemap: false });

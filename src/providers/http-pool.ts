@@ -24,6 +24,7 @@ function poolFor(origin: string): Pool {
     pool = new Pool(origin, {
       connections: 512,
       pipelining: 1,
+      allowH2: false, // the worker bundle leaves undici's HTTP/2 client out (scripts/bundle-worker.mjs)
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
       connect: { timeout: 10_000 },
