@@ -54,6 +54,15 @@ async function streamText(client: OpenAI, model: string, onFirst: () => void): P
   return { text };
 }
 
+/** A stream under way: resolves once its first chunk has arrived, with the promise of its end. */
+async function streamStarted(client: OpenAI, model: string): Promise<{ done: Promise<{ text: string; error?: string }> }> {
+  let streaming!: () => void;
+  const started = new Promise<void>((resolve) => (streaming = resolve));
+  const done = streamText(client, model, streaming);
+  await Promise.race([started, done]);
+  return { done }; // wrapped: an async function would wait for a promise it returns
+}
+
 /** Sequential short calls on one keep-alive connection until `until` holds (bounded in count and time). */
 async function shortCalls(gateway: GatewayProcess, until: () => boolean, max = 50_000, maxMs = 30_000): Promise<number> {
   const deadline = Date.now() + maxMs;
@@ -92,10 +101,7 @@ describe('routine drains wait for streams', () => {
     const gateway = await startGateway({ config: config(), args: ['--num_workers', '1', '--max_requests_before_restart', '15', '--graceful_timeout', '1'] });
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const firstPid = Number(gateway.logs.find(is('worker booted'))!.worker_pid);
-    let streaming!: () => void;
-    const started = new Promise<void>((resolve) => (streaming = resolve));
-    const stream = streamText(client, 'long-stream', streaming);
-    await started;
+    const { done: stream } = await streamStarted(client, 'long-stream');
     // Recycle the stream's worker, then two more of its successors, while the stream runs on.
     const recycles = () => gateway.logs.filter(is('recycle begun')).length;
     await shortCalls(gateway, () => recycles() >= 3);
@@ -191,10 +197,7 @@ describe('shutdown drains keep the graceful timeout', () => {
     const gateway = await startGateway({ config: config(), args: ['--max_requests_before_restart', '5', '--graceful_timeout', '1'] });
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const firstPid = Number(gateway.logs.find(is('worker booted'))!.worker_pid);
-    let streaming!: () => void;
-    const started = new Promise<void>((resolve) => (streaming = resolve));
-    const stream = streamText(client, 'endless-stream', streaming);
-    await started;
+    const { done: stream } = await streamStarted(client, 'endless-stream');
     await shortCalls(gateway, () => gateway.logs.some((l) => l.msg === 'drain begun' && l.worker_pid === firstPid));
     const signalledAt = Date.now();
     const exit = gateway.stop('SIGTERM');
@@ -212,10 +215,7 @@ describe('the draining cap', () => {
     const gateway = await startGateway({ config: config(), args: ['--max_requests_before_restart', '5', '--max_draining_workers', '1'] });
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const firstPid = Number(gateway.logs.find(is('worker booted'))!.worker_pid);
-    let streaming!: () => void;
-    const started = new Promise<void>((resolve) => (streaming = resolve));
-    const stream = streamText(client, 'long-stream', streaming);
-    await started;
+    const { done: stream } = await streamStarted(client, 'long-stream');
     // The first worker recycles and drains with the stream; its successor reaches its own limit
     // and must wait: keep calling until the stream is over and that second recycle has begun.
     let streamDone = false;
