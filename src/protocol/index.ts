@@ -2,6 +2,7 @@ export * from './sse.js';
 export * from './openai.js';
 export * from './openai-validate.js';
 export * from './validation.js';
+export * from './gateway-fields.js';
 export * from './json-nesting.js';
 export * from './answer-shape.js';
 export * from './anthropic-types.js';

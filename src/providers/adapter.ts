@@ -22,6 +22,12 @@ export interface CallContext {
    * (`model: openai/*`) learns per request what its `*` stands for. Absent: `deployment.model`.
    */
   upstreamModel?: string;
+  /** The request's own `drop_params` (it beats the deployment's and `litellm_settings`'). */
+  dropParams?: boolean;
+  /** The request's `additional_drop_params`: fields never to send, added to the deployment's. */
+  additionalDropParams?: readonly string[];
+  /** Told which request fields were dropped for this deployment (names only), for the debug log. */
+  onDropped?: (deployment: Deployment, fields: readonly string[]) => void;
 }
 
 /**

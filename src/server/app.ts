@@ -50,8 +50,8 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     ...healthRoutes({ state, version: deps.version, health: deps.health }),
     ...metricsRoutes(deps.metrics, config.metricsRequireAuth),
     ...(deps.testHooks ? testHookRoutes(logger) : []),
-    ...openAIRoutes({ router: deps.router, startedAtSeconds: Math.floor(Date.now() / 1000) }),
-    ...anthropicRoutes({ router: deps.router }),
+    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000) }),
+    ...anthropicRoutes({ router: deps.router, logger }),
   ];
   const table = new RouteTable(routes);
   const keys = new KeyCheck(config.masterKey);
@@ -78,7 +78,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
       modelGroup: undefined, deployment: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
       fallbackGroup: undefined, stream: undefined, upstreamMs: undefined, firstByteMs: undefined, overheadMs: undefined,
-      errorCode: undefined, usage: undefined,
+      errorCode: undefined, usage: undefined, tags: undefined,
     };
     state.served++;
     state.active.add(ctx);

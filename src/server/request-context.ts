@@ -38,4 +38,6 @@ export interface RequestContext {
   overheadMs?: number;
   errorCode?: string;
   usage?: { promptTokens: number; completionTokens: number };
+  /** The request's LiteLLM tags (`tags`, `metadata.tags`), for the log line. */
+  tags?: readonly string[];
 }

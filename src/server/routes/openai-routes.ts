@@ -1,3 +1,4 @@
+import type { Logger } from '../../core/index.js';
 import {
   mayCarryUsage, validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent,
 } from '../../protocol/index.js';
@@ -7,26 +8,27 @@ import type { RouteSpec } from '../http/route-table.js';
 import { queryOf, sendJson } from '../http/respond.js';
 import type { RequestContext } from '../request-context.js';
 import {
-  accept, callContext, finishOverhead, noteRequest, noteUsage, recordRouting, sendAnswer, traced,
+  accept, callContext, finishOverhead, noteRequest, noteUsage, recordRouting, sendAnswer, takeGatewayOptions, traced,
 } from './routed-request.js';
 
 export interface OpenAIRouteDeps {
   router: Router;
+  logger: Logger;
   startedAtSeconds: number;
 }
 
 /** The OpenAI-compatible API: chat, completions, embeddings, models. */
 export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
-  const { router } = deps;
+  const { router, logger } = deps;
   return [
     {
       method: 'POST',
       paths: ['/v1/chat/completions', '/chat/completions', '/openai/deployments/:deployment/chat/completions'],
       readsBody: true,
       async handle(ctx, raw) {
-        const body = accept(validateChatRequest(raw));
+        const { body, options } = takeGatewayOptions(ctx, accept(validateChatRequest(raw)), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
-        await answer(ctx, await traced(ctx, (trace) => router.chat(body, callContext(ctx), trace)));
+        await answer(ctx, await traced(ctx, (trace) => router.chat(body, callContext(ctx, options, logger), trace, options)));
       },
     },
     {
@@ -34,9 +36,9 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       paths: ['/v1/completions', '/completions'],
       readsBody: true,
       async handle(ctx, raw) {
-        const body = accept(validateCompletionRequest(raw));
+        const { body, options } = takeGatewayOptions(ctx, accept(validateCompletionRequest(raw)), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
-        await answer(ctx, await traced(ctx, (trace) => router.completion(body, callContext(ctx), trace)));
+        await answer(ctx, await traced(ctx, (trace) => router.completion(body, callContext(ctx, options, logger), trace, options)));
       },
     },
     {
@@ -44,9 +46,9 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       paths: ['/v1/embeddings', '/embeddings'],
       readsBody: true,
       async handle(ctx, raw) {
-        const body = accept(validateEmbeddingRequest(raw));
+        const { body, options } = takeGatewayOptions(ctx, accept(validateEmbeddingRequest(raw)), 'openai', logger);
         noteRequest(ctx, router, body.model, false);
-        const routed = await traced(ctx, (trace) => router.embedding(body, callContext(ctx), trace));
+        const routed = await traced(ctx, (trace) => router.embedding(body, callContext(ctx, options, logger), trace, options));
         recordRouting(ctx, routed);
         const usage = routed.answer.usage;
         if (usage) ctx.usage = { promptTokens: usage.prompt_tokens ?? 0, completionTokens: 0 };

@@ -1,5 +1,5 @@
-import { GatewayError } from '../../core/index.js';
-import type { SseEvent, Validated } from '../../protocol/index.js';
+import { GatewayError, type Logger } from '../../core/index.js';
+import { takeGatewayFields, type GatewayOptions, type ParamStyle, type SseEvent, type Validated } from '../../protocol/index.js';
 import type { Answer, CallContext } from '../../providers/index.js';
 import { newRouteTrace, type RouteTrace, type Routed, type Router } from '../../router/index.js';
 import { sendHead, sendJson } from '../http/respond.js';
@@ -22,8 +22,27 @@ export function noteRequest(ctx: RequestContext, router: Router, model: string, 
   ctx.stream = stream;
 }
 
-export function callContext(ctx: RequestContext): CallContext {
-  return { signal: ctx.abort.signal, requestId: ctx.id };
+/**
+ * The request without its gateway-only fields (LiteLLM's `mock_response`, `num_retries`,
+ * `metadata.tags`, …; protocol/gateway-fields.ts), and what they ask. Tags go to the log line;
+ * the names of the fields taken out go to the debug log.
+ */
+export function takeGatewayOptions<T extends object>(ctx: RequestContext, body: T, style: ParamStyle, logger: Logger): { body: T; options: GatewayOptions } {
+  const taken = accept(takeGatewayFields(body, style));
+  const { options } = taken;
+  if (options.tags.length > 0) ctx.tags = options.tags;
+  if (options.consumed.length > 0) logger.debug({ request_id: ctx.id, fields: options.consumed }, 'gateway-only request fields taken out before routing');
+  return taken;
+}
+
+export function callContext(ctx: RequestContext, options: GatewayOptions, logger: Logger): CallContext {
+  const call: CallContext = { signal: ctx.abort.signal, requestId: ctx.id };
+  if (options.dropParams !== undefined) call.dropParams = options.dropParams;
+  if (options.additionalDropParams.length > 0) call.additionalDropParams = options.additionalDropParams;
+  call.onDropped = (deployment, fields) => {
+    logger.debug({ request_id: ctx.id, deployment_id: deployment.id, model_group: deployment.modelName, dropped_params: fields }, 'drop_params: fields the deployment does not take were dropped');
+  };
+  return call;
 }
 
 /** Routes with a trace, so that a request that fails after attempts still says what was tried. */
