@@ -15,6 +15,10 @@ export interface DeploymentParams {
   readonly weight?: number;
   readonly order?: number;
   readonly mockResponse?: string;
+  /** `drop_params`: the deployment's, else `litellm_settings.drop_params`, else false. */
+  readonly dropParams: boolean;
+  /** `additional_drop_params`: top-level request fields never sent to this deployment. */
+  readonly additionalDropParams: readonly string[];
   readonly extraHeaders: Readonly<Record<string, string>>;
   /** Sampling parameters applied to requests that do not set them (temperature, max_tokens, …). */
   readonly defaults: Readonly<Record<string, unknown>>;

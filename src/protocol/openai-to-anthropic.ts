@@ -25,10 +25,21 @@ export interface ChatToMessagesOptions {
   /** The upstream model name. */
   model: string;
   defaultMaxTokens?: number;
+  /** `drop_params`: what Anthropic cannot express (n > 1, logprobs, …) is dropped, not refused. */
+  dropUnsupported?: boolean;
+  /** Collects the names of the request fields left out of the Messages request. */
+  dropped?: string[];
 }
 
+/** OpenAI fields with no Messages counterpart that are left out whatever drop_params says (hints, OpenAI-only features). */
+const LEFT_OUT = [
+  'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'store', 'service_tier', 'top_logprobs', 'prediction', 'modalities',
+  'audio', 'reasoning_effort', 'verbosity', 'web_search_options', 'prompt_cache_key', 'safety_identifier',
+] as const;
+
 export function chatRequestToMessages(request: ChatCompletionRequest, options: ChatToMessagesOptions): AnthropicMessagesRequest {
-  refuseInexpressible(request);
+  refuseInexpressible(request, options.dropUnsupported === true ? (options.dropped ?? []) : undefined);
+  if (options.dropped !== undefined) for (const key of LEFT_OUT) if (request[key] != null) options.dropped.push(key);
   const { system, turns } = convertMessages(request.messages);
   const out: AnthropicMessagesRequest = {
     model: options.model,
@@ -54,12 +65,17 @@ export function chatRequestToMessages(request: ChatCompletionRequest, options: C
   return out;
 }
 
-function refuseInexpressible(request: ChatCompletionRequest): void {
-  if (typeof request.n === 'number' && request.n > 1) throw refuse('n', 'anthropic/ deployments return one choice; n must be 1');
-  if (request.logprobs === true) throw refuse('logprobs', 'anthropic/ deployments do not return logprobs');
+/** Refused with a 400 naming the field; with drop_params (`drop` given) dropped and named there instead. */
+function refuseInexpressible(request: ChatCompletionRequest, drop: string[] | undefined): void {
+  const fail = (param: string, message: string) => {
+    if (drop === undefined) throw refuse(param, message);
+    drop.push(param);
+  };
+  if (typeof request.n === 'number' && request.n > 1) fail('n', 'anthropic/ deployments return one choice; n must be 1 (or set drop_params)');
+  if (request.logprobs === true) fail('logprobs', 'anthropic/ deployments do not return logprobs (or set drop_params)');
   const format = (request.response_format as { type?: unknown } | null | undefined)?.type;
   if (format != null && format !== 'text' && format !== 'json_object' && format !== 'json_schema') {
-    throw refuse('response_format.type', `response_format "${String(format)}" is not supported by anthropic/ deployments; use json_schema, json_object or text`);
+    fail('response_format.type', `response_format "${String(format)}" is not supported by anthropic/ deployments; use json_schema, json_object or text (or set drop_params)`);
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
 import { deploymentLabel, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
+import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
 import type { AnthropicTarget } from './anthropic-target.js';
@@ -28,7 +29,11 @@ export class AnthropicClient implements DeploymentClient {
   }
 
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>> {
-    const body = chatRequestToMessages({ ...this.deployment.params.defaults, ...request }, { model: ctx.upstreamModel ?? this.deployment.model });
+    const policy = dropPolicy(this.deployment, ctx);
+    const dropped: string[] = [];
+    const wanted = withoutFields({ ...this.deployment.params.defaults, ...request }, policy.alwaysDrop, dropped);
+    const body = chatRequestToMessages(wanted, { model: ctx.upstreamModel ?? this.deployment.model, dropUnsupported: policy.dropUnsupported, dropped });
+    reportDropped(this.deployment, ctx, dropped);
     const stream = body.stream === true;
     const jsonAnswer = wantsJsonAnswer(request.response_format);
     const upstream = this.request(body, stream, ctx, this.target.headers);
@@ -42,7 +47,10 @@ export class AnthropicClient implements DeploymentClient {
   }
 
   async messages(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>> {
-    const body = { ...nativeDefaults(this.deployment.params.defaults), ...request, model: ctx.upstreamModel ?? this.deployment.model };
+    const dropped: string[] = [];
+    const wanted = withoutFields({ ...nativeDefaults(this.deployment.params.defaults), ...request }, dropPolicy(this.deployment, ctx).alwaysDrop, dropped);
+    reportDropped(this.deployment, ctx, dropped);
+    const body = { ...wanted, model: ctx.upstreamModel ?? this.deployment.model };
     const stream = body.stream === true;
     const upstream = this.request(body, stream, ctx, this.headersFor(ctx));
     const response = await sendUpstream(upstream);
