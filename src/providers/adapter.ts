@@ -41,6 +41,11 @@ export type Answer<T> = { stream: false; body: T } | { stream: true; events: Eve
 
 export interface DeploymentClient {
   readonly deployment: Deployment;
+  /**
+   * Where the upstream is, for the `x-litellm-model-api-base` header: scheme, host and port of its
+   * URL only (never a path, user info or query, where credentials can hide). None for the mock.
+   */
+  readonly apiBase?: string;
   chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>>;
   completion(request: CompletionRequest, ctx: CallContext): Promise<Answer<Completion>>;
   embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
@@ -49,6 +54,11 @@ export interface DeploymentClient {
    * translating to chat() and back (`answerMessages`); `anthropic/` clients forward it natively.
    */
   messages?(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>>;
+}
+
+/** The scheme, host and port of a URL (`https://api.anthropic.com`): nothing that can hold a secret. */
+export function publicOrigin(url: URL): string {
+  return url.origin;
 }
 
 /** How errors name a deployment: model group, id, and where it points. */

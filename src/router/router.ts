@@ -35,6 +35,8 @@ export interface Routed<T> {
   fallbacks: number;
   /** Model group that answered when it differs from the one asked for. */
   fallbackGroup?: string;
+  /** Scheme, host and port of the upstream that answered (DeploymentClient.apiBase). */
+  apiBase?: string;
   /** Milliseconds spent on upstream calls and waits between them (to the first event, for streams). */
   upstreamMs: number;
 }
@@ -201,6 +203,7 @@ export class Router {
         const { attempts, retries, fallbacks, upstreamMs } = job.trace;
         const routed: Routed<T> = { answer, deployment: member.deployment, attempts, retries, fallbacks, upstreamMs };
         if (group !== first) routed.fallbackGroup = group.name;
+        if (member.client.apiBase !== undefined) routed.apiBase = member.client.apiBase;
         return routed;
       } catch (error) {
         const failure = classifyFailure(error);
@@ -242,7 +245,10 @@ export class Router {
           maxRetryAfterMs: this.config.router.maxRetryAfterMs,
           random: this.random,
         });
-        if (delayMs === undefined) throw last.error;
+        if (delayMs === undefined) {
+          if (last.error instanceof GatewayError) refusedWaits.add(last.error);
+          throw last.error;
+        }
         this.observer.onRetry?.({ modelGroup: group.name, failed: last.member.deployment, failure: last.failure, retry, delayMs });
         if (delayMs > 0) await this.wait(delayMs, job);
         job.trace.retries++;
@@ -367,6 +373,18 @@ export class Router {
     await abortableSleep(ms, job.ctx.signal);
     job.trace.upstreamMs += ms;
   }
+}
+
+/** Failures the router did not retry because the upstream asked for a wait beyond `retry_after`. */
+const refusedWaits = new WeakSet<GatewayError>();
+
+/**
+ * The router gave up on this error because its upstream asked to be left alone for longer than
+ * `router_settings.retry_after`: the one case where the upstream's `retry-after` is worth passing
+ * on to a client (it says when trying again can help).
+ */
+export function isRefusedWait(error: unknown): boolean {
+  return error instanceof GatewayError && refusedWaits.has(error);
 }
 
 export function modelNotFound(model: string): GatewayError {

@@ -9,7 +9,7 @@ import { readJsonBody } from './http/request-body.js';
 import { RouteTable, type RouteMatch, type RouteSpec } from './http/route-table.js';
 import { logRequest } from './request-log.js';
 import type { RequestContext } from './request-context.js';
-import { REQUEST_ID_HEADER } from './response-headers.js';
+import { CALL_ID_HEADER, REQUEST_ID_HEADER, VERSION_HEADER } from './response-headers.js';
 import { anthropicRoutes } from './routes/anthropic-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics-routes.js';
@@ -74,9 +74,12 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     // shape stays on V8's fast path (adding them one by one made a new hidden class per field).
     const ctx: RequestContext = {
       id, startedAt: performance.now(), abort: new Cancellation(), request, response, method,
-      headers: state.draining ? [REQUEST_ID_HEADER, id, 'connection', 'close'] : [REQUEST_ID_HEADER, id],
+      // LiteLLM's call id (the request id again) and version header go on every response.
+      headers: state.draining
+        ? [REQUEST_ID_HEADER, id, CALL_ID_HEADER, id, VERSION_HEADER, deps.version, 'connection', 'close']
+        : [REQUEST_ID_HEADER, id, CALL_ID_HEADER, id, VERSION_HEADER, deps.version],
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
-      modelGroup: undefined, deployment: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
+      modelGroup: undefined, deployment: undefined, apiBase: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
       fallbackGroup: undefined, stream: undefined, upstreamMs: undefined, firstByteMs: undefined, overheadMs: undefined,
       errorCode: undefined, usage: undefined, tags: undefined,
     };

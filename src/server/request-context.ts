@@ -24,6 +24,8 @@ export interface RequestContext {
   errorShape: ErrorShape;
   modelGroup?: string;
   deployment?: Deployment;
+  /** Scheme, host and port of the upstream that answered. */
+  apiBase?: string;
   attempts?: number;
   /** Attempts that repeated a failed one within a model group. */
   retries?: number;

@@ -4,7 +4,7 @@ import {
   ANTHROPIC_MESSAGE, anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents, wantsJsonAnswer,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
-import { deploymentLabel, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
+import { deploymentLabel, publicOrigin, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
 import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
@@ -19,6 +19,7 @@ const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
  */
 export class AnthropicClient implements DeploymentClient {
   private readonly label: string;
+  readonly apiBase: string;
 
   constructor(
     readonly deployment: Deployment,
@@ -26,6 +27,7 @@ export class AnthropicClient implements DeploymentClient {
     private readonly defaultTimeoutMs: number,
   ) {
     this.label = deploymentLabel(deployment);
+    this.apiBase = publicOrigin(target.url);
   }
 
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>> {

@@ -4,7 +4,7 @@ import {
   CHAT_COMPLETION, EMBEDDING_LIST, TEXT_COMPLETION,
   type ChatCompletion, type ChatCompletionRequest, type Completion, type CompletionRequest, type EmbeddingRequest, type EmbeddingResponse,
 } from '../../protocol/index.js';
-import { deploymentLabel, type Answer, type CallContext, type DeploymentClient } from '../adapter.js';
+import { deploymentLabel, publicOrigin, type Answer, type CallContext, type DeploymentClient } from '../adapter.js';
 import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
@@ -23,6 +23,7 @@ export interface Target {
 export class OpenAICompatibleClient implements DeploymentClient {
   private readonly urls: Record<Operation, URL>;
   private readonly label: string;
+  readonly apiBase: string;
 
   constructor(
     readonly deployment: Deployment,
@@ -32,6 +33,7 @@ export class OpenAICompatibleClient implements DeploymentClient {
     const model = deployment.model;
     this.urls = { chat: target.url('chat', model), completion: target.url('completion', model), embedding: target.url('embedding', model) };
     this.label = deploymentLabel(deployment);
+    this.apiBase = publicOrigin(this.urls.chat);
   }
 
   // Not `async`: an async function returning another's promise costs extra promise jobs per call.

@@ -5,7 +5,7 @@ import { newRouteTrace, type RouteTrace, type Routed, type Router } from '../../
 import { sendHead, sendJson } from '../http/respond.js';
 import type { ErrorShape } from '../http/route-table.js';
 import type { RequestContext } from '../request-context.js';
-import { addRoutingHeaders, OVERHEAD_HEADER } from '../response-headers.js';
+import { addDurationHeader, addRoutingHeaders, OVERHEAD_HEADER } from '../response-headers.js';
 import { pipeEvents } from '../sse-writer.js';
 
 /** What the model routes (OpenAI and Anthropic) share: validation, routing bookkeeping, headers. */
@@ -64,6 +64,7 @@ export async function traced<T>(ctx: RequestContext, route: (trace: RouteTrace) 
 
 export function recordRouting(ctx: RequestContext, routed: Routed<unknown>): void {
   ctx.deployment = routed.deployment;
+  ctx.apiBase = routed.apiBase;
   ctx.attempts = routed.attempts;
   ctx.retries = routed.retries;
   ctx.fallbacks = routed.fallbacks;
@@ -75,6 +76,7 @@ export function recordRouting(ctx: RequestContext, routed: Routed<unknown>): voi
 export function finishOverhead(ctx: RequestContext): void {
   ctx.overheadMs = Math.max(0, performance.now() - ctx.startedAt - (ctx.upstreamMs ?? 0));
   ctx.headers.push(OVERHEAD_HEADER, ctx.overheadMs.toFixed(2));
+  addDurationHeader(ctx);
   addRoutingHeaders(ctx);
 }
 
