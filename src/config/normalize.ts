@@ -136,6 +136,11 @@ function normalizeDeployments(list: RawDeployment[], unresolved: unknown[], drop
         healthCheckModel: info.health_check_model,
         healthCheckMaxTokens: info.health_check_max_tokens,
         disableBackgroundHealthCheck: info.disable_background_health_check ?? false,
+        declared: {
+          ...(p.input_cost_per_token === undefined ? {} : { input_cost_per_token: p.input_cost_per_token }),
+          ...(p.output_cost_per_token === undefined ? {} : { output_cost_per_token: p.output_cost_per_token }),
+          ...info,
+        },
       },
       index,
     };

@@ -74,6 +74,9 @@ function build(object: ObjectFactory) {
     drop_params: bool.optional(),
     // Fields never sent to this deployment, whoever sets them.
     additional_drop_params: stringList.optional(),
+    // Prices (USD) a deployment declares for itself; shown by /model/info.
+    input_cost_per_token: nonNegative.optional(),
+    output_cost_per_token: nonNegative.optional(),
     // Default sampling parameters: applied to a request that does not set them.
     temperature: num.optional(),
     top_p: num.optional(),

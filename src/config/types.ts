@@ -31,6 +31,12 @@ export interface ModelInfo {
   readonly healthCheckModel?: string;
   readonly healthCheckMaxTokens?: number;
   readonly disableBackgroundHealthCheck: boolean;
+  /**
+   * `model_info` as written (free-form in LiteLLM: context sizes, costs, `supports_*` flags), with
+   * the costs a deployment gives in `litellm_params` where `model_info` has none. Read by
+   * `/model/info`, which shows an allow-list of it.
+   */
+  readonly declared: Readonly<Record<string, unknown>>;
 }
 
 export interface Deployment {

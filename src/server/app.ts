@@ -13,6 +13,7 @@ import { CALL_ID_HEADER, REQUEST_ID_HEADER, VERSION_HEADER } from './response-he
 import { anthropicRoutes } from './routes/anthropic-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics-routes.js';
+import { modelInfoRoutes } from './routes/model-info-routes.js';
 import { openAIRoutes } from './routes/openai-routes.js';
 import { testHookRoutes } from './routes/test-hook-routes.js';
 import type { ServerState } from './server-state.js';
@@ -52,6 +53,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     ...(deps.testHooks ? testHookRoutes(logger) : []),
     ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000) }),
     ...anthropicRoutes({ router: deps.router, logger }),
+    ...modelInfoRoutes(config),
   ];
   const table = new RouteTable(routes);
   const keys = new KeyCheck(config.masterKey);
@@ -59,7 +61,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
   const run = async (ctx: RequestContext, match: RouteMatch): Promise<void> => {
     if (match.route.public !== true) keys.verify(ctx.request.headers, ctx.request.socket);
     const body = match.route.readsBody === true ? await readJsonBody(ctx.request, config.maxRequestBytes) : undefined;
-    await match.route.handle(ctx, body);
+    await match.route.handle(ctx, body, match.params);
   };
 
   return (request, response) => {
