@@ -41,7 +41,7 @@ export function normalizeConfig(input: NormalizeInput, problems: ConfigProblem[]
     return ['1', 'true', 'yes', 'on'].includes(text);
   };
 
-  const deployments = normalizeDeployments(raw.model_list ?? [], input.unresolvedModelList);
+  const deployments = normalizeDeployments(raw.model_list ?? [], input.unresolvedModelList, raw.litellm_settings?.drop_params ?? false);
   const modelGroups = [...new Set(deployments.map((d) => d.modelName))];
   const general = raw.general_settings ?? {};
   const litellm = raw.litellm_settings ?? {};
@@ -89,7 +89,7 @@ export function normalizeConfig(input: NormalizeInput, problems: ConfigProblem[]
   });
 }
 
-function normalizeDeployments(list: RawDeployment[], unresolved: unknown[]): Deployment[] {
+function normalizeDeployments(list: RawDeployment[], unresolved: unknown[], dropParams: boolean): Deployment[] {
   const seen = new Map<string, number>();
   return list.map((entry, index) => {
     const p = entry.litellm_params;
@@ -109,6 +109,8 @@ function normalizeDeployments(list: RawDeployment[], unresolved: unknown[]): Dep
       weight: p.weight,
       order: p.order,
       mockResponse: p.mock_response,
+      dropParams: p.drop_params ?? dropParams,
+      additionalDropParams: [...(p.additional_drop_params ?? [])],
       extraHeaders: { ...(p.extra_headers ?? {}) },
       defaults,
     };
@@ -134,6 +136,11 @@ function normalizeDeployments(list: RawDeployment[], unresolved: unknown[]): Dep
         healthCheckModel: info.health_check_model,
         healthCheckMaxTokens: info.health_check_max_tokens,
         disableBackgroundHealthCheck: info.disable_background_health_check ?? false,
+        declared: {
+          ...(p.input_cost_per_token === undefined ? {} : { input_cost_per_token: p.input_cost_per_token }),
+          ...(p.output_cost_per_token === undefined ? {} : { output_cost_per_token: p.output_cost_per_token }),
+          ...info,
+        },
       },
       index,
     };

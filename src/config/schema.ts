@@ -70,6 +70,13 @@ function build(object: ObjectFactory) {
     mock_response: str.optional(),
     extra_headers: z.record(z.string(), stringish).optional(),
     litellm_credential_name: str.optional(),
+    // A parameter this deployment does not take is dropped (logged at debug) rather than refused.
+    drop_params: bool.optional(),
+    // Fields never sent to this deployment, whoever sets them.
+    additional_drop_params: stringList.optional(),
+    // Prices (USD) a deployment declares for itself; shown by /model/info.
+    input_cost_per_token: nonNegative.optional(),
+    output_cost_per_token: nonNegative.optional(),
     // Default sampling parameters: applied to a request that does not set them.
     temperature: num.optional(),
     top_p: num.optional(),
@@ -129,6 +136,7 @@ function build(object: ObjectFactory) {
   });
 
   const litellmSettings = object({
+    drop_params: bool.optional(),
     cache: bool.optional(),
     cache_params: cacheParams.optional(),
     num_retries: wholeNonNegative.optional(),

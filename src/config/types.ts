@@ -15,6 +15,10 @@ export interface DeploymentParams {
   readonly weight?: number;
   readonly order?: number;
   readonly mockResponse?: string;
+  /** `drop_params`: the deployment's, else `litellm_settings.drop_params`, else false. */
+  readonly dropParams: boolean;
+  /** `additional_drop_params`: top-level request fields never sent to this deployment. */
+  readonly additionalDropParams: readonly string[];
   readonly extraHeaders: Readonly<Record<string, string>>;
   /** Sampling parameters applied to requests that do not set them (temperature, max_tokens, …). */
   readonly defaults: Readonly<Record<string, unknown>>;
@@ -27,6 +31,12 @@ export interface ModelInfo {
   readonly healthCheckModel?: string;
   readonly healthCheckMaxTokens?: number;
   readonly disableBackgroundHealthCheck: boolean;
+  /**
+   * `model_info` as written (free-form in LiteLLM: context sizes, costs, `supports_*` flags), with
+   * the costs a deployment gives in `litellm_params` where `model_info` has none. Read by
+   * `/model/info`, which shows an allow-list of it.
+   */
+  readonly declared: Readonly<Record<string, unknown>>;
 }
 
 export interface Deployment {

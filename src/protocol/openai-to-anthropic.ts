@@ -5,11 +5,13 @@ import type {
   AnthropicTool, AnthropicToolChoice, AnthropicToolUseBlock,
 } from './anthropic-types.js';
 import type { ChatCompletion, ChatCompletionRequest, ChatMessage, ContentPart } from './openai.js';
+import { responseFormatTool, responseFormatToolChoice, thinkingEnabled } from './structured-output.js';
 
 /**
  * OpenAI → Anthropic: a chat completions request becomes a Messages request (for `anthropic/`
  * deployments), and a chat completion becomes a Message (for `/v1/messages` on OpenAI-compatible
- * deployments). What cannot be expressed is refused with a 400 naming the field, never dropped
+ * deployments). A response_format asking for JSON becomes a forced tool (structured-output.ts).
+ * What cannot be expressed is refused with a 400 naming the field, never dropped
  * quietly; sampling hints Anthropic has no notion of (seed, penalties, logit_bias) are left out.
  */
 
@@ -23,10 +25,21 @@ export interface ChatToMessagesOptions {
   /** The upstream model name. */
   model: string;
   defaultMaxTokens?: number;
+  /** `drop_params`: what Anthropic cannot express (n > 1, logprobs, …) is dropped, not refused. */
+  dropUnsupported?: boolean;
+  /** Collects the names of the request fields left out of the Messages request. */
+  dropped?: string[];
 }
 
+/** OpenAI fields with no Messages counterpart that are left out whatever drop_params says (hints, OpenAI-only features). */
+const LEFT_OUT = [
+  'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'store', 'service_tier', 'top_logprobs', 'prediction', 'modalities',
+  'audio', 'reasoning_effort', 'verbosity', 'web_search_options', 'prompt_cache_key', 'safety_identifier',
+] as const;
+
 export function chatRequestToMessages(request: ChatCompletionRequest, options: ChatToMessagesOptions): AnthropicMessagesRequest {
-  refuseInexpressible(request);
+  refuseInexpressible(request, options.dropUnsupported === true ? (options.dropped ?? []) : undefined);
+  if (options.dropped !== undefined) for (const key of LEFT_OUT) if (request[key] != null) options.dropped.push(key);
   const { system, turns } = convertMessages(request.messages);
   const out: AnthropicMessagesRequest = {
     model: options.model,
@@ -39,8 +52,12 @@ export function chatRequestToMessages(request: ChatCompletionRequest, options: C
   const stop = request.stop;
   if (typeof stop === 'string') out.stop_sequences = [stop];
   else if (Array.isArray(stop) && stop.length > 0) out.stop_sequences = stop;
-  if (Array.isArray(request.tools) && request.tools.length > 0) out.tools = request.tools.map(convertTool);
-  const choice = convertToolChoice(request.tool_choice, request.parallel_tool_calls);
+  const ownTools = Array.isArray(request.tools) && request.tools.length > 0 ? request.tools.map(convertTool) : [];
+  let choice = convertToolChoice(request.tool_choice, request.parallel_tool_calls);
+  const formatTool = responseFormatTool(request.response_format);
+  if (formatTool !== undefined) choice = responseFormatToolChoice(choice, ownTools.length > 0, thinkingEnabled(request.thinking));
+  const tools = formatTool === undefined ? ownTools : [...ownTools, formatTool];
+  if (tools.length > 0) out.tools = tools;
   if (choice !== undefined) out.tool_choice = choice;
   if (typeof request.user === 'string' && request.user !== '') out.metadata = { user_id: request.user };
   if (request.stream === true) out.stream = true;
@@ -48,12 +65,17 @@ export function chatRequestToMessages(request: ChatCompletionRequest, options: C
   return out;
 }
 
-function refuseInexpressible(request: ChatCompletionRequest): void {
-  if (typeof request.n === 'number' && request.n > 1) throw refuse('n', 'anthropic/ deployments return one choice; n must be 1');
-  if (request.logprobs === true) throw refuse('logprobs', 'anthropic/ deployments do not return logprobs');
+/** Refused with a 400 naming the field; with drop_params (`drop` given) dropped and named there instead. */
+function refuseInexpressible(request: ChatCompletionRequest, drop: string[] | undefined): void {
+  const fail = (param: string, message: string) => {
+    if (drop === undefined) throw refuse(param, message);
+    drop.push(param);
+  };
+  if (typeof request.n === 'number' && request.n > 1) fail('n', 'anthropic/ deployments return one choice; n must be 1 (or set drop_params)');
+  if (request.logprobs === true) fail('logprobs', 'anthropic/ deployments do not return logprobs (or set drop_params)');
   const format = (request.response_format as { type?: unknown } | null | undefined)?.type;
-  if (format !== undefined && format !== 'text') {
-    throw refuse('response_format', `response_format "${String(format)}" is not supported by anthropic/ deployments; describe the format in the prompt or use a tool`);
+  if (format != null && format !== 'text' && format !== 'json_object' && format !== 'json_schema') {
+    fail('response_format.type', `response_format "${String(format)}" is not supported by anthropic/ deployments; use json_schema, json_object or text (or set drop_params)`);
   }
 }
 

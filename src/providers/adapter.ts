@@ -22,6 +22,12 @@ export interface CallContext {
    * (`model: openai/*`) learns per request what its `*` stands for. Absent: `deployment.model`.
    */
   upstreamModel?: string;
+  /** The request's own `drop_params` (it beats the deployment's and `litellm_settings`'). */
+  dropParams?: boolean;
+  /** The request's `additional_drop_params`: fields never to send, added to the deployment's. */
+  additionalDropParams?: readonly string[];
+  /** Told which request fields were dropped for this deployment (names only), for the debug log. */
+  onDropped?: (deployment: Deployment, fields: readonly string[]) => void;
 }
 
 /**
@@ -35,6 +41,11 @@ export type Answer<T> = { stream: false; body: T } | { stream: true; events: Eve
 
 export interface DeploymentClient {
   readonly deployment: Deployment;
+  /**
+   * Where the upstream is, for the `x-litellm-model-api-base` header: scheme, host and port of its
+   * URL only (never a path, user info or query, where credentials can hide). None for the mock.
+   */
+  readonly apiBase?: string;
   chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>>;
   completion(request: CompletionRequest, ctx: CallContext): Promise<Answer<Completion>>;
   embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
@@ -43,6 +54,11 @@ export interface DeploymentClient {
    * translating to chat() and back (`answerMessages`); `anthropic/` clients forward it natively.
    */
   messages?(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>>;
+}
+
+/** The scheme, host and port of a URL (`https://api.anthropic.com`): nothing that can hold a secret. */
+export function publicOrigin(url: URL): string {
+  return url.origin;
 }
 
 /** How errors name a deployment: model group, id, and where it points. */

@@ -14,6 +14,11 @@ export { closeAllPools } from './http-pool.js';
 export { answerMessages, messagesViaChat } from './messages-via-chat.js';
 export { estimateTokens } from './mock/mock-client.js';
 
+/** A client answering `text` for this deployment without calling anyone (a request's `mock_response`). */
+export function mockClientFor(deployment: Deployment, text: string): DeploymentClient {
+  return new MockClient(deployment, text);
+}
+
 export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
 
 export function isImplementedProvider(provider: string): boolean {

@@ -121,9 +121,12 @@ export async function errorFromResponse(response: UpstreamResponse, request: Pic
   const message = parsed.message ?? (preview(text) || `HTTP ${status}`);
   const common = { upstreamStatus: status, upstreamCode: parsed.code ?? null };
   if (status === 429) {
-    const retryAfter = response.headers['retry-after'];
+    // Both forms: OpenAI's `retry-after-ms` is the more precise, and the router reads either.
     const headers: Record<string, string> = {};
-    if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
+    for (const name of ['retry-after', 'retry-after-ms']) {
+      const value = response.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
     return upstreamFailure('rate_limited', `${request.label} is rate limited: ${message}`, { ...common, headers });
   }
   if (status >= 400 && status < 500) {

@@ -1,4 +1,4 @@
-export { Router, modelNotFound, newRouteTrace, type Routed, type RouteTrace, type RouterOptions } from './router.js';
+export { Router, isRefusedWait, modelNotFound, newRouteTrace, type Routed, type RouteTrace, type RouterOptions } from './router.js';
 export type { RouterObserver } from './router-observer.js';
 export type { DeploymentState } from './deployment-watch.js';
 export type { FailureKind } from './failure-kind.js';

@@ -1,10 +1,11 @@
 import type { Config, Deployment } from '../config/index.js';
 import { GatewayError, systemClock, systemRandom, type CancelSignal, type Clock, type Logger, type Random } from '../core/index.js';
-import type {
-  AnthropicMessage, AnthropicMessagesRequest, ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest,
-  EmbeddingRequest, EmbeddingResponse,
+import {
+  NO_GATEWAY_OPTIONS,
+  type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type Completion, type CompletionRequest,
+  type EmbeddingRequest, type EmbeddingResponse, type GatewayOptions,
 } from '../protocol/index.js';
-import { answerMessages, type Answer, type CallContext, type DeploymentClient } from '../providers/index.js';
+import { answerMessages, mockClientFor, type Answer, type CallContext, type DeploymentClient } from '../providers/index.js';
 import type { RedisConnection } from '../redis/index.js';
 import { answerTokens, eventTokens, isStreamAnswer } from './answer-usage.js';
 import type { CountedFailure } from './cooldowns.js';
@@ -34,6 +35,8 @@ export interface Routed<T> {
   fallbacks: number;
   /** Model group that answered when it differs from the one asked for. */
   fallbackGroup?: string;
+  /** Scheme, host and port of the upstream that answered (DeploymentClient.apiBase). */
+  apiBase?: string;
   /** Milliseconds spent on upstream calls and waits between them (to the first event, for streams). */
   upstreamMs: number;
 }
@@ -72,6 +75,8 @@ interface Job<T> {
   readonly tokens: number | undefined;
   readonly ctx: CallContext;
   readonly trace: RouteTrace;
+  /** What the request asked of the gateway (per-request retries, fallbacks, mock answer). */
+  readonly options: GatewayOptions;
   call(client: DeploymentClient): Promise<T>;
 }
 
@@ -134,34 +139,34 @@ export class Router {
     return this.resolver.resolve(name) !== undefined;
   }
 
-  chat(request: ChatCompletionRequest, ctx: CallContext, trace = newRouteTrace()): Promise<Routed<Answer<ChatCompletion>>> {
+  chat(request: ChatCompletionRequest, ctx: CallContext, trace = newRouteTrace(), options: GatewayOptions = NO_GATEWAY_OPTIONS): Promise<Routed<Answer<ChatCompletion>>> {
     return this.route({
-      modelGroup: request.model, stream: request.stream === true, ctx, trace,
+      modelGroup: request.model, stream: request.stream === true, ctx, trace, options,
       tokens: this.usage === undefined ? undefined : chatRequestTokens(request),
       call: (client) => client.chat(request, ctx),
     });
   }
 
-  completion(request: CompletionRequest, ctx: CallContext, trace = newRouteTrace()): Promise<Routed<Answer<Completion>>> {
+  completion(request: CompletionRequest, ctx: CallContext, trace = newRouteTrace(), options: GatewayOptions = NO_GATEWAY_OPTIONS): Promise<Routed<Answer<Completion>>> {
     return this.route({
-      modelGroup: request.model, stream: request.stream === true, ctx, trace,
+      modelGroup: request.model, stream: request.stream === true, ctx, trace, options,
       tokens: this.usage === undefined ? undefined : completionRequestTokens(request),
       call: (client) => client.completion(request, ctx),
     });
   }
 
-  embedding(request: EmbeddingRequest, ctx: CallContext, trace = newRouteTrace()): Promise<Routed<EmbeddingResponse>> {
+  embedding(request: EmbeddingRequest, ctx: CallContext, trace = newRouteTrace(), options: GatewayOptions = NO_GATEWAY_OPTIONS): Promise<Routed<EmbeddingResponse>> {
     return this.route({
-      modelGroup: request.model, stream: false, ctx, trace,
+      modelGroup: request.model, stream: false, ctx, trace, options,
       tokens: this.usage === undefined ? undefined : embeddingRequestTokens(request),
       call: (client) => client.embedding(request, ctx),
     });
   }
 
   /** Anthropic Messages: native on `anthropic/` deployments, translated through chat elsewhere. */
-  messages(request: AnthropicMessagesRequest, ctx: CallContext, trace = newRouteTrace()): Promise<Routed<Answer<AnthropicMessage>>> {
+  messages(request: AnthropicMessagesRequest, ctx: CallContext, trace = newRouteTrace(), options: GatewayOptions = NO_GATEWAY_OPTIONS): Promise<Routed<Answer<AnthropicMessage>>> {
     return this.route({
-      modelGroup: request.model, stream: request.stream === true, ctx, trace,
+      modelGroup: request.model, stream: request.stream === true, ctx, trace, options,
       tokens: this.usage === undefined ? undefined : messagesRequestTokens(request),
       call: (client) => answerMessages(client, request, ctx),
     });
@@ -203,6 +208,7 @@ export class Router {
       if (this.successor?.hasModelGroup(job.modelGroup)) return this.successor.route(job);
       throw modelNotFound(job.modelGroup);
     }
+    if (job.options.mockResponse !== undefined) return this.mocked(first, job, job.options.mockResponse);
     let group = first;
     let firstError: unknown;
     let plan: FallbackPlan | undefined;
@@ -212,12 +218,13 @@ export class Router {
         const { attempts, retries, fallbacks, upstreamMs } = job.trace;
         const routed: Routed<T> = { answer, deployment: member.deployment, attempts, retries, fallbacks, upstreamMs };
         if (group !== first) routed.fallbackGroup = group.name;
+        if (member.client.apiBase !== undefined) routed.apiBase = member.client.apiBase;
         return routed;
       } catch (error) {
         const failure = classifyFailure(error);
         if (failure === 'client_closed') throw error;
         firstError ??= error;
-        plan ??= new FallbackPlan(this.config.router, first.name, (name) => this.groups.has(name));
+        plan ??= new FallbackPlan(fallbackSettings(this.config.router, first.name, job.options), first.name, (name) => this.groups.has(name));
         const next = plan.next(group.name, failure);
         if (next === undefined) throw firstError;
         this.observer.onFallback?.({ from: group.name, to: next, failure });
@@ -225,6 +232,16 @@ export class Router {
         group = this.groups.get(next) as ModelGroup;
       }
     }
+  }
+
+  /**
+   * A request's `mock_response`: answered as the group's first deployment would be, by the mock
+   * provider, with no upstream call (no attempt, no metrics of one, nothing blamed).
+   */
+  private async mocked<T>(group: ModelGroup, job: Job<T>, text: string): Promise<Routed<T>> {
+    const deployment = (group.members[0] as Member).deployment;
+    const answer = await job.call(mockClientFor(deployment, text));
+    return { answer, deployment, attempts: 0, retries: 0, fallbacks: 0, upstreamMs: 0 };
   }
 
   /** Attempts within one group: the first, then retries while the failures are worth one. */
@@ -243,7 +260,10 @@ export class Router {
           maxRetryAfterMs: this.config.router.maxRetryAfterMs,
           random: this.random,
         });
-        if (delayMs === undefined) throw last.error;
+        if (delayMs === undefined) {
+          if (last.error instanceof GatewayError) refusedWaits.add(last.error);
+          throw last.error;
+        }
         this.observer.onRetry?.({ modelGroup: group.name, failed: last.member.deployment, failure: last.failure, retry, delayMs });
         if (delayMs > 0) await this.wait(delayMs, job);
         job.trace.retries++;
@@ -254,7 +274,7 @@ export class Router {
         return { answer: await this.attempt(member, group, job), member };
       } catch (error) {
         const failure = classifyFailure(error);
-        if (!isRetryable(failure) || retry >= this.config.router.numRetries) throw error;
+        if (!isRetryable(failure) || retry >= (job.options.numRetries ?? this.config.router.numRetries)) throw error;
         last = { member, error, failure };
       }
     }
@@ -370,6 +390,18 @@ export class Router {
   }
 }
 
+/** Failures the router did not retry because the upstream asked for a wait beyond `retry_after`. */
+const refusedWaits = new WeakSet<GatewayError>();
+
+/**
+ * The router gave up on this error because its upstream asked to be left alone for longer than
+ * `router_settings.retry_after`: the one case where the upstream's `retry-after` is worth passing
+ * on to a client (it says when trying again can help).
+ */
+export function isRefusedWait(error: unknown): boolean {
+  return error instanceof GatewayError && refusedWaits.has(error);
+}
+
 export function modelNotFound(model: string): GatewayError {
   return new GatewayError('model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`, { param: 'model' });
 }
@@ -378,6 +410,13 @@ export function modelNotFound(model: string): GatewayError {
 function throughPattern<T>(job: Job<T>, resolved: ResolvedModelGroup): Job<T> {
   if (resolved.segments.length === 0) return job;
   return { ...job, call: (client) => job.call(clientForRequest(client, resolved, job.modelGroup)) };
+}
+
+/** The fallback lists for this request: its own `fallbacks` replace the group's; `disable_fallbacks` empties them. */
+function fallbackSettings(settings: Config['router'], group: string, options: GatewayOptions): Config['router'] {
+  if (options.disableFallbacks) return { ...settings, fallbacks: {}, contextWindowFallbacks: {}, contentPolicyFallbacks: {}, defaultFallbacks: [] };
+  if (options.fallbacks === undefined) return settings;
+  return { ...settings, fallbacks: { ...settings.fallbacks, [group]: options.fallbacks } };
 }
 
 function clientClosed(): GatewayError {

@@ -14,6 +14,7 @@ export function clientForRequest(client: DeploymentClient, resolved: ResolvedMod
   const messages = client.messages?.bind(client);
   return {
     deployment: client.deployment,
+    ...(client.apiBase === undefined ? {} : { apiBase: client.apiBase }),
     chat: (request: ChatCompletionRequest, ctx: CallContext) => client.chat(request, withModel(ctx)),
     completion: (request: CompletionRequest, ctx: CallContext) => client.completion(request, withModel(ctx)),
     embedding: (request: EmbeddingRequest, ctx: CallContext) => client.embedding(request, withModel(ctx)),

@@ -9,10 +9,11 @@ import { readJsonBody } from './http/request-body.js';
 import { RouteTable, type RouteMatch, type RouteSpec } from './http/route-table.js';
 import { logRequest } from './request-log.js';
 import type { RequestContext } from './request-context.js';
-import { REQUEST_ID_HEADER } from './response-headers.js';
+import { CALL_ID_HEADER, REQUEST_ID_HEADER, VERSION_HEADER } from './response-headers.js';
 import { anthropicRoutes } from './routes/anthropic-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics-routes.js';
+import { modelInfoRoutes } from './routes/model-info-routes.js';
 import { openAIRoutes } from './routes/openai-routes.js';
 import { testHookRoutes } from './routes/test-hook-routes.js';
 import type { ServerState } from './server-state.js';
@@ -50,8 +51,9 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     ...healthRoutes({ state, version: deps.version, health: deps.health }),
     ...metricsRoutes(deps.metrics, config.metricsRequireAuth),
     ...(deps.testHooks ? testHookRoutes(logger) : []),
-    ...openAIRoutes({ router: deps.router, startedAtSeconds: Math.floor(Date.now() / 1000) }),
-    ...anthropicRoutes({ router: deps.router }),
+    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000) }),
+    ...anthropicRoutes({ router: deps.router, logger }),
+    ...modelInfoRoutes(config),
   ];
   const table = new RouteTable(routes);
   const keys = new KeyCheck(config.masterKey);
@@ -59,7 +61,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
   const run = async (ctx: RequestContext, match: RouteMatch): Promise<void> => {
     if (match.route.public !== true) keys.verify(ctx.request.headers, ctx.request.socket);
     const body = match.route.readsBody === true ? await readJsonBody(ctx.request, config.maxRequestBytes) : undefined;
-    await match.route.handle(ctx, body);
+    await match.route.handle(ctx, body, match.params);
   };
 
   return (request, response) => {
@@ -74,11 +76,14 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     // shape stays on V8's fast path (adding them one by one made a new hidden class per field).
     const ctx: RequestContext = {
       id, startedAt: performance.now(), abort: new Cancellation(), request, response, method,
-      headers: state.draining || closesAfterThis(state, request) ? [REQUEST_ID_HEADER, id, 'connection', 'close'] : [REQUEST_ID_HEADER, id],
+      // LiteLLM's call id (the request id again) and version header go on every response.
+      headers: state.draining || closesAfterThis(state, request)
+        ? [REQUEST_ID_HEADER, id, CALL_ID_HEADER, id, VERSION_HEADER, deps.version, 'connection', 'close']
+        : [REQUEST_ID_HEADER, id, CALL_ID_HEADER, id, VERSION_HEADER, deps.version],
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
-      modelGroup: undefined, deployment: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
+      modelGroup: undefined, deployment: undefined, apiBase: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
       fallbackGroup: undefined, stream: undefined, upstreamMs: undefined, firstByteMs: undefined, overheadMs: undefined,
-      errorCode: undefined, usage: undefined,
+      errorCode: undefined, usage: undefined, tags: undefined,
     };
     state.served++;
     state.active.add(ctx);

@@ -2,6 +2,8 @@ import { ERROR_CATALOGUE, GatewayError, isGatewayError, redact, type Logger } fr
 import type { ErrorShape } from './http/route-table.js';
 import { sendJson } from './http/respond.js';
 import type { RequestContext } from './request-context.js';
+import { addDurationHeader } from './response-headers.js';
+import { retryAdvice } from './retry-advice.js';
 
 /** Errors become HTTP responses here and nowhere else. */
 
@@ -30,7 +32,8 @@ export function sendError(ctx: RequestContext, failure: unknown, logger: Logger)
   }
   if (res.destroyed || error.code === 'client_closed_request') return;
   try {
-    sendJson(ctx, error.status, errorBody(error, ctx.errorShape), error.headers);
+    addDurationHeader(ctx);
+    sendJson(ctx, error.status, errorBody(error, ctx.errorShape), retryAdvice(error, ctx.attempts));
   } catch (writeFailure) {
     // A header node refuses (it throws in writeHead): the answer cannot be written; the
     // connection goes rather than the failure escaping as an unhandled rejection.

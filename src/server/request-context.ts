@@ -24,6 +24,8 @@ export interface RequestContext {
   errorShape: ErrorShape;
   modelGroup?: string;
   deployment?: Deployment;
+  /** Scheme, host and port of the upstream that answered. */
+  apiBase?: string;
   attempts?: number;
   /** Attempts that repeated a failed one within a model group. */
   retries?: number;
@@ -38,4 +40,6 @@ export interface RequestContext {
   overheadMs?: number;
   errorCode?: string;
   usage?: { promptTokens: number; completionTokens: number };
+  /** The request's LiteLLM tags (`tags`, `metadata.tags`), for the log line. */
+  tags?: readonly string[];
 }

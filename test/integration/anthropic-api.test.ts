@@ -83,7 +83,7 @@ const hasToolMessage = (record: RecordedRequest) => ((record.body?.messages ?? [
 const weatherTool = { name: 'get_weather', description: 'Current weather for a city', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] } };
 
 describe('/v1/messages → anthropic/ deployment: forwarded natively', () => {
-  test('messages.create: the request reaches Anthropic as sent, betas and unknown fields included; the answer comes back as sent', async () => {
+  test('messages.create: the request reaches Anthropic as sent, betas and fields the gateway does not read included; the answer comes back as sent', async () => {
     const behaviour = behave('claude-up', { text: 'Bonjour !', usage: { prompt_tokens: 30, completion_tokens: 4 }, cacheTokens: { read: 100, creation: 7 } });
     const params = {
       model: 'claude',
@@ -92,7 +92,9 @@ describe('/v1/messages → anthropic/ deployment: forwarded natively', () => {
       messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Say hello in French' }, { type: 'image' as const, source: { type: 'base64' as const, media_type: 'image/png' as const, data: PNG } }] }],
       stop_sequences: ['###'],
       metadata: { user_id: 'user-1' },
-      a_field_from_the_future: { keep: true },
+      // Fields the gateway does not read pass as sent (the fake, like Anthropic, refuses unknown ones).
+      service_tier: 'standard_only',
+      context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
     };
     const message = await anthropic.messages.create(params as Anthropic.MessageCreateParamsNonStreaming, { headers: { 'anthropic-beta': 'prompt-caching-2024-07-31', 'anthropic-version': SDK_API_VERSION } });
 

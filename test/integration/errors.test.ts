@@ -179,10 +179,11 @@ describe('failing upstreams', () => {
     await goodRequestStillWorks();
   });
 
-  test('a 429 keeps its Retry-After', async () => {
+  test('a 429 the router has given up on: the client is told not to retry, and not to wait (retry-storm.test.ts)', async () => {
     const response = await post('/v1/chat/completions', chat('rate-limited'));
     assert.equal(response.status, 429);
-    assert.equal(response.headers.get('retry-after'), '7');
+    assert.equal(response.headers.get('x-should-retry'), 'false');
+    assert.equal(response.headers.get('retry-after'), null);
     assert.match(response.json.error?.message ?? '', /slow down/);
   });
 

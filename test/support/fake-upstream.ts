@@ -5,8 +5,9 @@ import type { AddressInfo, Socket } from 'node:net';
  * The one fake in the test suite: an upstream LLM provider on 127.0.0.1 speaking the OpenAI wire
  * format (chat, completions, embeddings; JSON and SSE; the Azure deployment paths too) and the
  * Anthropic Messages API (`/v1/messages`: JSON, the full SSE event sequence, errors in
- * Anthropic's shape). It can be slow, fail, hang, stream, break mid-stream and answer garbage, and
- * it records every request. Behaviour is chosen per request by the upstream model name the
+ * Anthropic's shape). Like the real APIs it refuses a body field it does not know with a 400 in
+ * the API's own error shape. It can be slow, fail, hang, stream, break mid-stream and answer
+ * garbage, and it records every request. Behaviour is chosen per request by the upstream model name the
  * gateway sends.
  */
 
@@ -45,6 +46,11 @@ export interface Behaviour {
   preamble?: string;
   /** Answer with a tool call instead of text. */
   toolCall?: { name: string; arguments: string };
+  /**
+   * Anthropic only: the input the model gives a tool the request forces (`tool_choice: {type:
+   * "tool", name}`). As Claude does, a forced call is the whole answer (no text before it).
+   */
+  forcedToolInput?: Record<string, unknown>;
   /** Override usage numbers. */
   usage?: { prompt_tokens: number; completion_tokens: number };
   /** Anthropic only: prompt-cache counters reported besides `input_tokens`. */
@@ -127,6 +133,10 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       record.closedAt = Date.now();
       record.completed = res.writableFinished;
     });
+
+    // As the real APIs do, a field they do not know is refused before anything else.
+    const unknownField = unknownFieldOf(url.pathname, body);
+    if (unknownField !== undefined) return refuseUnknownField(res, url.pathname, unknownField);
 
     const rule = [...rules].reverse().find((r) => r.match(record));
     const behaviour = rule === undefined ? {} : typeof rule.behaviour === 'function' ? rule.behaviour(record) : rule.behaviour;
@@ -304,6 +314,55 @@ async function writeEvents(res: ServerResponse, events: Array<{ event?: string; 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Known request fields: what the real APIs accept at the top level of a body (from the request
+// types of the official openai and @anthropic-ai/sdk clients, plus Anthropic's sampling fields
+// that older API versions take). Anything else is answered as they answer it: a 400.
+
+const OPENAI_FIELDS: Record<string, ReadonlySet<string>> = {
+  '/chat/completions': new Set([
+    'messages', 'model', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs', 'max_completion_tokens',
+    'max_tokens', 'metadata', 'modalities', 'moderation', 'n', 'parallel_tool_calls', 'prediction', 'presence_penalty', 'prompt_cache_key',
+    'prompt_cache_options', 'prompt_cache_retention', 'reasoning_effort', 'response_format', 'safety_identifier', 'seed', 'service_tier',
+    'stop', 'store', 'stream', 'stream_options', 'temperature', 'tool_choice', 'tools', 'top_logprobs', 'top_p', 'user', 'verbosity',
+    'web_search_options',
+  ]),
+  '/completions': new Set([
+    'model', 'prompt', 'best_of', 'echo', 'frequency_penalty', 'logit_bias', 'logprobs', 'max_tokens', 'n', 'presence_penalty', 'seed', 'stop',
+    'stream', 'stream_options', 'suffix', 'temperature', 'top_p', 'user',
+  ]),
+  '/embeddings': new Set(['input', 'model', 'dimensions', 'encoding_format', 'user']),
+};
+
+const ANTHROPIC_FIELDS: ReadonlySet<string> = new Set([
+  'max_tokens', 'messages', 'model', 'cache_control', 'container', 'diagnostics', 'inference_geo', 'metadata', 'output_config', 'service_tier',
+  'speed', 'stop_sequences', 'stream', 'system', 'thinking', 'tool_choice', 'tools', 'user_profile_id', 'workspace_id',
+  'temperature', 'top_k', 'top_p', 'mcp_servers', 'context_management', 'output_format',
+]);
+
+/** The first top-level field of `body` the API at `path` does not take (Anthropic: also in `metadata`). */
+function unknownFieldOf(path: string, body: Record<string, unknown> | undefined): string | undefined {
+  if (body === undefined) return undefined;
+  if (path.endsWith('/v1/messages')) {
+    const top = Object.keys(body).find((key) => !ANTHROPIC_FIELDS.has(key));
+    if (top !== undefined) return top;
+    const metadata = body.metadata;
+    const inner = metadata !== null && typeof metadata === 'object' ? Object.keys(metadata).find((key) => key !== 'user_id') : undefined;
+    return inner === undefined ? undefined : `metadata.${inner}`;
+  }
+  const known = Object.entries(OPENAI_FIELDS).find(([suffix]) => path.endsWith(suffix))?.[1];
+  return known === undefined ? undefined : Object.keys(body).find((key) => !known.has(key));
+}
+
+/** The 400 each API answers an unknown field with, in its own words and shape. */
+function refuseUnknownField(res: ServerResponse, path: string, field: string): void {
+  res.writeHead(400, { 'content-type': 'application/json' });
+  const body = path.endsWith('/v1/messages')
+    ? { type: 'error', error: { type: 'invalid_request_error', message: `${field}: Extra inputs are not permitted` } }
+    : { error: { message: `Unrecognized request argument supplied: ${field}`, type: 'invalid_request_error', param: null, code: null } };
+  res.end(JSON.stringify(body));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Anthropic Messages
 
 export interface FakeAnthropicMessage {
@@ -318,7 +377,8 @@ export interface FakeAnthropicMessage {
 }
 
 /** The Message the fake means to answer: what a test compares the SDK's final message with. */
-export function anthropicMessageFor(record: RecordedRequest, behaviour: Behaviour): FakeAnthropicMessage {
+export function anthropicMessageFor(record: RecordedRequest, requested: Behaviour): FakeAnthropicMessage {
+  const behaviour = withForcedTool(record, requested);
   const text = replyText(record, behaviour);
   const content: FakeAnthropicMessage['content'] = [];
   if (behaviour.thinking !== undefined) content.push({ type: 'thinking', thinking: behaviour.thinking, signature: 'fake-signature' });
@@ -343,6 +403,13 @@ export function anthropicMessageFor(record: RecordedRequest, behaviour: Behaviou
       cache_creation_input_tokens: behaviour.cacheTokens?.creation ?? 0,
     },
   };
+}
+
+/** A request that forces a named tool gets that tool called, with `forcedToolInput`. */
+function withForcedTool(record: RecordedRequest, behaviour: Behaviour): Behaviour {
+  const choice = record.body?.tool_choice as { type?: unknown; name?: unknown } | undefined;
+  if (behaviour.toolCall !== undefined || choice?.type !== 'tool' || typeof choice.name !== 'string') return behaviour;
+  return { ...behaviour, toolCall: { name: choice.name, arguments: JSON.stringify(behaviour.forcedToolInput ?? {}) } };
 }
 
 /**

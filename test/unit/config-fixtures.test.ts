@@ -32,10 +32,8 @@ describe('config fixtures', () => {
     assert.equal(config.health.backgroundChecks, false);
     assert.deepEqual([config.router.numRetries, config.router.allowedFails, config.router.cooldownMs], [3, 2, 500]);
     assert.equal(config.masterKey, FIXTURE_MASTER_KEY);
-    assert.deepEqual(warnings, [
-      'duplicate keys, the last value wins: model_list[0].litellm_params.max_tokens (line 17)',
-      'unknown config keys, ignored: litellm_settings.drop_params',
-    ]);
+    assert.deepEqual(warnings, ['duplicate keys, the last value wins: model_list[0].litellm_params.max_tokens (line 17)']);
+    assert.ok(config.deployments.every((d) => d.params.dropParams), 'litellm_settings.drop_params: True reaches every deployment');
   });
 
   test('helm-rendered: every number a string, numbers from os.environ/ and environment_variables', () => {

@@ -29,6 +29,18 @@ model_list:
     assert.equal(params.extraHeaders['x-team'], 'blue');
   });
 
+  test('drop_params: a deployment\'s own beats litellm_settings\'; additional_drop_params is per deployment; no warning', () => {
+    const { config, warnings } = ok(`
+litellm_settings: {drop_params: true}
+model_list:
+  - {model_name: a, litellm_params: {model: anthropic/x}}
+  - {model_name: b, litellm_params: {model: anthropic/y, drop_params: false, additional_drop_params: [temperature, seed]}}
+`);
+    assert.deepEqual(config.deployments.map((d) => [d.params.dropParams, d.params.additionalDropParams]), [[true, []], [false, ['temperature', 'seed']]]);
+    assert.deepEqual(warnings, []);
+    assert.equal(ok('model_list: [{model_name: a, litellm_params: {model: openai/x}}]').config.deployments[0]!.params.dropParams, false);
+  });
+
   test('a missing os.environ/ variable is an error naming the key path and the variable', () => {
     const result = load('model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, api_key: os.environ/NOPE}\n');
     assert.ok(!result.ok);

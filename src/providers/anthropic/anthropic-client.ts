@@ -1,10 +1,11 @@
 import type { Deployment } from '../../config/index.js';
 import { GatewayError } from '../../core/index.js';
 import {
-  ANTHROPIC_MESSAGE, anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents,
+  ANTHROPIC_MESSAGE, anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents, wantsJsonAnswer,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
-import { deploymentLabel, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
+import { deploymentLabel, publicOrigin, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
+import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
 import type { AnthropicTarget } from './anthropic-target.js';
@@ -18,6 +19,7 @@ const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
  */
 export class AnthropicClient implements DeploymentClient {
   private readonly label: string;
+  readonly apiBase: string;
 
   constructor(
     readonly deployment: Deployment,
@@ -25,20 +27,32 @@ export class AnthropicClient implements DeploymentClient {
     private readonly defaultTimeoutMs: number,
   ) {
     this.label = deploymentLabel(deployment);
+    this.apiBase = publicOrigin(target.url);
   }
 
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>> {
-    const body = chatRequestToMessages({ ...this.deployment.params.defaults, ...request }, { model: ctx.upstreamModel ?? this.deployment.model });
+    const policy = dropPolicy(this.deployment, ctx);
+    const dropped: string[] = [];
+    const wanted = withoutFields({ ...this.deployment.params.defaults, ...request }, policy.alwaysDrop, dropped);
+    const body = chatRequestToMessages(wanted, { model: ctx.upstreamModel ?? this.deployment.model, dropUnsupported: policy.dropUnsupported, dropped });
+    reportDropped(this.deployment, ctx, dropped);
     const stream = body.stream === true;
+    const jsonAnswer = wantsJsonAnswer(request.response_format);
     const upstream = this.request(body, stream, ctx, this.target.headers);
     const response = await sendUpstream(upstream);
-    if (!stream) return { stream: false, body: messageToChatCompletion(await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE)) };
-    const translator = new AnthropicToOpenAIStream({ includeUsage: request.stream_options?.include_usage === true, label: this.label });
+    if (!stream) {
+      const message = await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE);
+      return { stream: false, body: messageToChatCompletion(message, undefined, jsonAnswer) };
+    }
+    const translator = new AnthropicToOpenAIStream({ includeUsage: request.stream_options?.include_usage === true, label: this.label, jsonAnswer });
     return { stream: true, events: translateEvents(await openEventStream(response, upstream, 'anthropic'), translator) };
   }
 
   async messages(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>> {
-    const body = { ...nativeDefaults(this.deployment.params.defaults), ...request, model: ctx.upstreamModel ?? this.deployment.model };
+    const dropped: string[] = [];
+    const wanted = withoutFields({ ...nativeDefaults(this.deployment.params.defaults), ...request }, dropPolicy(this.deployment, ctx).alwaysDrop, dropped);
+    reportDropped(this.deployment, ctx, dropped);
+    const body = { ...wanted, model: ctx.upstreamModel ?? this.deployment.model };
     const stream = body.stream === true;
     const upstream = this.request(body, stream, ctx, this.headersFor(ctx));
     const response = await sendUpstream(upstream);

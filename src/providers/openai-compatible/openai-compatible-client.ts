@@ -4,7 +4,8 @@ import {
   CHAT_COMPLETION, EMBEDDING_LIST, TEXT_COMPLETION,
   type ChatCompletion, type ChatCompletionRequest, type Completion, type CompletionRequest, type EmbeddingRequest, type EmbeddingResponse,
 } from '../../protocol/index.js';
-import { deploymentLabel, type Answer, type CallContext, type DeploymentClient } from '../adapter.js';
+import { deploymentLabel, publicOrigin, type Answer, type CallContext, type DeploymentClient } from '../adapter.js';
+import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
 import type { Family } from './families.js';
@@ -22,6 +23,7 @@ export interface Target {
 export class OpenAICompatibleClient implements DeploymentClient {
   private readonly urls: Record<Operation, URL>;
   private readonly label: string;
+  readonly apiBase: string;
 
   constructor(
     readonly deployment: Deployment,
@@ -31,6 +33,7 @@ export class OpenAICompatibleClient implements DeploymentClient {
     const model = deployment.model;
     this.urls = { chat: target.url('chat', model), completion: target.url('completion', model), embedding: target.url('embedding', model) };
     this.label = deploymentLabel(deployment);
+    this.apiBase = publicOrigin(this.urls.chat);
   }
 
   // Not `async`: an async function returning another's promise costs extra promise jobs per call.
@@ -43,17 +46,30 @@ export class OpenAICompatibleClient implements DeploymentClient {
   }
 
   async embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const upstream = this.request('embedding', { ...request, model: ctx.upstreamModel ?? this.deployment.model }, false, ctx);
+    const upstream = this.request('embedding', { ...this.withoutDropped(request, ctx), model: ctx.upstreamModel ?? this.deployment.model }, false, ctx);
     return readJsonBody<EmbeddingResponse>(await sendUpstream(upstream), upstream, EMBEDDING_LIST);
   }
 
   private async generate<T>(operation: 'chat' | 'completion', request: { stream?: boolean | null }, ctx: CallContext): Promise<Answer<T>> {
     const stream = request.stream === true;
-    const body = { ...this.deployment.params.defaults, ...request, model: ctx.upstreamModel ?? this.deployment.model };
+    const body = { ...this.withoutDropped({ ...this.deployment.params.defaults, ...request }, ctx), model: ctx.upstreamModel ?? this.deployment.model };
     const upstream = this.request(operation, body, stream, ctx);
     const response = await sendUpstream(upstream);
     if (stream) return { stream: true, events: await openEventStream(response, upstream, 'openai') };
     return { stream: false, body: await readJsonBody<T>(response, upstream, operation === 'chat' ? CHAT_COMPLETION : TEXT_COMPLETION) };
+  }
+
+  /**
+   * `additional_drop_params` (the deployment's and the request's) taken out. An OpenAI-compatible
+   * API's own set of parameters is not known here, so `drop_params` alone drops nothing.
+   */
+  private withoutDropped<T extends object>(body: T, ctx: CallContext): T {
+    const fields = this.deployment.params.additionalDropParams.length === 0 && ctx.additionalDropParams === undefined ? undefined : dropPolicy(this.deployment, ctx).alwaysDrop;
+    if (fields === undefined) return body;
+    const dropped: string[] = [];
+    const out = withoutFields(body, fields, dropped);
+    reportDropped(this.deployment, ctx, dropped);
+    return out;
   }
 
   private request(operation: Operation, body: object, stream: boolean, ctx: CallContext): UpstreamRequest {

@@ -12,14 +12,19 @@ export interface RouteSpec {
   errorShape?: ErrorShape;
   /** Read the body as JSON before the handler (any content type: `curl -d` sends form-encoded). */
   readsBody?: boolean;
-  handle(ctx: RequestContext, body: unknown): Promise<void> | void;
+  /** `params`: the `:name` segments of the path, percent-decoded. */
+  handle(ctx: RequestContext, body: unknown, params: Readonly<Record<string, string>>): Promise<void> | void;
 }
 
 export interface RouteMatch {
   route: RouteSpec;
   /** The matched path pattern, for logs and metrics labels (never the raw path). */
   label: string;
+  /** Values of the pattern's `:name` segments (empty for exact paths). */
+  params: Readonly<Record<string, string>>;
 }
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * Exact paths in a map (the hot routes), the few with parameters in a list. Trailing and doubled
@@ -28,16 +33,18 @@ export interface RouteMatch {
  */
 export class RouteTable {
   private readonly exact = new Map<string, RouteMatch>();
-  private readonly patterns: Array<{ method: string; regex: RegExp; match: RouteMatch }> = [];
+  private readonly patterns: Array<{ method: string; regex: RegExp; names: string[]; route: RouteSpec; label: string }> = [];
   private readonly methodsByPath = new Map<string, Set<string>>();
 
   constructor(routes: readonly RouteSpec[]) {
     for (const route of routes) {
       for (const path of route.paths) {
-        const match = { route, label: path };
+        const match: RouteMatch = { route, label: path, params: NO_PARAMS };
         if (path.includes('/:')) {
-          const regex = new RegExp(`^${path.split('/').map((s) => (s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`);
-          this.patterns.push({ method: route.method, regex, match });
+          const segments = path.split('/');
+          const names = segments.filter((s) => s.startsWith(':')).map((s) => s.slice(1));
+          const regex = new RegExp(`^${segments.map((s) => (s.startsWith(':') ? '([^/]+)' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`);
+          this.patterns.push({ method: route.method, regex, names, route, label: path });
         } else {
           this.exact.set(`${route.method} ${path}`, match);
           const methods = this.methodsByPath.get(path) ?? new Set<string>();
@@ -57,7 +64,14 @@ export class RouteTable {
       const again = this.exact.get(`${verb} ${normal}`);
       if (again !== undefined) return again;
     }
-    for (const pattern of this.patterns) if (pattern.method === verb && pattern.regex.test(normal)) return pattern.match;
+    for (const pattern of this.patterns) {
+      if (pattern.method !== verb) continue;
+      const found = pattern.regex.exec(normal);
+      if (found === null) continue;
+      const params: Record<string, string> = {};
+      pattern.names.forEach((name, i) => (params[name] = decodeSegment(found[i + 1] as string)));
+      return { route: pattern.route, label: pattern.label, params };
+    }
     return undefined;
   }
 
@@ -65,6 +79,15 @@ export class RouteTable {
   allowed(path: string): string[] | undefined {
     const methods = this.methodsByPath.get(normalize(path));
     return methods === undefined ? undefined : [...methods];
+  }
+}
+
+/** A path segment percent-decoded (`gpt%2F4` → `gpt/4`); one that does not decode is kept as sent. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 

@@ -1,11 +1,13 @@
+import type { Logger } from '../../core/index.js';
 import { validateMessagesRequest, type AnthropicMessage, type SseEvent } from '../../protocol/index.js';
 import type { Router } from '../../router/index.js';
 import type { RouteSpec } from '../http/route-table.js';
 import type { RequestContext } from '../request-context.js';
-import { accept, callContext, noteRequest, sendAnswer, traced } from './routed-request.js';
+import { accept, callContext, noteRequest, sendAnswer, takeGatewayOptions, traced } from './routed-request.js';
 
 export interface AnthropicRouteDeps {
   router: Router;
+  logger: Logger;
 }
 
 /** Client headers that mean something to an Anthropic upstream (never the caller's key). */
@@ -17,17 +19,17 @@ const PASSED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
  * body-parsing failures, are written in Anthropic's shape.
  */
 export function anthropicRoutes(deps: AnthropicRouteDeps): RouteSpec[] {
-  const { router } = deps;
+  const { router, logger } = deps;
   return [{
     method: 'POST',
     paths: ['/v1/messages'],
     errorShape: 'anthropic',
     readsBody: true,
     async handle(ctx, raw) {
-      const body = accept(validateMessagesRequest(raw));
+      const { body, options } = takeGatewayOptions(ctx, accept(validateMessagesRequest(raw)), 'anthropic', logger);
       noteRequest(ctx, router, body.model, body.stream === true);
-      const call = { ...callContext(ctx), passHeaders: passHeaders(ctx) };
-      const routed = await traced(ctx, (trace) => router.messages(body, call, trace));
+      const call = { ...callContext(ctx, options, logger), passHeaders: passHeaders(ctx) };
+      const routed = await traced(ctx, (trace) => router.messages(body, call, trace, options));
       // The id also as `request-id`, the header the Anthropic SDK exposes as `_request_id`.
       ctx.headers.push('request-id', ctx.id);
       await sendAnswer(ctx, routed, {

@@ -1,52 +1,54 @@
+import type { Logger } from '../../core/index.js';
 import {
   mayCarryUsage, validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent,
 } from '../../protocol/index.js';
 import type { Answer } from '../../providers/index.js';
-import { isModelGroupPattern, type Routed, type Router } from '../../router/index.js';
+import { isModelGroupPattern, modelNotFound, type Routed, type Router } from '../../router/index.js';
 import type { RouteSpec } from '../http/route-table.js';
 import { queryOf, sendJson } from '../http/respond.js';
 import type { RequestContext } from '../request-context.js';
 import {
-  accept, callContext, finishOverhead, noteRequest, noteUsage, recordRouting, sendAnswer, traced,
+  accept, callContext, finishOverhead, noteRequest, noteUsage, recordRouting, sendAnswer, takeGatewayOptions, traced,
 } from './routed-request.js';
 
 export interface OpenAIRouteDeps {
   router: Router;
+  logger: Logger;
   startedAtSeconds: number;
 }
 
 /** The OpenAI-compatible API: chat, completions, embeddings, models. */
 export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
-  const { router } = deps;
+  const { router, logger } = deps;
   return [
     {
       method: 'POST',
       paths: ['/v1/chat/completions', '/chat/completions', '/openai/deployments/:deployment/chat/completions'],
       readsBody: true,
-      async handle(ctx, raw) {
-        const body = accept(validateChatRequest(raw));
+      async handle(ctx, raw, params) {
+        const { body, options } = takeGatewayOptions(ctx, accept(validateChatRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
-        await answer(ctx, await traced(ctx, (trace) => router.chat(body, callContext(ctx), trace)));
+        await answer(ctx, await traced(ctx, (trace) => router.chat(body, callContext(ctx, options, logger), trace, options)));
       },
     },
     {
       method: 'POST',
-      paths: ['/v1/completions', '/completions'],
+      paths: ['/v1/completions', '/completions', '/openai/deployments/:deployment/completions'],
       readsBody: true,
-      async handle(ctx, raw) {
-        const body = accept(validateCompletionRequest(raw));
+      async handle(ctx, raw, params) {
+        const { body, options } = takeGatewayOptions(ctx, accept(validateCompletionRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
-        await answer(ctx, await traced(ctx, (trace) => router.completion(body, callContext(ctx), trace)));
+        await answer(ctx, await traced(ctx, (trace) => router.completion(body, callContext(ctx, options, logger), trace, options)));
       },
     },
     {
       method: 'POST',
-      paths: ['/v1/embeddings', '/embeddings'],
+      paths: ['/v1/embeddings', '/embeddings', '/openai/deployments/:deployment/embeddings'],
       readsBody: true,
-      async handle(ctx, raw) {
-        const body = accept(validateEmbeddingRequest(raw));
+      async handle(ctx, raw, params) {
+        const { body, options } = takeGatewayOptions(ctx, accept(validateEmbeddingRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, false);
-        const routed = await traced(ctx, (trace) => router.embedding(body, callContext(ctx), trace));
+        const routed = await traced(ctx, (trace) => router.embedding(body, callContext(ctx, options, logger), trace, options));
         recordRouting(ctx, routed);
         const usage = routed.answer.usage;
         if (usage) ctx.usage = { promptTokens: usage.prompt_tokens ?? 0, completionTokens: 0 };
@@ -65,11 +67,36 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
           object: 'list',
           data: router.modelGroups()
             .filter((id) => wildcards || !isModelGroupPattern(id))
-            .map((id) => ({ id, object: 'model', created: deps.startedAtSeconds, owned_by: 'switchyard' })),
+            .map((id) => modelObject(id, deps.startedAtSeconds)),
         });
       },
     },
+    {
+      // The SDK's `models.retrieve(id)`. It percent-encodes the id, so a name with a slash
+      // (`openai/gpt-4o`) arrives as one segment. A name served through a wildcard group is a model too.
+      method: 'GET',
+      paths: ['/v1/models/:model', '/models/:model'],
+      handle(ctx, _body, params) {
+        const id = params.model ?? '';
+        if (!router.hasModelGroup(id) || isModelGroupPattern(id)) throw modelNotFound(id);
+        sendJson(ctx, 200, modelObject(id, deps.startedAtSeconds));
+      },
+    },
   ];
+}
+
+function modelObject(id: string, created: number): { id: string; object: 'model'; created: number; owned_by: string } {
+  return { id, object: 'model', created, owned_by: 'switchyard' };
+}
+
+/**
+ * Azure's paths name the deployment, and Azure clients send no `model` in the body: the model group
+ * is the one the path names. A `model` in the body wins (LiteLLM reads it first too).
+ */
+function withPathModel(raw: unknown, params: Readonly<Record<string, string>>): unknown {
+  const name = params.deployment;
+  if (name === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw) || 'model' in raw) return raw;
+  return { ...raw, model: name };
 }
 
 function answer(ctx: RequestContext, routed: Routed<Answer<{ usage?: unknown }>>): Promise<void> {

@@ -1,11 +1,11 @@
-import { GatewayError } from '../../core/index.js';
-import type { SseEvent, Validated } from '../../protocol/index.js';
+import { GatewayError, type Logger } from '../../core/index.js';
+import { takeGatewayFields, type GatewayOptions, type ParamStyle, type SseEvent, type Validated } from '../../protocol/index.js';
 import type { Answer, CallContext } from '../../providers/index.js';
 import { newRouteTrace, type RouteTrace, type Routed, type Router } from '../../router/index.js';
 import { sendHead, sendJson } from '../http/respond.js';
 import type { ErrorShape } from '../http/route-table.js';
 import type { RequestContext } from '../request-context.js';
-import { addRoutingHeaders, OVERHEAD_HEADER } from '../response-headers.js';
+import { addDurationHeader, addRoutingHeaders, OVERHEAD_HEADER } from '../response-headers.js';
 import { pipeEvents } from '../sse-writer.js';
 
 /** What the model routes (OpenAI and Anthropic) share: validation, routing bookkeeping, headers. */
@@ -22,8 +22,27 @@ export function noteRequest(ctx: RequestContext, router: Router, model: string, 
   ctx.stream = stream;
 }
 
-export function callContext(ctx: RequestContext): CallContext {
-  return { signal: ctx.abort.signal, requestId: ctx.id };
+/**
+ * The request without its gateway-only fields (LiteLLM's `mock_response`, `num_retries`,
+ * `metadata.tags`, …; protocol/gateway-fields.ts), and what they ask. Tags go to the log line;
+ * the names of the fields taken out go to the debug log.
+ */
+export function takeGatewayOptions<T extends object>(ctx: RequestContext, body: T, style: ParamStyle, logger: Logger): { body: T; options: GatewayOptions } {
+  const taken = accept(takeGatewayFields(body, style));
+  const { options } = taken;
+  if (options.tags.length > 0) ctx.tags = options.tags;
+  if (options.consumed.length > 0) logger.debug({ request_id: ctx.id, fields: options.consumed }, 'gateway-only request fields taken out before routing');
+  return taken;
+}
+
+export function callContext(ctx: RequestContext, options: GatewayOptions, logger: Logger): CallContext {
+  const call: CallContext = { signal: ctx.abort.signal, requestId: ctx.id };
+  if (options.dropParams !== undefined) call.dropParams = options.dropParams;
+  if (options.additionalDropParams.length > 0) call.additionalDropParams = options.additionalDropParams;
+  call.onDropped = (deployment, fields) => {
+    logger.debug({ request_id: ctx.id, deployment_id: deployment.id, model_group: deployment.modelName, dropped_params: fields }, 'drop_params: fields the deployment does not take were dropped');
+  };
+  return call;
 }
 
 /** Routes with a trace, so that a request that fails after attempts still says what was tried. */
@@ -45,6 +64,7 @@ export async function traced<T>(ctx: RequestContext, route: (trace: RouteTrace) 
 
 export function recordRouting(ctx: RequestContext, routed: Routed<unknown>): void {
   ctx.deployment = routed.deployment;
+  ctx.apiBase = routed.apiBase;
   ctx.attempts = routed.attempts;
   ctx.retries = routed.retries;
   ctx.fallbacks = routed.fallbacks;
@@ -56,6 +76,7 @@ export function recordRouting(ctx: RequestContext, routed: Routed<unknown>): voi
 export function finishOverhead(ctx: RequestContext): void {
   ctx.overheadMs = Math.max(0, performance.now() - ctx.startedAt - (ctx.upstreamMs ?? 0));
   ctx.headers.push(OVERHEAD_HEADER, ctx.overheadMs.toFixed(2));
+  addDurationHeader(ctx);
   addRoutingHeaders(ctx);
 }
 
