@@ -28,6 +28,7 @@ export const START_OPTION_SPECS = [
   { name: 'graceful_timeout', kind: 'seconds', env: 'GRACEFUL_TIMEOUT', description: 'how long a draining worker may finish in-flight requests', defaultText: '30' },
   { name: 'timeout_worker_healthcheck', kind: 'seconds', env: 'TIMEOUT_WORKER_HEALTHCHECK', description: 'kill a worker that has not answered a ping for this long', defaultText: '10' },
   { name: 'max_worker_memory_mb', kind: 'megabytes', env: 'MAX_WORKER_MEMORY_MB', description: 'recycle a worker whose resident memory passes this', defaultText: 'off' },
+  { name: 'max_body_mb_in_flight', kind: 'megabytes', env: 'SWITCHYARD_MAX_BODY_MB_IN_FLIGHT', description: 'request-body bytes a worker may hold at once; past it requests get 503 with retry-after', defaultText: '256' },
   { name: 'keepalive_timeout', kind: 'seconds', env: 'KEEPALIVE_TIMEOUT', description: 'HTTP keep-alive timeout', defaultText: '5' },
   { name: 'prometheus_metrics_port', kind: 'port', env: 'PROMETHEUS_METRICS_PORT', description: 'also serve /metrics from the primary on this port', defaultText: 'off' },
   { name: 'disable_metrics', kind: 'boolean', env: 'SWITCHYARD_DISABLE_METRICS', description: 'turn the Prometheus metrics off (/metrics answers 404)', defaultText: 'metrics on' },
@@ -53,6 +54,8 @@ export interface StartOptions {
   gracefulTimeoutMs: number;
   workerHealthcheckTimeoutMs: number;
   maxWorkerMemoryBytes: number | undefined;
+  /** Request-body bytes a worker may hold at once (received, not yet answered). */
+  maxBodyBytesInFlight: number;
   keepAliveTimeoutMs: number;
   prometheusMetricsPort: number | undefined;
   /** Metrics are on unless this is set; off, nothing is recorded and /metrics answers 404. */
@@ -76,6 +79,7 @@ export const DEFAULT_START_OPTIONS = {
   gracefulTimeoutMs: 30_000,
   workerHealthcheckTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
+  maxBodyMbInFlight: 256,
 } as const;
 
 /** Values as the CLI parsed them: strings for valued flags, booleans for switches. */
@@ -157,6 +161,7 @@ export function resolveStartOptions(flags: RawFlags, env: NodeJS.ProcessEnv = pr
     gracefulTimeoutMs: seconds('graceful_timeout', DEFAULT_START_OPTIONS.gracefulTimeoutMs),
     workerHealthcheckTimeoutMs: seconds('timeout_worker_healthcheck', DEFAULT_START_OPTIONS.workerHealthcheckTimeoutMs),
     maxWorkerMemoryBytes: memoryMb === undefined ? undefined : memoryMb * 1024 * 1024,
+    maxBodyBytesInFlight: (int('max_body_mb_in_flight', 1) ?? DEFAULT_START_OPTIONS.maxBodyMbInFlight) * 1024 * 1024,
     keepAliveTimeoutMs: seconds('keepalive_timeout', DEFAULT_START_OPTIONS.keepAliveTimeoutMs),
     prometheusMetricsPort: int('prometheus_metrics_port', 0, 65535),
     metricsDisabled: bool('disable_metrics'),

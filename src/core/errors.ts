@@ -25,6 +25,8 @@ export const ERROR_CATALOGUE = {
   upstream_invalid_response: { status: 502, type: 'api_error' },
   no_deployment_available: { status: 503, type: 'api_error' },
   shutting_down: { status: 503, type: 'api_error' },
+  /** The worker holds as many request-body bytes as it may (`--max_body_mb_in_flight`); sent with retry-after. */
+  server_busy: { status: 503, type: 'api_error' },
   /** GET /metrics on a worker: the primary, which holds the metrics, did not answer in time. */
   metrics_unavailable: { status: 503, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },

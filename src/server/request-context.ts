@@ -38,4 +38,6 @@ export interface RequestContext {
   overheadMs?: number;
   errorCode?: string;
   usage?: { promptTokens: number; completionTokens: number };
+  /** Bytes of the request body held against the worker's body budget (given back when the response ends). */
+  bodyBytes: number;
 }

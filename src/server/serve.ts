@@ -7,6 +7,7 @@ import { buildDeploymentClients } from '../providers/index.js';
 import { RedisConnection } from '../redis/index.js';
 import { Router, type RouterObserver } from '../router/index.js';
 import { createRequestHandler, type AppDeps } from './app.js';
+import { BodyBudget } from './http/body-budget.js';
 import { createServerState, type ServerState } from './server-state.js';
 
 export class StartupError extends Error {
@@ -63,6 +64,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     logger,
     state,
     health,
+    bodyLimits: { maxBytes: config.maxRequestBytes, budget: new BodyBudget(options.maxBodyBytesInFlight) },
     version: VERSION,
     onRequestStart: serve.onRequestStart,
     onRequestEnd: serve.onRequestEnd,

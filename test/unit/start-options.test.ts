@@ -12,6 +12,13 @@ describe('start options', () => {
     assert.equal(options.maxRequestsBeforeRestart, undefined);
     assert.equal(options.keepAliveTimeoutMs, 5000);
     assert.equal(options.gracefulTimeoutMs, 30_000);
+    assert.equal(options.maxBodyBytesInFlight, 256 * 1024 * 1024);
+  });
+
+  test('the body budget comes from --max_body_mb_in_flight or SWITCHYARD_MAX_BODY_MB_IN_FLIGHT', () => {
+    assert.equal(resolveStartOptions(parseFlags(['--max_body_mb_in_flight', '64']), {}).maxBodyBytesInFlight, 64 * 1024 * 1024);
+    assert.equal(resolveStartOptions({}, { SWITCHYARD_MAX_BODY_MB_IN_FLIGHT: '512' }).maxBodyBytesInFlight, 512 * 1024 * 1024);
+    assert.throws(() => resolveStartOptions({ max_body_mb_in_flight: '0' }, {}), /--max_body_mb_in_flight/);
   });
 
   test('flags beat env; kebab-case and snake_case are the same flag', () => {
