@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE = {
   upstream_error: { status: 502, type: 'api_error' },
   upstream_unreachable: { status: 502, type: 'api_error' },
   upstream_invalid_response: { status: 502, type: 'api_error' },
+  /** The upstream's answer was bigger than `general_settings.max_response_size_mb`. */
+  upstream_response_too_large: { status: 502, type: 'api_error' },
   no_deployment_available: { status: 503, type: 'api_error' },
   shutting_down: { status: 503, type: 'api_error' },
   /** The worker holds as many request-body bytes as it may (`--max_body_mb_in_flight`); sent with retry-after. */

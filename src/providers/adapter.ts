@@ -31,6 +31,14 @@ export interface CallContext {
  */
 export type EventStream = AsyncIterable<SseEvent[]>;
 
+/** What bounds every upstream call of a client: its default timeout and the largest answer it reads whole. */
+export interface CallLimits {
+  /** Milliseconds for a call whose deployment sets no `timeout`. */
+  timeoutMs: number;
+  /** general_settings.max_response_size_mb, in bytes. */
+  maxAnswerBytes: number;
+}
+
 export type Answer<T> = { stream: false; body: T } | { stream: true; events: EventStream };
 
 export interface DeploymentClient {

@@ -40,6 +40,8 @@ export interface UpstreamRequest {
   signal: CancelSignal;
   /** Deadline for the response headers and for any stall while reading the body. */
   timeoutMs: number;
+  /** The largest answer held whole (general_settings.max_response_size_mb): past it, upstream_response_too_large. */
+  maxAnswerBytes: number;
   stream: boolean;
   /** Names the deployment in error messages. */
   label: string;
@@ -48,7 +50,7 @@ export interface UpstreamRequest {
 export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
   // undici's own timers bound the call: headersTimeout covers a non-streaming answer being
   // produced (upstreams send headers when it is ready), bodyTimeout any stall while reading.
-  const exchange = new UpstreamExchange(request.signal);
+  const exchange = new UpstreamExchange(request.signal, { maxBytes: request.maxAnswerBytes, label: request.label });
   poolFor(request.url.origin).dispatch({
     origin: request.url.origin,
     path: request.url.pathname + request.url.search,

@@ -4,7 +4,7 @@ import {
   anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
-import { deploymentLabel, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
+import { deploymentLabel, type Answer, type CallContext, type CallLimits, type DeploymentClient, type EventStream } from '../adapter.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
 import type { AnthropicTarget } from './anthropic-target.js';
@@ -22,7 +22,7 @@ export class AnthropicClient implements DeploymentClient {
   constructor(
     readonly deployment: Deployment,
     private readonly target: AnthropicTarget,
-    private readonly defaultTimeoutMs: number,
+    private readonly limits: CallLimits,
   ) {
     this.label = deploymentLabel(deployment);
   }
@@ -83,8 +83,10 @@ export class AnthropicClient implements DeploymentClient {
 
   private request(body: object, stream: boolean, ctx: CallContext, headers: Record<string, string>): UpstreamRequest {
     const params = this.deployment.params;
-    const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.defaultTimeoutMs) : (params.timeoutMs ?? this.defaultTimeoutMs);
-    return { url: this.target.url, headers, body: JSON.stringify(body), signal: ctx.signal, timeoutMs, stream, label: this.label };
+    const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.limits.timeoutMs) : (params.timeoutMs ?? this.limits.timeoutMs);
+    return {
+      url: this.target.url, headers, body: JSON.stringify(body), signal: ctx.signal, timeoutMs, maxAnswerBytes: this.limits.maxAnswerBytes, stream, label: this.label,
+    };
   }
 }
 

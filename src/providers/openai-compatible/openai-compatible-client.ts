@@ -3,7 +3,7 @@ import { GatewayError, registerSecret } from '../../core/index.js';
 import type {
   ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingRequest, EmbeddingResponse,
 } from '../../protocol/index.js';
-import { deploymentLabel, type Answer, type CallContext, type DeploymentClient } from '../adapter.js';
+import { deploymentLabel, type Answer, type CallContext, type CallLimits, type DeploymentClient } from '../adapter.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
 import type { Family } from './families.js';
@@ -25,7 +25,7 @@ export class OpenAICompatibleClient implements DeploymentClient {
   constructor(
     readonly deployment: Deployment,
     private readonly target: Target,
-    private readonly defaultTimeoutMs: number,
+    private readonly limits: CallLimits,
   ) {
     const model = deployment.model;
     this.urls = { chat: target.url('chat', model), completion: target.url('completion', model), embedding: target.url('embedding', model) };
@@ -57,13 +57,14 @@ export class OpenAICompatibleClient implements DeploymentClient {
 
   private request(operation: Operation, body: object, stream: boolean, ctx: CallContext): UpstreamRequest {
     const params = this.deployment.params;
-    const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.defaultTimeoutMs) : (params.timeoutMs ?? this.defaultTimeoutMs);
+    const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.limits.timeoutMs) : (params.timeoutMs ?? this.limits.timeoutMs);
     return {
       url: ctx.upstreamModel === undefined ? this.urls[operation] : this.target.url(operation, ctx.upstreamModel),
       headers: this.target.headers,
       body: JSON.stringify(body),
       signal: ctx.signal,
       timeoutMs,
+      maxAnswerBytes: this.limits.maxAnswerBytes,
       stream,
       label: this.label,
     };
