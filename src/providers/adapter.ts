@@ -22,6 +22,8 @@ export interface CallContext {
    * (`model: openai/*`) learns per request what its `*` stands for. Absent: `deployment.model`.
    */
   upstreamModel?: string;
+  /** Bytes of the client's request body: a large one is sent upstream without copying its large strings. */
+  bodyBytes?: number;
 }
 
 /**

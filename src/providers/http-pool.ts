@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
-import type { Pool as UndiciPool } from 'undici';
-import { GatewayError, type CancelSignal } from '../core/index.js';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
+import { GatewayError, JsonPieces, type CancelSignal } from '../core/index.js';
 import { UpstreamExchange, type UpstreamResponse } from './upstream-exchange.js';
 
 export type { UpstreamResponse };
+
+type DispatchBody = Dispatcher.DispatchOptions['body'];
 
 /**
  * Upstream HTTP: one keep-alive undici Pool per origin, shared by every deployment that points
@@ -36,7 +38,8 @@ export interface UpstreamRequest {
   url: URL;
   method?: 'POST' | 'GET';
   headers: Record<string, string>;
-  body?: string;
+  /** JSON text; pieces for a large body (sent with their content-length, never copied whole). */
+  body?: string | JsonPieces;
   signal: CancelSignal;
   /** Deadline for the response headers and for any stall while reading the body. */
   timeoutMs: number;
@@ -55,8 +58,9 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
     origin: request.url.origin,
     path: request.url.pathname + request.url.search,
     method: request.method ?? 'POST',
-    headers: request.headers,
-    body: request.body,
+    headers: request.body instanceof JsonPieces ? { ...request.headers, 'content-length': String(request.body.byteLength) } : request.headers,
+    // dispatch() writes an Iterable body piece by piece (undici's Dispatcher docs); its types list only streams.
+    body: request.body as DispatchBody,
     headersTimeout: request.timeoutMs,
     bodyTimeout: request.timeoutMs,
   }, exchange);

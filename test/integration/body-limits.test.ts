@@ -102,3 +102,40 @@ describe('the budget of body bytes in flight', () => {
     assert.equal(again.status, 200);
   });
 });
+
+describe('large bodies on their way upstream', () => {
+  let gateway: GatewayProcess;
+  before(async () => {
+    gateway = await startGateway({
+      config: {
+        model_list: [
+          deployment('relay'),
+          { model_name: 'relay-claude', litellm_params: { model: 'anthropic/relay-claude', api_base: upstream.url, api_key: 'sk-ant-fake' } },
+        ],
+      },
+    });
+  });
+
+  /** The image URL in a body the upstream received, whichever API shape it came in. */
+  function receivedImage(model: string): string | undefined {
+    const body = upstream.requests.filter((r) => r.model === model).at(-1)?.body as { messages: Array<{ content: unknown }> } | undefined;
+    const parts = body?.messages[0]?.content as Array<Record<string, unknown>> | undefined;
+    const openai = parts?.find((p) => p.type === 'image_url')?.image_url as { url?: string } | undefined;
+    const anthropic = parts?.find((p) => p.type === 'image')?.source as { data?: string; media_type?: string } | undefined;
+    return openai?.url ?? (anthropic ? `data:${anthropic.media_type};base64,${anthropic.data}` : undefined);
+  }
+
+  test('a 3 MB image arrives whole, with a content-length, as sent and translated to Anthropic', async () => {
+    const body = imageChat('relay', 3 * MB);
+    const sent = (JSON.parse(body.toString()) as { messages: Array<{ content: Array<{ image_url?: { url: string } }> }> }).messages[0]?.content[1]?.image_url?.url;
+    for (const model of ['relay', 'relay-claude']) {
+      const answer = await post(gateway, '/v1/chat/completions', Buffer.from(body.toString().replace('"model":"relay"', `"model":"${model}"`)));
+      assert.equal(answer.status, 200, `${model}: ${answer.text.slice(0, 200)}`);
+      const received = upstream.requests.filter((r) => r.model === model).at(-1);
+      assert.equal(received?.headers['transfer-encoding'], undefined, 'sent with a length, not chunked');
+      assert.ok(Number(received?.headers['content-length']) > 3 * MB - 1024);
+      assert.equal(receivedImage(model), sent);
+    }
+  });
+});
+

@@ -1,5 +1,5 @@
 import type { Deployment } from '../../config/index.js';
-import { GatewayError } from '../../core/index.js';
+import { GatewayError, jsonForUpstream } from '../../core/index.js';
 import {
   anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
@@ -85,7 +85,7 @@ export class AnthropicClient implements DeploymentClient {
     const params = this.deployment.params;
     const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.limits.timeoutMs) : (params.timeoutMs ?? this.limits.timeoutMs);
     return {
-      url: this.target.url, headers, body: JSON.stringify(body), signal: ctx.signal, timeoutMs, maxAnswerBytes: this.limits.maxAnswerBytes, stream, label: this.label,
+      url: this.target.url, headers, body: jsonForUpstream(body, ctx.bodyBytes), signal: ctx.signal, timeoutMs, maxAnswerBytes: this.limits.maxAnswerBytes, stream, label: this.label,
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { Config, Deployment } from '../../config/index.js';
-import { GatewayError, registerSecret } from '../../core/index.js';
+import { GatewayError, jsonForUpstream, registerSecret } from '../../core/index.js';
 import type {
   ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingRequest, EmbeddingResponse,
 } from '../../protocol/index.js';
@@ -61,7 +61,7 @@ export class OpenAICompatibleClient implements DeploymentClient {
     return {
       url: ctx.upstreamModel === undefined ? this.urls[operation] : this.target.url(operation, ctx.upstreamModel),
       headers: this.target.headers,
-      body: JSON.stringify(body),
+      body: jsonForUpstream(body, ctx.bodyBytes),
       signal: ctx.signal,
       timeoutMs,
       maxAnswerBytes: this.limits.maxAnswerBytes,

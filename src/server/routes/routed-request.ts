@@ -23,7 +23,7 @@ export function noteRequest(ctx: RequestContext, router: Router, model: string, 
 }
 
 export function callContext(ctx: RequestContext): CallContext {
-  return { signal: ctx.abort.signal, requestId: ctx.id };
+  return { signal: ctx.abort.signal, requestId: ctx.id, bodyBytes: ctx.bodyBytes };
 }
 
 /** Routes with a trace, so that a request that fails after attempts still says what was tried. */
