@@ -26,16 +26,17 @@ before(async () => {
           ? { model: `anthropic/${name}`, api_base: upstream.url, api_key: 'sk-ant-fake' }
           : { model: `openai/${name}`, api_base: `${upstream.url}/v1` },
       })),
-      general_settings: { max_response_size_mb: 1 },
+      general_settings: { max_response_size_mb: 2 },
       router_settings: { num_retries: 0 },
     },
   });
-  upstream.behave('big-declared', { text: 'x'.repeat(1.5 * MB) });
-  upstream.behave('big-chunked', { text: 'x'.repeat(1.5 * MB), chunked: true });
-  upstream.behave('big-stream', { text: 'x'.repeat(2 * MB), chunkCount: 64 });
-  upstream.behave('fits', { text: 'y'.repeat(0.5 * MB), chunked: true });
-  // A few kilobytes on the wire that decode to three megabytes.
-  upstream.behave('gzip-bomb', { text: 'z'.repeat(3 * MB), contentEncoding: 'gzip' });
+  upstream.behave('big-declared', { text: 'x'.repeat(3 * MB) });
+  upstream.behave('big-chunked', { text: 'x'.repeat(3 * MB), chunked: true });
+  upstream.behave('big-stream', { text: 'x'.repeat(4 * MB), chunkCount: 64 });
+  // Past 1 MB the gateway writes its answer a window at a time.
+  upstream.behave('fits', { text: `${'y'.repeat(1.5 * MB)}é😀`, chunked: true });
+  // A few kilobytes on the wire that decode to six megabytes.
+  upstream.behave('gzip-bomb', { text: 'z'.repeat(6 * MB), contentEncoding: 'gzip' });
   for (const coding of ['gzip', 'deflate', 'br'] as ContentCoding[]) upstream.behave(coding, { text: `decoded from ${coding}`, contentEncoding: coding });
   upstream.behave('gzip-chunked', { text: 'w'.repeat(300_000), contentEncoding: 'gzip', chunked: true });
   upstream.behave('gzip-stream', { text: 'one two three four five six', contentEncoding: 'gzip' });
@@ -67,11 +68,11 @@ describe('the answer size limit', () => {
       const answer = await chat(model);
       assert.equal(answer.status, 502, model);
       assert.equal(answer.json.error?.code, 'upstream_response_too_large');
-      assert.match(answer.json.error?.message ?? '', /more than 1 MB \(general_settings\.max_response_size_mb\)/);
+      assert.match(answer.json.error?.message ?? '', /more than 2 MB \(general_settings\.max_response_size_mb\)/);
     }
     const fits = await chat('fits');
     assert.equal(fits.status, 200);
-    assert.equal(content(fits)?.length, 0.5 * MB);
+    assert.equal(content(fits), `${'y'.repeat(1.5 * MB)}é😀`);
   });
 
   test('the limit counts decoded bytes: a small compressed answer that decodes past it is a 502', async () => {
@@ -83,7 +84,7 @@ describe('the answer size limit', () => {
   test('a stream longer than the limit passes: its events are not held', async () => {
     const answer = await postBytes(`${gateway.url}/v1/chat/completions`, ask('big-stream', { stream: true }));
     assert.equal(answer.status, 200);
-    assert.deepEqual(streamed(answer.text), { content: 'x'.repeat(2 * MB), done: true });
+    assert.deepEqual(streamed(answer.text), { content: 'x'.repeat(4 * MB), done: true });
   });
 });
 
