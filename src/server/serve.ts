@@ -8,6 +8,7 @@ import { RedisConnection } from '../redis/index.js';
 import { Router, type RouterObserver } from '../router/index.js';
 import { createRequestHandler, type AppDeps } from './app.js';
 import { BodyBudget } from './http/body-budget.js';
+import { answerClientError } from './http/client-errors.js';
 import { createServerState, type ServerState } from './server-state.js';
 
 export class StartupError extends Error {
@@ -71,12 +72,23 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     metrics: serve.metrics,
     testHooks: serve.testHooks ?? false,
   });
+  // Slow clients: node answers 408 when a request's headers, or the whole request, take longer than
+  // these. Both run from the first byte of a request until its body has arrived, so they never cut
+  // an answer (a long stream), nor an idle keep-alive connection (keepAliveTimeout bounds that).
+  // Node checks every 30 s by default, which would stretch a 10 s limit to 40.
+  const clientLimits = {
+    headersTimeout: options.clientHeaderTimeoutMs,
+    requestTimeout: options.clientRequestTimeoutMs,
+    connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_MS, options.clientHeaderTimeoutMs),
+  };
   // node:https (and tls under it) only when TLS is on: about 1 MB per worker otherwise.
-  const server = tls === undefined ? createHttpServer(handler) : (await import('node:https')).createServer(tls, handler);
+  const server = tls === undefined
+    ? createHttpServer(clientLimits, handler)
+    : (await import('node:https')).createServer({ ...tls, ...clientLimits }, handler);
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
-  // Node closes a connection whose headers take longer than this; it must exceed the keep-alive
-  // timeout, or a client reusing an idle socket could race it.
-  server.headersTimeout = Math.max(60_000, options.keepAliveTimeoutMs + 1_000);
+  server.maxConnections = options.maxConnectionsPerWorker;
+  server.on('clientError', answerClientError);
+  server.on('drop', noteDroppedConnection(logger));
   const close = async () => {
     router.close();
     await redis?.close();
@@ -94,6 +106,25 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   return { server, state, router, port, close };
+}
+
+/** How often node looks for requests past their header or request timeout. */
+const CONNECTIONS_CHECK_MS = 1_000;
+/** A full worker logs that it turns connections away at most this often. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+/** Logs connections closed at the per-worker limit: once, then a count every ten seconds at most. */
+function noteDroppedConnection(logger: Logger): () => void {
+  let dropped = 0;
+  let loggedAt = -Infinity;
+  return () => {
+    dropped++;
+    const now = Date.now();
+    if (now - loggedAt < DROP_LOG_INTERVAL_MS) return;
+    logger.warn({ dropped }, 'connection limit reached (--max_connections_per_worker); new connections are closed');
+    loggedAt = now;
+    dropped = 0;
+  };
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {
