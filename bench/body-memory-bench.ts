@@ -16,9 +16,13 @@ import { startGateway, type GatewayProcess } from '../test/support/gateway.js';
 const BODY_MB = Number(process.env.BENCH_BODY_MB ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ANSWER_MB = Number(process.env.BENCH_ANSWER_MB ?? 60);
+/** An answer past the default max_response_size_mb (64 MB). */
+const OVERSIZED_ANSWER_MB = 100;
 /** How long after the load "after" is read (V8's memory reducer works some seconds after a peak). */
-const AFTER_MS = Number(process.env.BENCH_AFTER_MS ?? 10_000);
+const AFTER_MS = Number(process.env.BENCH_AFTER_MS ?? 20_000);
 const MB = 1024 * 1024;
+/** Extra environment for the gateway, `NAME=value,NAME=value` (e.g. glibc's MALLOC_ tunables). */
+const EXTRA_ENV = Object.fromEntries((process.env.BENCH_GATEWAY_ENV ?? '').split(',').filter((pair) => pair.includes('=')).map((pair) => pair.split('=', 2) as [string, string]));
 
 interface Row {
   scenario: string;
@@ -95,10 +99,11 @@ async function runScenario(upstream: FakeUpstream, spec: ScenarioSpec): Promise<
       model_list: [
         { model_name: 'bench-body', litellm_params: { model: 'openai/bench-body', api_base: `${upstream.url}/v1` } },
         { model_name: 'bench-big-answer', litellm_params: { model: 'openai/bench-big-answer', api_base: `${upstream.url}/v1` } },
+        { model_name: 'bench-oversized-answer', litellm_params: { model: 'openai/bench-oversized-answer', api_base: `${upstream.url}/v1` } },
       ],
       general_settings: spec.generalSettings ?? {},
     },
-    env: spec.env,
+    env: { ...EXTRA_ENV, ...spec.env },
   });
   try {
     const pid = await workerPid(gateway);
@@ -117,6 +122,9 @@ async function runScenario(upstream: FakeUpstream, spec: ScenarioSpec): Promise<
     const afterLong = rssMb(pid);
     const target = spec.bodiesMb === undefined ? undefined : 2 * idle + spec.bodiesMb;
     return { scenario: spec.name, statuses: tally(statuses), idle, peak, after2, afterLong, target };
+  } catch (error) {
+    process.stderr.write(`${spec.name} failed; the gateway said:\n${gateway.output().split('\n').slice(-20).join('\n')}\n`);
+    throw error;
   } finally {
     await gateway.stop();
   }
@@ -126,9 +134,10 @@ const upstream = await startFakeUpstream();
 // The upstream holds each answer a little, so that the bodies are in the worker at the same time.
 upstream.behave('bench-body', { text: 'a picture', delayMs: 300 });
 upstream.behave('bench-big-answer', { text: 'x'.repeat(ANSWER_MB * MB) });
+upstream.behave('bench-oversized-answer', { text: 'x'.repeat(OVERSIZED_ANSWER_MB * MB) });
 
 const body = imageBody('bench-body', BODY_MB);
-const bigAnswerAsk = Buffer.from(JSON.stringify({ model: 'bench-big-answer', messages: [{ role: 'user', content: 'say a lot' }] }));
+const ask = (model: string) => Buffer.from(JSON.stringify({ model, messages: [{ role: 'user', content: 'say a lot' }] }));
 const everyBody = async (gateway: GatewayProcess) => Promise.all(Array.from({ length: CONCURRENCY }, () => post(gateway.url, body)));
 /** Admits every body at once (a build with an in-flight cap reads this; an older one ignores it). */
 const admitAll = { SWITCHYARD_MAX_BODY_MB_IN_FLIGHT: String(Math.ceil(CONCURRENCY * BODY_MB * 1.1)) };
@@ -140,9 +149,9 @@ const scenarios: ScenarioSpec[] = [
   {
     name: `one ${ANSWER_MB} MB upstream answer, admitted`,
     generalSettings: { max_response_size_mb: ANSWER_MB * 1.5 },
-    load: async (g) => [await post(g.url, bigAnswerAsk)],
+    load: async (g) => [await post(g.url, ask('bench-big-answer'))],
   },
-  { name: `one ${ANSWER_MB} MB upstream answer, default settings`, load: async (g) => [await post(g.url, bigAnswerAsk)] },
+  { name: `one ${OVERSIZED_ANSWER_MB} MB upstream answer, default settings`, load: async (g) => [await post(g.url, ask('bench-oversized-answer'))] },
 ];
 
 const only = process.env.BENCH_ONLY;
