@@ -5,6 +5,7 @@ import type { HealthEndpoints } from '../health/index.js';
 import type { Router } from '../router/index.js';
 import { KeyCheck } from './auth.js';
 import { sendError } from './error-response.js';
+import { noteLargeGarbage } from './http/memory-release.js';
 import { readJsonBody, type BodyLimits } from './http/request-body.js';
 import { RouteTable, type RouteMatch, type RouteSpec } from './http/route-table.js';
 import { logRequest } from './request-log.js';
@@ -87,7 +88,10 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     deps.onRequestStart?.(state);
     response.on('close', () => { // 'close' comes once; `on` spares the once-wrapper
       state.active.delete(ctx);
-      if (ctx.bodyBytes > 0) deps.bodyLimits.budget.give(ctx.bodyBytes);
+      if (ctx.bodyBytes > 0) {
+        deps.bodyLimits.budget.give(ctx.bodyBytes);
+        noteLargeGarbage(ctx.bodyBytes);
+      }
       // The client went away before the response was complete: stop the upstream call now.
       if (!response.writableFinished) ctx.abort.abort();
       const status = response.writableFinished ? response.statusCode : 499;

@@ -9,6 +9,7 @@ import { Router, type RouterObserver } from '../router/index.js';
 import { createRequestHandler, type AppDeps } from './app.js';
 import { BodyBudget } from './http/body-budget.js';
 import { answerClientError } from './http/client-errors.js';
+import { enableMemoryRelease } from './http/memory-release.js';
 import { createServerState, type ServerState } from './server-state.js';
 
 export class StartupError extends Error {
@@ -58,6 +59,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   const router = new Router(config, clients, { logger, redis, observer: serve.routerObserver });
   const health = serve.health ?? new WorkerHealth({ config, configuredWorkers: options.numWorkers });
   health.attach({ router, redis });
+  enableMemoryRelease();
   const state = createServerState();
   const handler = createRequestHandler({
     config,

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../../core/index.js';
 import type { BodyBudget } from './body-budget.js';
+import { noteLargeGarbage } from './memory-release.js';
 
 /** A body past this many times the limit is not read to its end: the connection is dropped. */
 const DISCARD_FACTOR = 8;
@@ -77,6 +78,7 @@ export function readJsonBody(request: IncomingMessage, limits: BodyLimits, hold:
       whole = undefined;
       chunks = [];
       budget.give(hold.bodyBytes);
+      noteLargeGarbage(hold.bodyBytes);
       hold.bodyBytes = 0;
       reject(error);
     }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { noteLargeGarbage } from './memory-release.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Answers from this many characters on are written a window at a time (see writeInWindows). */
@@ -41,6 +42,7 @@ async function writeInWindows(response: ServerResponse, text: string): Promise<v
     if (!flushed) await drained(response);
   }
   if (!response.destroyed) response.end();
+  noteLargeGarbage(text.length);
 }
 
 /** Resolves when the response can take more, or is gone. */
