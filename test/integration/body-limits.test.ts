@@ -95,6 +95,13 @@ describe('the budget of body bytes in flight', () => {
     });
   });
 
+  test('a body larger than the whole budget passes when the worker holds no other', async () => {
+    for (const chunked of [false, true]) {
+      const answer = await post(gateway, '/v1/chat/completions', imageChat('held', 1.5 * MB), { chunked });
+      assert.equal(answer.status, 200, `chunked: ${chunked}: ${answer.text.slice(0, 200)}`);
+    }
+  });
+
   test('the bytes come back when the answers end: the same body then passes', async () => {
     const answer = await post(gateway, '/v1/chat/completions', imageChat('held', 0.7 * MB));
     assert.equal(answer.status, 200);

@@ -17,16 +17,17 @@ export class BodyBudget {
   }
 
   /**
-   * Would `bytes` more fit? A worker holding nothing takes any body the size limit lets through,
-   * so a limit set below `max_request_size_mb` cannot make a large body impossible.
+   * Would `bytes` more fit, for a request already holding `own`? A worker holding no other body
+   * takes any body the size limit lets through, so a budget set below `max_request_size_mb`
+   * cannot make a large body impossible.
    */
-  fits(bytes: number): boolean {
-    return this.held === 0 || this.held + bytes <= this.limit;
+  fits(bytes: number, own = 0): boolean {
+    return this.held === own || this.held + bytes <= this.limit;
   }
 
-  /** Takes `bytes` if they fit; false (and nothing taken) otherwise. */
-  take(bytes: number): boolean {
-    if (!this.fits(bytes)) return false;
+  /** Takes `bytes` for a request holding `own` already, if they fit; false (nothing taken) otherwise. */
+  take(bytes: number, own = 0): boolean {
+    if (!this.fits(bytes, own)) return false;
     this.held += bytes;
     return true;
   }
