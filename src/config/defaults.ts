@@ -1,6 +1,7 @@
 /** Every default the gateway applies, in one place. */
 export const CONFIG_DEFAULTS = {
   maxRequestSizeMb: 32,
+  maxResponseSizeMb: 64,
   requestTimeoutSeconds: 600,
   routingStrategy: 'simple-shuffle',
   lowestLatencyBuffer: 0.1,

@@ -81,6 +81,7 @@ export function normalizeConfig(input: NormalizeInput, problems: ConfigProblem[]
     modelGroups,
     masterKey,
     maxRequestBytes: Math.round((general.max_request_size_mb ?? CONFIG_DEFAULTS.maxRequestSizeMb) * 1024 * 1024),
+    maxResponseBytes: Math.round((general.max_response_size_mb ?? CONFIG_DEFAULTS.maxResponseSizeMb) * 1024 * 1024),
     metricsRequireAuth: general.require_auth_for_metrics_endpoint ?? false,
     router,
     health,

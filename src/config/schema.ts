@@ -132,6 +132,7 @@ function build(object: ObjectFactory) {
     health_check_details: bool.optional(),
     use_shared_health_check: bool.optional(),
     max_request_size_mb: positive.optional(),
+    max_response_size_mb: positive.optional(),
     require_auth_for_metrics_endpoint: bool.optional(),
   });
 

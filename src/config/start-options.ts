@@ -31,6 +31,10 @@ export const START_OPTION_SPECS = [
   { name: 'max_draining_workers', kind: 'count', env: 'MAX_DRAINING_WORKERS', description: 'draining workers alive at once; further recycles wait', defaultText: '2 x num_workers, at least 4' },
   { name: 'timeout_worker_healthcheck', kind: 'seconds', env: 'TIMEOUT_WORKER_HEALTHCHECK', description: 'kill a worker that has not answered a ping for this long', defaultText: '10' },
   { name: 'max_worker_memory_mb', kind: 'megabytes', env: 'MAX_WORKER_MEMORY_MB', description: 'recycle a worker whose resident memory passes this', defaultText: 'off' },
+  { name: 'max_body_mb_in_flight', kind: 'megabytes', env: 'SWITCHYARD_MAX_BODY_MB_IN_FLIGHT', description: 'request-body bytes a worker may hold at once; past it requests get 503 with retry-after', defaultText: '256' },
+  { name: 'client_header_timeout', kind: 'seconds', env: 'SWITCHYARD_CLIENT_HEADER_TIMEOUT', description: 'a request whose headers take longer gets 408', defaultText: '10' },
+  { name: 'client_request_timeout', kind: 'seconds', env: 'SWITCHYARD_CLIENT_REQUEST_TIMEOUT', description: 'a request (headers and body) that takes longer to arrive gets 408; answers are not bounded by it', defaultText: '300' },
+  { name: 'max_connections_per_worker', kind: 'count', env: 'SWITCHYARD_MAX_CONNECTIONS_PER_WORKER', description: 'client connections one worker holds; new ones past it are closed', defaultText: '4096' },
   { name: 'keepalive_timeout', kind: 'seconds', env: 'KEEPALIVE_TIMEOUT', description: 'HTTP keep-alive timeout', defaultText: '5' },
   { name: 'prometheus_metrics_port', kind: 'port', env: 'PROMETHEUS_METRICS_PORT', description: 'also serve /metrics from the primary on this port', defaultText: 'off' },
   { name: 'disable_metrics', kind: 'boolean', env: 'SWITCHYARD_DISABLE_METRICS', description: 'turn the Prometheus metrics off (/metrics answers 404)', defaultText: 'metrics on' },
@@ -61,7 +65,15 @@ export interface StartOptions {
   maxDrainingWorkers: number;
   workerHealthcheckTimeoutMs: number;
   maxWorkerMemoryBytes: number | undefined;
+  /** Request-body bytes a worker may hold at once (received, not yet answered). */
+  maxBodyBytesInFlight: number;
   keepAliveTimeoutMs: number;
+  /** Time for a request's headers to arrive (node's headersTimeout). */
+  clientHeaderTimeoutMs: number;
+  /** Time for a whole request, headers and body, to arrive (node's requestTimeout); never bounds the answer. */
+  clientRequestTimeoutMs: number;
+  /** Client connections one worker holds at once (node's server.maxConnections). */
+  maxConnectionsPerWorker: number;
   prometheusMetricsPort: number | undefined;
   /** Metrics are on unless this is set; off, nothing is recorded and /metrics answers 404. */
   metricsDisabled: boolean;
@@ -85,6 +97,10 @@ export const DEFAULT_START_OPTIONS = {
   recycleDrainTimeoutMs: 3_600_000,
   workerHealthcheckTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
+  maxBodyMbInFlight: 256,
+  clientHeaderTimeoutMs: 10_000,
+  clientRequestTimeoutMs: 300_000,
+  maxConnectionsPerWorker: 4096,
 } as const;
 
 /**
@@ -182,7 +198,11 @@ export function resolveStartOptions(flags: RawFlags, env: NodeJS.ProcessEnv = pr
     maxDrainingWorkers: int('max_draining_workers', 1, 4096) ?? defaultMaxDrainingWorkers(numWorkers),
     workerHealthcheckTimeoutMs: seconds('timeout_worker_healthcheck', DEFAULT_START_OPTIONS.workerHealthcheckTimeoutMs),
     maxWorkerMemoryBytes: memoryMb === undefined ? undefined : memoryMb * 1024 * 1024,
+    maxBodyBytesInFlight: (int('max_body_mb_in_flight', 1) ?? DEFAULT_START_OPTIONS.maxBodyMbInFlight) * 1024 * 1024,
     keepAliveTimeoutMs: seconds('keepalive_timeout', DEFAULT_START_OPTIONS.keepAliveTimeoutMs),
+    clientHeaderTimeoutMs: seconds('client_header_timeout', DEFAULT_START_OPTIONS.clientHeaderTimeoutMs),
+    clientRequestTimeoutMs: seconds('client_request_timeout', DEFAULT_START_OPTIONS.clientRequestTimeoutMs),
+    maxConnectionsPerWorker: int('max_connections_per_worker', 1) ?? DEFAULT_START_OPTIONS.maxConnectionsPerWorker,
     prometheusMetricsPort: int('prometheus_metrics_port', 0, 65535),
     metricsDisabled: bool('disable_metrics'),
     sslKeyfilePath: str('ssl_keyfile_path'),
@@ -195,6 +215,9 @@ export function resolveStartOptions(flags: RawFlags, env: NodeJS.ProcessEnv = pr
   };
   if ((options.sslKeyfilePath === undefined) !== (options.sslCertfilePath === undefined)) {
     problems.push('--ssl_keyfile_path and --ssl_certfile_path must be given together');
+  }
+  if (options.clientHeaderTimeoutMs > options.clientRequestTimeoutMs) {
+    problems.push('--client_header_timeout must not be longer than --client_request_timeout (the headers are part of the request)');
   }
   if (options.metricsDisabled && options.prometheusMetricsPort !== undefined) {
     warnings.push('prometheus_metrics_port has no effect with metrics turned off (disable_metrics); nothing listens on it');

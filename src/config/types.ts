@@ -103,6 +103,8 @@ export interface Config {
   readonly modelGroups: readonly string[];
   readonly masterKey: string | undefined;
   readonly maxRequestBytes: number;
+  /** The largest upstream answer read whole (general_settings.max_response_size_mb); bigger ones are a 502. */
+  readonly maxResponseBytes: number;
   readonly metricsRequireAuth: boolean;
   readonly router: RouterSettings;
   readonly health: HealthSettings;

@@ -13,12 +13,18 @@
 export const ERROR_CATALOGUE = {
   invalid_json: { status: 400, type: 'invalid_request_error' },
   invalid_request: { status: 400, type: 'invalid_request_error' },
+  /** Not HTTP node can parse (answered by the server's clientError handler, before any route). */
+  bad_http_request: { status: 400, type: 'invalid_request_error' },
   invalid_api_key: { status: 401, type: 'authentication_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  /** The request's headers or body did not arrive within --client_header_timeout / --client_request_timeout. */
+  request_timeout: { status: 408, type: 'invalid_request_error' },
   body_too_large: { status: 413, type: 'invalid_request_error' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  /** Request headers past node's limit (16 KB by default, --max-http-header-size). */
+  headers_too_large: { status: 431, type: 'invalid_request_error' },
   /** Upstream answered with a 4xx: its status and message are kept. */
   upstream_client_error: { status: 400, type: 'invalid_request_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
@@ -29,8 +35,12 @@ export const ERROR_CATALOGUE = {
   upstream_error: { status: 502, type: 'api_error' },
   upstream_unreachable: { status: 502, type: 'api_error' },
   upstream_invalid_response: { status: 502, type: 'api_error' },
+  /** The upstream's answer was bigger than `general_settings.max_response_size_mb`. */
+  upstream_response_too_large: { status: 502, type: 'api_error' },
   no_deployment_available: { status: 503, type: 'api_error' },
   shutting_down: { status: 503, type: 'api_error' },
+  /** The worker holds as many request-body bytes as it may (`--max_body_mb_in_flight`); sent with retry-after. */
+  server_busy: { status: 503, type: 'api_error' },
   /** GET /metrics on a worker: the primary, which holds the metrics, did not answer in time. */
   metrics_unavailable: { status: 503, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },

@@ -5,3 +5,4 @@ export * from './logger.js';
 export * from './redact.js';
 export * from './version.js';
 export * from './cancellation.js';
+export * from './json-pieces.js';

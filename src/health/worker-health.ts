@@ -23,8 +23,11 @@ export interface HealthQuery {
 export interface HealthEndpoints {
   /** `GET /health`; throws a 404 GatewayError for an unknown model or model id. */
   report(query: HealthQuery, signal: CancelSignal): Promise<HealthReport>;
-  /** What `/health/readiness` adds: Redis reachability (null: not configured) and workers ready. */
-  readiness(): { redis: 'connected' | 'unavailable' | null; workers: { ready: number | null; configured: number } };
+  /**
+   * What `/health/readiness` adds: Redis as a PING sees it now (within the command timeout; null:
+   * not configured) and workers ready.
+   */
+  readiness(): Promise<{ redis: 'connected' | 'unavailable' | null; workers: { ready: number | null; configured: number } }>;
   sharedStatus(): Promise<SharedStatusBody>;
 }
 
@@ -101,8 +104,8 @@ export class WorkerHealth implements HealthEndpoints {
     return buildReport({ deployments: targets, results, details: config.health.details, targeted, round, now: Date.now() });
   }
 
-  readiness(): ReturnType<HealthEndpoints['readiness']> {
-    const redis = this.options.config.redis === undefined ? null : this.redis?.available ? 'connected' : 'unavailable';
+  async readiness(): ReturnType<HealthEndpoints['readiness']> {
+    const redis = this.options.config.redis === undefined ? null : (await this.redis?.ping()) ? 'connected' : 'unavailable';
     return { redis, workers: { ready: this.readyWorkers, configured: this.options.configuredWorkers } };
   }
 

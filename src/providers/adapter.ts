@@ -28,6 +28,8 @@ export interface CallContext {
   additionalDropParams?: readonly string[];
   /** Told which request fields were dropped for this deployment (names only), for the debug log. */
   onDropped?: (deployment: Deployment, fields: readonly string[]) => void;
+  /** Bytes of the client's request body: a large one is sent upstream without copying its large strings. */
+  bodyBytes?: number;
 }
 
 /**
@@ -36,6 +38,14 @@ export interface CallContext {
  * events exclude the final `[DONE]`; Anthropic ones carry their `event:` names.
  */
 export type EventStream = AsyncIterable<SseEvent[]>;
+
+/** What bounds every upstream call of a client: its default timeout and the largest answer it reads whole. */
+export interface CallLimits {
+  /** Milliseconds for a call whose deployment sets no `timeout`. */
+  timeoutMs: number;
+  /** general_settings.max_response_size_mb, in bytes. */
+  maxAnswerBytes: number;
+}
 
 export type Answer<T> = { stream: false; body: T } | { stream: true; events: EventStream };
 

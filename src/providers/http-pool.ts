@@ -1,9 +1,11 @@
-import type { Pool as UndiciPool } from 'undici';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
 import PoolClass from 'undici/lib/dispatcher/pool.js';
-import { GatewayError, upstreamFailure, type CancelSignal } from '../core/index.js';
+import { GatewayError, JsonPieces, upstreamFailure, type CancelSignal } from '../core/index.js';
 import { UpstreamExchange, type UpstreamResponse } from './upstream-exchange.js';
 
 export type { UpstreamResponse };
+
+type DispatchBody = Dispatcher.DispatchOptions['body'];
 
 /**
  * Upstream HTTP: one keep-alive undici Pool per origin, shared by every deployment that points
@@ -38,10 +40,13 @@ export interface UpstreamRequest {
   url: URL;
   method?: 'POST' | 'GET';
   headers: Record<string, string>;
-  body?: string;
+  /** JSON text; pieces for a large body (sent with their content-length, never copied whole). */
+  body?: string | JsonPieces;
   signal: CancelSignal;
   /** Deadline for the response headers and for any stall while reading the body. */
   timeoutMs: number;
+  /** The largest answer held whole (general_settings.max_response_size_mb): past it, upstream_response_too_large. */
+  maxAnswerBytes: number;
   stream: boolean;
   /** Names the deployment in error messages. */
   label: string;
@@ -50,13 +55,14 @@ export interface UpstreamRequest {
 export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
   // undici's own timers bound the call: headersTimeout covers a non-streaming answer being
   // produced (upstreams send headers when it is ready), bodyTimeout any stall while reading.
-  const exchange = new UpstreamExchange(request.signal);
+  const exchange = new UpstreamExchange(request.signal, { maxBytes: request.maxAnswerBytes, label: request.label });
   poolFor(request.url.origin).dispatch({
     origin: request.url.origin,
     path: request.url.pathname + request.url.search,
     method: request.method ?? 'POST',
-    headers: request.headers,
-    body: request.body,
+    headers: request.body instanceof JsonPieces ? { ...request.headers, 'content-length': String(request.body.byteLength) } : request.headers,
+    // dispatch() writes an Iterable body piece by piece (undici's Dispatcher docs); its types list only streams.
+    body: request.body as DispatchBody,
     headersTimeout: request.timeoutMs,
     bodyTimeout: request.timeoutMs,
   }, exchange);

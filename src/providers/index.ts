@@ -28,11 +28,11 @@ export function isImplementedProvider(provider: string): boolean {
 /** Builds the client for one deployment; throws a GatewayError when it cannot be reached at all. */
 export function createDeploymentClient(deployment: Deployment, config: Config): DeploymentClient {
   if (deployment.params.mockResponse !== undefined) return new MockClient(deployment, deployment.params.mockResponse);
-  const timeoutMs = config.router.timeoutMs;
-  if (deployment.provider === 'anthropic') return new AnthropicClient(deployment, anthropicTarget(deployment, config), timeoutMs);
-  if (deployment.provider === 'azure') return new OpenAICompatibleClient(deployment, azureTarget(deployment, config), timeoutMs);
+  const limits = { timeoutMs: config.router.timeoutMs, maxAnswerBytes: config.maxResponseBytes };
+  if (deployment.provider === 'anthropic') return new AnthropicClient(deployment, anthropicTarget(deployment, config), limits);
+  if (deployment.provider === 'azure') return new OpenAICompatibleClient(deployment, azureTarget(deployment, config), limits);
   const family = OPENAI_COMPATIBLE_FAMILIES[deployment.provider];
-  if (family !== undefined) return new OpenAICompatibleClient(deployment, familyTarget(deployment, family, config), timeoutMs);
+  if (family !== undefined) return new OpenAICompatibleClient(deployment, familyTarget(deployment, family, config), limits);
   return new UnimplementedClient(deployment);
 }
 

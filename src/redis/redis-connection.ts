@@ -15,6 +15,8 @@ import type { RedisCommands } from './redis-commands.js';
 
 export const REDIS_COMMAND_TIMEOUT_MS = 500;
 const CONNECT_TIMEOUT_MS = 1_000;
+/** How long a PING's answer is reused (see ping()). */
+const PING_REUSE_MS = 1_000;
 const RECONNECT_BASE_MS = 100;
 const RECONNECT_MAX_MS = 2_000;
 
@@ -34,6 +36,9 @@ export class RedisConnection {
   private readonly client: Redis;
   private readonly logger: Logger;
   private state: LinkState = 'connecting';
+  /** The PING in flight, which concurrent callers of ping() share, and when the last one ended. */
+  private pinging: Promise<boolean> | undefined;
+  private pinged = { at: -Infinity, ok: false };
   private downSince = 0;
   private closed = false;
 
@@ -59,6 +64,24 @@ export class RedisConnection {
   /** Connected and the last command worked. */
   get available(): boolean {
     return this.state === 'up' && this.client.status === 'ready';
+  }
+
+  /**
+   * Asks Redis now: true when a PING comes back within the command timeout. `available` only
+   * knows what the last command saw, and with no command sent a hung Redis still looks connected;
+   * a timed-out PING marks the outage (and is logged as one) like any other command. Callers at
+   * any rate (readiness is public) share one PING in flight and reuse an answer under a second old.
+   */
+  ping(): Promise<boolean> {
+    if (Date.now() - this.pinged.at < PING_REUSE_MS) return Promise.resolve(this.pinged.ok);
+    this.pinging ??= this.run('ping', (redis) => redis.ping())
+      .then((answer) => answer === 'PONG')
+      .then((ok) => {
+        this.pinged = { at: Date.now(), ok };
+        return ok;
+      })
+      .finally(() => (this.pinging = undefined));
+    return this.pinging;
   }
 
   /**

@@ -5,7 +5,8 @@ import type { HealthEndpoints } from '../health/index.js';
 import type { Router } from '../router/index.js';
 import { KeyCheck } from './auth.js';
 import { sendError } from './error-response.js';
-import { readJsonBody } from './http/request-body.js';
+import { noteLargeGarbage } from './http/memory-release.js';
+import { readJsonBody, type BodyLimits } from './http/request-body.js';
 import { RouteTable, type RouteMatch, type RouteSpec } from './http/route-table.js';
 import { logRequest } from './request-log.js';
 import type { RequestContext } from './request-context.js';
@@ -25,6 +26,8 @@ export interface AppDeps {
   state: ServerState;
   /** Answers `/health`, `/health/shared-status` and readiness details. */
   health: HealthEndpoints;
+  /** The body size limit and the worker's budget of body bytes in flight. */
+  bodyLimits: BodyLimits;
   version: string;
   testHooks?: boolean;
   /** Called as each request arrives (after it is counted in `state.served`). */
@@ -60,7 +63,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
 
   const run = async (ctx: RequestContext, match: RouteMatch): Promise<void> => {
     if (match.route.public !== true) keys.verify(ctx.request.headers, ctx.request.socket);
-    const body = match.route.readsBody === true ? await readJsonBody(ctx.request, config.maxRequestBytes) : undefined;
+    const body = match.route.readsBody === true ? await readJsonBody(ctx.request, deps.bodyLimits, ctx) : undefined;
     await match.route.handle(ctx, body, match.params);
   };
 
@@ -83,13 +86,17 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
       modelGroup: undefined, deployment: undefined, apiBase: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
       fallbackGroup: undefined, stream: undefined, upstreamMs: undefined, firstByteMs: undefined, overheadMs: undefined,
-      errorCode: undefined, usage: undefined, tags: undefined,
+      errorCode: undefined, usage: undefined, tags: undefined, bodyBytes: 0,
     };
     state.served++;
     state.active.add(ctx);
     deps.onRequestStart?.(state);
     response.on('close', () => { // 'close' comes once; `on` spares the once-wrapper
       state.active.delete(ctx);
+      if (ctx.bodyBytes > 0) {
+        deps.bodyLimits.budget.give(ctx.bodyBytes);
+        noteLargeGarbage(ctx.bodyBytes);
+      }
       // The client went away before the response was complete: stop the upstream call now.
       if (!response.writableFinished) ctx.abort.abort();
       const status = response.writableFinished ? response.statusCode : 499;

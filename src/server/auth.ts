@@ -3,11 +3,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from '../core/index.js';
 
 /**
- * Master-key check. The key may come as `Authorization: Bearer`, `x-api-key` (Anthropic clients),
- * `api-key` (Azure clients) or `x-litellm-api-key`. Digests are compared in constant time, so
- * neither the key's content nor its length leaks through timing. A keep-alive connection whose
- * client has proved the key is remembered: later requests on it presenting the same text skip
- * the hash (a loop over the remembered text, constant in time for any content, stands in).
+ * Master-key check. The key is read where LiteLLM's user_api_key_auth reads it (see
+ * docs/litellm-compat.md#keys): `x-litellm-api-key`, then `Authorization` with a scheme (`Bearer`,
+ * `Basic` as Langfuse clients send it, AWS SigV4's `Credential=`), then `api-key` (Azure clients),
+ * `x-api-key` (Anthropic), `x-goog-api-key`, `ocp-apim-subscription-key`. Digests are compared in
+ * constant time, so neither the key's content nor its length leaks through timing. A keep-alive
+ * connection whose client has proved the key is remembered: later requests on it presenting the
+ * same text skip the hash (a loop over the remembered text, constant in time for any content,
+ * stands in).
  */
 export class KeyCheck {
   private readonly digest: Buffer | undefined;
@@ -28,16 +31,24 @@ export class KeyCheck {
    */
   verify(headers: IncomingHttpHeaders, connection?: object): void {
     if (this.digest === undefined) return;
-    const presented = presentedKey(headers);
+    const presented = presentedKeys(headers);
     if (presented === undefined) {
       throw new GatewayError('invalid_api_key', 'No API key provided. Send it as "Authorization: Bearer <key>" (or x-api-key).');
     }
-    const proven = connection === undefined ? undefined : this.proven.get(connection);
-    if (proven !== undefined && sameText(presented, proven)) return;
-    if (!timingSafeEqual(sha256(presented), this.digest)) {
-      throw new GatewayError('invalid_api_key', 'Incorrect API key provided.');
+    if (presented === MALFORMED) {
+      throw new GatewayError('invalid_api_key', 'Malformed API key: the Authorization header needs a scheme, as in "Authorization: Bearer <key>".');
     }
-    if (connection !== undefined) this.proven.set(connection, presented);
+    const proven = connection === undefined ? undefined : this.proven.get(connection);
+    if (proven !== undefined) {
+      let same = false;
+      for (const key of presented) same = sameText(key, proven) || same;
+      if (same) return;
+    }
+    // Every candidate is hashed (Basic offers two): the time does not say which one matched.
+    let match: string | undefined;
+    for (const key of presented) if (timingSafeEqual(sha256(key), this.digest) && match === undefined) match = key;
+    if (match === undefined) throw new GatewayError('invalid_api_key', 'Incorrect API key provided.');
+    if (connection !== undefined) this.proven.set(connection, match);
   }
 }
 
@@ -51,16 +62,58 @@ export function sameText(presented: string, secret: string): boolean {
   return diff === 0;
 }
 
-function presentedKey(headers: IncomingHttpHeaders): string | undefined {
-  const authorization = headers.authorization;
-  if (typeof authorization === 'string' && authorization !== '') {
-    return authorization.replace(/^Bearer\s+/i, '').trim();
-  }
-  for (const name of ['x-api-key', 'api-key', 'x-litellm-api-key']) {
-    const value = headers[name];
-    if (typeof value === 'string' && value !== '') return value.trim();
+/** An Authorization header LiteLLM would refuse: a value without a scheme it reads. */
+const MALFORMED = 'malformed';
+
+/**
+ * The keys a request presents (Basic offers two readings), MALFORMED, or undefined when it sends
+ * none. An empty header counts as absent, as in LiteLLM; a present header is never passed over
+ * for a later one, so `Authorization: <key>` without a scheme is refused even with an x-api-key.
+ */
+function presentedKeys(headers: IncomingHttpHeaders): string[] | typeof MALFORMED | undefined {
+  const litellm = header(headers, 'x-litellm-api-key');
+  if (litellm !== undefined) return keysFromAuthorization(litellm) ?? [litellm];
+  const authorization = header(headers, 'authorization');
+  if (authorization !== undefined) return keysFromAuthorization(authorization) ?? MALFORMED;
+  for (const name of ['api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key']) {
+    const value = header(headers, name);
+    if (value !== undefined) return [value];
   }
   return undefined;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/**
+ * The key in an Authorization value, by its scheme (case-insensitive, as RFC 9110 has it; LiteLLM
+ * reads `Bearer` and `bearer`). `Basic` is read both ways LiteLLM reads it: base64 of
+ * `user:key` decoded to its password (its Langfuse route), and the text after `Basic` as it is
+ * (its other routes). Undefined: no scheme it reads.
+ */
+function keysFromAuthorization(value: string): string[] | undefined {
+  if (value.startsWith('Bearer ')) return [value.slice(7).trim()]; // nearly every request
+  const [, scheme = '', rest = ''] = /^(\S+)(?:\s+(.*))?$/s.exec(value) ?? [];
+  const credentials = rest.trim();
+  switch (scheme.toLowerCase()) {
+    case 'bearer':
+      return [credentials];
+    case 'basic': {
+      const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const password = colon === -1 ? '' : decoded.slice(colon + 1);
+      return password === '' ? [credentials] : [password, credentials];
+    }
+    case 'aws4-hmac-sha256': {
+      // LangChain's Bedrock client: `Credential=Bearer <key>/<date>/…` or `Credential=<key>/…`.
+      const credential = /Credential=(?:Bearer\s+)?([^/\s,]+)/.exec(credentials)?.[1];
+      return credential === undefined ? undefined : [credential];
+    }
+    default:
+      return undefined;
+  }
 }
 
 function sha256(text: string): Buffer {

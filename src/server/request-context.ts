@@ -42,4 +42,6 @@ export interface RequestContext {
   usage?: { promptTokens: number; completionTokens: number };
   /** The request's LiteLLM tags (`tags`, `metadata.tags`), for the log line. */
   tags?: readonly string[];
+  /** Bytes of the request body held against the worker's body budget (given back when the response ends). */
+  bodyBytes: number;
 }

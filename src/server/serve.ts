@@ -8,6 +8,9 @@ import { buildDeploymentClients } from '../providers/index.js';
 import { RedisConnection } from '../redis/index.js';
 import { Router, type RouterObserver } from '../router/index.js';
 import { createRequestHandler, type AppDeps } from './app.js';
+import { BodyBudget } from './http/body-budget.js';
+import { answerClientError } from './http/client-errors.js';
+import { enableMemoryRelease } from './http/memory-release.js';
 import { createServerState, type ServerState } from './server-state.js';
 
 export class StartupError extends Error {
@@ -68,6 +71,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   const router = new Router(config, clients, { logger, redis, observer: serve.routerObserver });
   const health = serve.health ?? new WorkerHealth({ config, configuredWorkers: options.numWorkers });
   health.attach({ router, redis });
+  enableMemoryRelease();
   const state = createServerState();
   const handler = createRequestHandler({
     config,
@@ -75,23 +79,35 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     logger,
     state,
     health,
+    bodyLimits: { maxBytes: config.maxRequestBytes, budget: new BodyBudget(options.maxBodyBytesInFlight) },
     version: VERSION,
     onRequestStart: serve.onRequestStart,
     onRequestEnd: serve.onRequestEnd,
     metrics: serve.metrics,
     testHooks: serve.testHooks ?? false,
   });
+  // Slow clients: node answers 408 when a request's headers, or the whole request, take longer than
+  // these. Both run from the first byte of a request until its body has arrived, so they never cut
+  // an answer (a long stream), nor an idle keep-alive connection (keepAliveTimeout bounds that).
+  // Node checks every 30 s by default, which would stretch a 10 s limit to 40.
+  const clientLimits = {
+    headersTimeout: options.clientHeaderTimeoutMs,
+    requestTimeout: options.clientRequestTimeoutMs,
+    connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_MS, options.clientHeaderTimeoutMs),
+  };
   // node:https (and tls under it) only when TLS is on: about 1 MB per worker otherwise.
-  const server = tls === undefined ? createHttpServer(handler) : (await import('node:https')).createServer(tls, handler);
+  const server = tls === undefined
+    ? createHttpServer(clientLimits, handler)
+    : (await import('node:https')).createServer({ ...tls, ...clientLimits }, handler);
   // The socket a request sees: the TLS one for https (its 'connection' event gives the TCP one).
   server.on(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
     state.connections.add(socket);
     socket.once('close', () => state.connections.delete(socket));
   });
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
-  // Node closes a connection whose headers take longer than this; it must exceed the keep-alive
-  // timeout, or a client reusing an idle socket could race it.
-  server.headersTimeout = Math.max(60_000, options.keepAliveTimeoutMs + 1_000);
+  server.maxConnections = options.maxConnectionsPerWorker;
+  server.on('clientError', answerClientError);
+  server.on('drop', noteDroppedConnection(logger));
   const close = async () => {
     router.close();
     await redis?.close();
@@ -115,6 +131,25 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     return [];
   };
   return { server, state, router, port, close, serveNewGroupsFrom };
+}
+
+/** How often node looks for requests past their header or request timeout. */
+const CONNECTIONS_CHECK_MS = 1_000;
+/** A full worker logs that it turns connections away at most this often. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+/** Logs connections closed at the per-worker limit: once, then a count every ten seconds at most. */
+function noteDroppedConnection(logger: Logger): () => void {
+  let dropped = 0;
+  let loggedAt = -Infinity;
+  return () => {
+    dropped++;
+    const now = Date.now();
+    if (now - loggedAt < DROP_LOG_INTERVAL_MS) return;
+    logger.warn({ dropped }, 'connection limit reached (--max_connections_per_worker); new connections are closed');
+    loggedAt = now;
+    dropped = 0;
+  };
 }
 
 function listen(server: Server, host: string, port: number, handle: object | undefined): Promise<void> {

@@ -9,10 +9,14 @@
  * docs/benchmarks.md). A smaller young generation (`--max-semi-space-size=8`) saved another 10 MB
  * but cost 5–7 % of throughput (10–15 % CPU per request in a later pinned A/B), so it is left to
  * the operator.
+ * `--expose-gc` lets a worker ask for one full collection after a burst of large bodies
+ * (server/http/memory-release.ts); it is a start flag, not set at run time, because V8's code
+ * cache is checked against the flags a process started with.
  * A flag the operator already gave node (on the command line or in NODE_OPTIONS) wins: ours is
  * then left out.
  */
-export const WORKER_HEAP_FLAGS: readonly string[] = ['--heap-growing-percent=50'];
+const EXPOSE_GC = '--expose-gc';
+export const WORKER_HEAP_FLAGS: readonly string[] = ['--heap-growing-percent=50', EXPOSE_GC];
 
 /** The name of a node/V8 flag, normalised: `--heap_growing_percent=100` → `heap-growing-percent`. */
 function flagName(arg: string): string {

@@ -204,6 +204,7 @@ test('workers run with the heap flag that keeps them small, unless the operator 
   const plain = await startGateway({ config: config(), env: { SWITCHYARD_TEST_HOOKS: '1' } });
   const plainArgs = cmdline(await whoami(plain));
   assert.ok(plainArgs.includes('--heap-growing-percent=50'), plainArgs.join(' '));
+  assert.ok(plainArgs.includes('--expose-gc'), 'a start flag, so that V8\'s code cache matches (memory-release.ts)');
   await chat(plain, 'quick');
   await plain.stop();
 

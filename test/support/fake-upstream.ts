@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { brotliCompressSync, createBrotliCompress, createDeflate, createGzip, deflateSync, gzipSync } from 'node:zlib';
 
 /**
  * The one fake in the test suite: an upstream LLM provider on 127.0.0.1 speaking the OpenAI wire
@@ -61,7 +62,19 @@ export interface Behaviour {
   thinking?: string;
   /** Anthropic only: after this many stream events, an `event: error` (overloaded) ends the stream. */
   errorEventAfterChunks?: number;
+  /**
+   * Answer compressed with this content coding (and say so), asked or not, as servers behind some
+   * proxies and frameworks do; streams are flushed event by event.
+   */
+  contentEncoding?: ContentCoding;
+  /**
+   * JSON answers go out in pieces without a content-length (as a streaming framework sends them);
+   * by default they carry one, as most servers send JSON.
+   */
+  chunked?: boolean;
 }
+
+export type ContentCoding = 'gzip' | 'deflate' | 'br';
 
 export interface RecordedRequest {
   method: string;
@@ -149,7 +162,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       res.end('<html>definitely not json');
       return;
     }
-    if ('answerBody' in behaviour) return json(res, behaviour.answerBody, behaviour.headers);
+    if ('answerBody' in behaviour) return json(res, behaviour.answerBody, behaviour);
     const status = behaviour.status ?? 200;
     if (url.pathname.endsWith('/v1/messages')) return answerMessages(res, record, behaviour, status);
     if (status !== 200) {
@@ -221,7 +234,7 @@ function sendChat(res: ServerResponse, record: RecordedRequest, behaviour: Behav
     choices: [{ index: 0, message, finish_reason: behaviour.toolCall ? 'tool_calls' : 'stop', logprobs: null }],
     usage: usageFor(record, text, behaviour),
     system_fingerprint: 'fp_fake',
-  }, behaviour.headers);
+  }, behaviour);
 }
 
 function sendCompletion(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour): void {
@@ -230,7 +243,7 @@ function sendCompletion(res: ServerResponse, record: RecordedRequest, behaviour:
     id: 'cmpl-fake', object: 'text_completion', created: 1_700_000_000, model: record.model ?? 'fake-model',
     choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
     usage: usageFor(record, text, behaviour),
-  }, behaviour.headers);
+  }, behaviour);
 }
 
 function sendEmbeddings(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour): void {
@@ -245,7 +258,7 @@ function sendEmbeddings(res: ServerResponse, record: RecordedRequest, behaviour:
     }),
     model: record.model ?? 'fake-embedding',
     usage: { prompt_tokens: inputs.length * 2, total_tokens: inputs.length * 2 },
-  }, behaviour.headers);
+  }, behaviour);
 }
 
 /** The text split into `count` pieces (or words), so the chunks rejoin into the text. */
@@ -291,8 +304,10 @@ async function writeStream(res: ServerResponse, events: object[], behaviour: Beh
 
 /** Writes SSE events (named ones for Anthropic), honouring the failure behaviours. */
 async function writeEvents(res: ServerResponse, events: Array<{ event?: string; data: object }>, behaviour: Behaviour, terminator = ''): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...behaviour.headers });
-  if (behaviour.preamble !== undefined) res.write(behaviour.preamble);
+  const coding = behaviour.contentEncoding;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...(coding ? { 'content-encoding': coding } : {}), ...behaviour.headers });
+  const out = eventWriter(res, coding);
+  if (behaviour.preamble !== undefined) out.write(behaviour.preamble);
   let sent = 0;
   for (const { event, data } of events) {
     if (res.destroyed) return;
@@ -303,14 +318,14 @@ async function writeEvents(res: ServerResponse, events: Array<{ event?: string; 
     }
     if (behaviour.truncateAfterChunks !== undefined && sent >= behaviour.truncateAfterChunks) break;
     if (behaviour.errorEventAfterChunks !== undefined && sent >= behaviour.errorEventAfterChunks) {
-      res.end(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`);
+      out.end(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`);
       return;
     }
-    res.write(event === undefined ? `data: ${JSON.stringify(data)}\n\n` : `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    out.write(event === undefined ? `data: ${JSON.stringify(data)}\n\n` : `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     sent++;
     if (behaviour.chunkIntervalMs) await pause(behaviour.chunkIntervalMs);
   }
-  if (!res.destroyed) res.end(behaviour.truncateAfterChunks === undefined ? terminator : '');
+  if (!res.destroyed) out.end(behaviour.truncateAfterChunks === undefined ? terminator : '');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,6 +375,20 @@ function refuseUnknownField(res: ServerResponse, path: string, field: string): v
     ? { type: 'error', error: { type: 'invalid_request_error', message: `${field}: Extra inputs are not permitted` } }
     : { error: { message: `Unrecognized request argument supplied: ${field}`, type: 'invalid_request_error', param: null, code: null } };
   res.end(JSON.stringify(body));
+}
+
+/** Writes SSE text as is, or through a compressor flushed after every write (so events arrive one by one). */
+function eventWriter(res: ServerResponse, coding: ContentCoding | undefined): { write(text: string): void; end(text: string): void } {
+  if (coding === undefined) return { write: (text) => res.write(text), end: (text) => res.end(text) };
+  const compressor = coding === 'gzip' ? createGzip() : coding === 'deflate' ? createDeflate() : createBrotliCompress();
+  compressor.pipe(res);
+  return {
+    write: (text) => {
+      compressor.write(text);
+      compressor.flush();
+    },
+    end: (text) => compressor.end(text),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,7 +480,7 @@ async function answerMessages(res: ServerResponse, record: RecordedRequest, beha
   }
   const message = anthropicMessageFor(record, behaviour);
   if (record.body?.stream === true) return writeEvents(res, anthropicStreamEvents(message, behaviour.chunkCount), behaviour);
-  json(res, message, behaviour.headers);
+  json(res, message, behaviour);
 }
 
 function anthropicErrorType(status: number): string {
@@ -459,9 +488,20 @@ function anthropicErrorType(status: number): string {
   return types[status] ?? 'api_error';
 }
 
-function json(res: ServerResponse, body: unknown, headers?: Record<string, string>): void {
-  res.writeHead(200, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
+/** A JSON answer: with a content-length unless `chunked`, compressed when the behaviour says so. */
+function json(res: ServerResponse, body: unknown, behaviour: Behaviour): void {
+  const coding = behaviour.contentEncoding;
+  const text = JSON.stringify(body);
+  const bytes = coding === 'gzip' ? gzipSync(text) : coding === 'deflate' ? deflateSync(text) : coding === 'br' ? brotliCompressSync(text) : Buffer.from(text);
+  const headers = { 'content-type': 'application/json', ...(coding ? { 'content-encoding': coding } : {}), ...behaviour.headers };
+  if (!behaviour.chunked) {
+    res.writeHead(200, { ...headers, 'content-length': String(bytes.length) });
+    res.end(bytes);
+    return;
+  }
+  res.writeHead(200, headers);
+  for (let at = 0; at < bytes.length; at += 64 * 1024) res.write(bytes.subarray(at, at + 64 * 1024));
+  res.end();
 }
 
 /** The fake's own waits must not keep a finished test file alive. */

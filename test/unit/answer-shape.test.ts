@@ -60,7 +60,7 @@ test('an answer is read only when it keeps the promise; JSON nested too deep to 
     statusCode: 200, headers: { 'content-type': 'application/json' }, text: () => Promise.resolve(text), abort: () => undefined,
     [Symbol.asyncIterator]: () => { throw new Error('not used'); },
   });
-  const request: UpstreamRequest = { url: new URL('http://127.0.0.1:1/v1/chat/completions'), headers: {}, signal: new Cancellation().signal, timeoutMs: 1_000, stream: false, label: 'deployment d' };
+  const request: UpstreamRequest = { url: new URL('http://127.0.0.1:1/v1/chat/completions'), headers: {}, signal: new Cancellation().signal, timeoutMs: 1_000, stream: false, label: 'deployment d', maxAnswerBytes: 64 * 1024 * 1024 };
   assert.deepEqual(await readJsonBody(response(JSON.stringify(chat)), request, CHAT_COMPLETION), chat);
   const deep = `{"choices":[{"message":{"content":"x","tool_calls":[{"id":"c","function":{"name":"f","arguments":${'['.repeat(5_000)}${']'.repeat(5_000)}}}]}}]}`;
   for (const [text, why] of [['{"foo":1}', /"choices" is missing/], [deep, /nested more than 100 levels/]] as const) {

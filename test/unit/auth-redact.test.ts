@@ -45,3 +45,13 @@ test('redaction masks registered secrets and common key shapes', () => {
   assert.equal(redact('Authorization: Bearer abc.def.ghijklmnop'), 'Authorization: [REDACTED]');
   assert.equal(redact('nothing secret here'), 'nothing secret here');
 });
+
+test('a connection proved with Basic (the key as password) is remembered for the key itself', () => {
+  const keys = new KeyCheck('sk-master-key-1');
+  const connection = {};
+  keys.verify({ authorization: `Basic ${Buffer.from('pk-lf-1:sk-master-key-1').toString('base64')}` }, connection);
+  keys.verify({ authorization: 'Bearer sk-master-key-1' }, connection);
+  for (const authorization of ['Basic sk-master-key-2', 'sk-master-key-1', `Basic ${Buffer.from('sk-master-key-1:x').toString('base64')}`]) {
+    assert.throws(() => keys.verify({ authorization }, connection), (error: unknown) => error instanceof GatewayError && error.status === 401);
+  }
+});

@@ -146,6 +146,7 @@ model_list:
     assert.equal(config.health.intervalMs, 300_000);
     assert.equal(config.health.sharedLockTtlMs, 60_000);
     assert.equal(config.maxRequestBytes, 32 * 1024 * 1024);
+    assert.equal(config.maxResponseBytes, 64 * 1024 * 1024);
     assert.equal(config.deployments[0]!.info.mode, 'chat');
   });
 

@@ -30,7 +30,7 @@ function sseResponse(reads: string[][], state = { returned: false }): UpstreamRe
 
 const request: UpstreamRequest = {
   url: new URL('http://127.0.0.1:1/v1/chat/completions'), headers: {}, signal: new Cancellation().signal,
-  timeoutMs: 1_000, stream: true, label: 'deployment test',
+  timeoutMs: 1_000, maxAnswerBytes: 1024 * 1024, stream: true, label: 'deployment test',
 };
 
 async function batches(stream: AsyncIterable<SseEvent[]>): Promise<string[][]> {

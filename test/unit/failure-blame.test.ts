@@ -103,7 +103,7 @@ describe('the router and bugs of its providers', () => {
 test('a request undici refuses to send (a header it will not write) is the gateway\'s failure, not an unreachable upstream', async () => {
   const request = {
     url: new URL(`http://127.0.0.1:${await freePort()}/v1/chat/completions`), headers: { 'x-extra': 'a\u0000b' }, body: '{}',
-    signal: new Cancellation().signal, timeoutMs: 1_000, stream: false, label: 'deployment d',
+    signal: new Cancellation().signal, timeoutMs: 1_000, stream: false, label: 'deployment d', maxAnswerBytes: 64 * 1024 * 1024,
   };
   await assert.rejects(sendUpstream(request), (error: unknown) => {
     assert.ok(error instanceof GatewayError);

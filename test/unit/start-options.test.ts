@@ -12,6 +12,25 @@ describe('start options', () => {
     assert.equal(options.maxRequestsBeforeRestart, undefined);
     assert.equal(options.keepAliveTimeoutMs, 5000);
     assert.equal(options.gracefulTimeoutMs, 30_000);
+    assert.equal(options.maxBodyBytesInFlight, 256 * 1024 * 1024);
+    assert.equal(options.clientHeaderTimeoutMs, 10_000);
+    assert.equal(options.clientRequestTimeoutMs, 300_000);
+    assert.equal(options.maxConnectionsPerWorker, 4096);
+  });
+
+  test('client timeouts and the connection limit from flags or env; headers may not outlast the request', () => {
+    const options = resolveStartOptions(parseFlags(['--client_header_timeout', '2.5', '--max_connections_per_worker', '100']), { SWITCHYARD_CLIENT_REQUEST_TIMEOUT: '60' });
+    assert.equal(options.clientHeaderTimeoutMs, 2_500);
+    assert.equal(options.clientRequestTimeoutMs, 60_000);
+    assert.equal(options.maxConnectionsPerWorker, 100);
+    assert.throws(() => resolveStartOptions({ client_header_timeout: '30', client_request_timeout: '20' }, {}), /--client_header_timeout must not be longer than --client_request_timeout/);
+    assert.throws(() => resolveStartOptions({ max_connections_per_worker: '0' }, {}), /--max_connections_per_worker/);
+  });
+
+  test('the body budget comes from --max_body_mb_in_flight or SWITCHYARD_MAX_BODY_MB_IN_FLIGHT', () => {
+    assert.equal(resolveStartOptions(parseFlags(['--max_body_mb_in_flight', '64']), {}).maxBodyBytesInFlight, 64 * 1024 * 1024);
+    assert.equal(resolveStartOptions({}, { SWITCHYARD_MAX_BODY_MB_IN_FLIGHT: '512' }).maxBodyBytesInFlight, 512 * 1024 * 1024);
+    assert.throws(() => resolveStartOptions({ max_body_mb_in_flight: '0' }, {}), /--max_body_mb_in_flight/);
   });
 
   test('flags beat env; kebab-case and snake_case are the same flag', () => {

@@ -49,11 +49,11 @@ test('back-off: immediate first retry, then exponential to a cap, reset after a 
   assert.equal(backoff.next(5000 + 60_001), 0, 'a stable minute resets the count');
 });
 
-test('worker heap flags: added to the primary execArgv unless given there or in NODE_OPTIONS', () => {
-  assert.deepEqual(workerExecArgv([], undefined), ['--heap-growing-percent=50']);
-  assert.deepEqual(WORKER_HEAP_FLAGS, ['--heap-growing-percent=50']);
-  assert.deepEqual(workerExecArgv(['--enable-source-maps'], ''), ['--enable-source-maps', '--heap-growing-percent=50']);
+test('worker flags: added to the primary execArgv unless given there or in NODE_OPTIONS', () => {
+  assert.deepEqual(workerExecArgv([], undefined), ['--heap-growing-percent=50', '--expose-gc']);
+  assert.deepEqual(WORKER_HEAP_FLAGS, ['--heap-growing-percent=50', '--expose-gc']);
+  assert.deepEqual(workerExecArgv(['--enable-source-maps'], ''), ['--enable-source-maps', '--heap-growing-percent=50', '--expose-gc']);
   // Underscores and dashes name the same V8 flag; the operator's value wins either way.
-  assert.deepEqual(workerExecArgv(['--heap_growing_percent=100'], undefined), ['--heap_growing_percent=100']);
-  assert.deepEqual(workerExecArgv(['--max-semi-space-size=8'], '--max-old-space-size=512 --heap-growing-percent=20'), ['--max-semi-space-size=8']);
+  assert.deepEqual(workerExecArgv(['--heap_growing_percent=100'], undefined), ['--heap_growing_percent=100', '--expose-gc']);
+  assert.deepEqual(workerExecArgv(['--max-semi-space-size=8'], '--max-old-space-size=512 --heap-growing-percent=20 --expose_gc'), ['--max-semi-space-size=8']);
 });

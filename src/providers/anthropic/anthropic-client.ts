@@ -1,10 +1,10 @@
 import type { Deployment } from '../../config/index.js';
-import { GatewayError } from '../../core/index.js';
+import { GatewayError, jsonForUpstream } from '../../core/index.js';
 import {
   ANTHROPIC_MESSAGE, anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents, wantsJsonAnswer,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
-import { deploymentLabel, publicOrigin, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
+import { deploymentLabel, publicOrigin, type Answer, type CallContext, type CallLimits, type DeploymentClient, type EventStream } from '../adapter.js';
 import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
@@ -24,7 +24,7 @@ export class AnthropicClient implements DeploymentClient {
   constructor(
     readonly deployment: Deployment,
     private readonly target: AnthropicTarget,
-    private readonly defaultTimeoutMs: number,
+    private readonly limits: CallLimits,
   ) {
     this.label = deploymentLabel(deployment);
     this.apiBase = publicOrigin(target.url);
@@ -97,8 +97,10 @@ export class AnthropicClient implements DeploymentClient {
 
   private request(body: object, stream: boolean, ctx: CallContext, headers: Record<string, string>): UpstreamRequest {
     const params = this.deployment.params;
-    const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.defaultTimeoutMs) : (params.timeoutMs ?? this.defaultTimeoutMs);
-    return { url: this.target.url, headers, body: JSON.stringify(body), signal: ctx.signal, timeoutMs, stream, label: this.label };
+    const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.limits.timeoutMs) : (params.timeoutMs ?? this.limits.timeoutMs);
+    return {
+      url: this.target.url, headers, body: jsonForUpstream(body, ctx.bodyBytes), signal: ctx.signal, timeoutMs, maxAnswerBytes: this.limits.maxAnswerBytes, stream, label: this.label,
+    };
   }
 }
 

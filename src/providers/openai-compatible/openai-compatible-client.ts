@@ -1,10 +1,10 @@
 import type { Config, Deployment } from '../../config/index.js';
-import { GatewayError, registerSecret } from '../../core/index.js';
+import { GatewayError, jsonForUpstream, registerSecret } from '../../core/index.js';
 import {
   CHAT_COMPLETION, EMBEDDING_LIST, TEXT_COMPLETION,
   type ChatCompletion, type ChatCompletionRequest, type Completion, type CompletionRequest, type EmbeddingRequest, type EmbeddingResponse,
 } from '../../protocol/index.js';
-import { deploymentLabel, publicOrigin, type Answer, type CallContext, type DeploymentClient } from '../adapter.js';
+import { deploymentLabel, publicOrigin, type Answer, type CallContext, type CallLimits, type DeploymentClient } from '../adapter.js';
 import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
@@ -28,7 +28,7 @@ export class OpenAICompatibleClient implements DeploymentClient {
   constructor(
     readonly deployment: Deployment,
     private readonly target: Target,
-    private readonly defaultTimeoutMs: number,
+    private readonly limits: CallLimits,
   ) {
     const model = deployment.model;
     this.urls = { chat: target.url('chat', model), completion: target.url('completion', model), embedding: target.url('embedding', model) };
@@ -74,13 +74,14 @@ export class OpenAICompatibleClient implements DeploymentClient {
 
   private request(operation: Operation, body: object, stream: boolean, ctx: CallContext): UpstreamRequest {
     const params = this.deployment.params;
-    const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.defaultTimeoutMs) : (params.timeoutMs ?? this.defaultTimeoutMs);
+    const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.limits.timeoutMs) : (params.timeoutMs ?? this.limits.timeoutMs);
     return {
       url: ctx.upstreamModel === undefined ? this.urls[operation] : this.target.url(operation, ctx.upstreamModel),
       headers: this.target.headers,
-      body: JSON.stringify(body),
+      body: jsonForUpstream(body, ctx.bodyBytes),
       signal: ctx.signal,
       timeoutMs,
+      maxAnswerBytes: this.limits.maxAnswerBytes,
       stream,
       label: this.label,
     };

@@ -32,8 +32,8 @@ export function healthRoutes(deps: HealthRouteDeps): RouteSpec[] {
       method: 'GET',
       paths: ['/health/readiness'],
       public: true,
-      handle(ctx) {
-        const extra = deps.health.readiness();
+      async handle(ctx) {
+        const extra = await deps.health.readiness();
         if (deps.state.draining || deps.state.stopping) sendJson(ctx, 503, { status: 'shutting_down', draining: deps.state.draining, ...extra });
         else sendJson(ctx, 200, { status: 'healthy', draining: false, ...extra, switchyard_version: deps.version });
       },

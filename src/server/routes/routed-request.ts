@@ -36,7 +36,7 @@ export function takeGatewayOptions<T extends object>(ctx: RequestContext, body: 
 }
 
 export function callContext(ctx: RequestContext, options: GatewayOptions, logger: Logger): CallContext {
-  const call: CallContext = { signal: ctx.abort.signal, requestId: ctx.id };
+  const call: CallContext = { signal: ctx.abort.signal, requestId: ctx.id, bodyBytes: ctx.bodyBytes };
   if (options.dropParams !== undefined) call.dropParams = options.dropParams;
   if (options.additionalDropParams.length > 0) call.additionalDropParams = options.additionalDropParams;
   call.onDropped = (deployment, fields) => {
