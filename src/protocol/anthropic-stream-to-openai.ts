@@ -4,6 +4,7 @@ import type { AnthropicUsage } from './anthropic-types.js';
 import { parseEventData, type EventTranslator } from './event-translator.js';
 import type { ChatCompletionChunk, FinishReason } from './openai.js';
 import type { SseEvent } from './sse.js';
+import { RESPONSE_FORMAT_TOOL } from './structured-output.js';
 
 /**
  * Nearly every event of a stream is a text delta, and Anthropic writes them in exactly this
@@ -22,6 +23,8 @@ export interface AnthropicToOpenAIOptions {
   created?: number;
   /** Names the upstream in errors. */
   label?: string;
+  /** The request asked for JSON (structured-output.ts): the format tool's input is the content. */
+  jsonAnswer?: boolean;
 }
 
 /**
@@ -29,6 +32,11 @@ export interface AnthropicToOpenAIOptions {
  * `tool_use` block becomes one tool call (its OpenAI index counts tool calls, not blocks) whose
  * `input_json_delta`s are the `arguments` deltas, thinking deltas become `reasoning_content`,
  * `message_delta` carries the finish reason, and `message_stop` the usage when it was asked for.
+ *
+ * When the request asked for JSON, the format tool's `input_json_delta`s are the `content` deltas
+ * and the tool call itself is not shown, as in the JSON answer (anthropic-to-openai.ts). Text is
+ * then held back: it becomes the content only if the turn ends without a call of the format tool
+ * (a model answering in prose), since text before the JSON would make the content unparseable.
  */
 export class AnthropicToOpenAIStream implements EventTranslator {
   private id = '';
@@ -45,16 +53,23 @@ export class AnthropicToOpenAIStream implements EventTranslator {
   private usage: Partial<AnthropicUsage> = {};
   private stopped = false;
   private readonly label: string;
+  private readonly jsonAnswer: boolean;
+  /** JSON mode: the block index of the format tool's call, once it has begun. */
+  private jsonBlock: number | undefined;
+  private jsonSent = false;
+  /** JSON mode: text held back until the turn shows whether the format tool answers. */
+  private heldText = '';
 
   constructor(private readonly options: AnthropicToOpenAIOptions) {
     this.created = options.created ?? Math.floor(Date.now() / 1000);
     this.label = options.label ?? 'the upstream';
+    this.jsonAnswer = options.jsonAnswer === true;
     this.tail = options.includeUsage ? ',"usage":null}' : '}';
     this.frame();
   }
 
   push(event: SseEvent): SseEvent[] {
-    const text = TEXT_DELTA.exec(event.data);
+    const text = this.jsonAnswer ? null : TEXT_DELTA.exec(event.data);
     if (text !== null) return [this.chunk(`{"content":${text[1]}}`, null)];
     const data = parseEventData(event, this.label);
     switch (data.type) {
@@ -76,15 +91,17 @@ export class AnthropicToOpenAIStream implements EventTranslator {
           if (value != null) this.usage[key] = value;
         }
         const stop = (data.delta as { stop_reason?: string | null } | undefined)?.stop_reason;
-        return [this.chunk('{}', finishReasonOf(stop ?? 'end_turn'))];
+        return this.finish(finishReasonOf(stop ?? 'end_turn'));
       }
+      case 'content_block_stop':
+        return this.blockStop(data.index as number);
       case 'message_stop':
         this.stopped = true;
         return this.options.includeUsage ? [this.usageChunk()] : [];
       case 'error':
         throw anthropicStreamError(data, this.label);
       default:
-        return []; // ping, content_block_stop, and event types added later
+        return []; // ping, and event types added later
     }
   }
 
@@ -94,6 +111,15 @@ export class AnthropicToOpenAIStream implements EventTranslator {
   }
 
   private blockStart(index: number, block: Record<string, unknown>): SseEvent[] {
+    if (this.jsonAnswer && block.type === 'tool_use' && block.name === RESPONSE_FORMAT_TOOL && this.jsonBlock === undefined) {
+      this.jsonBlock = index;
+      this.heldText = '';
+      return [];
+    }
+    if (this.jsonAnswer && block.type === 'text') {
+      if (typeof block.text === 'string') this.holdText(block.text);
+      return [];
+    }
     if (block.type === 'tool_use') {
       const toolIndex = this.toolIndexOfBlock.size;
       this.toolIndexOfBlock.set(index, toolIndex);
@@ -107,8 +133,18 @@ export class AnthropicToOpenAIStream implements EventTranslator {
   private blockDelta(index: number, delta: Record<string, unknown>): SseEvent[] {
     switch (delta.type) {
       case 'text_delta':
+        if (this.jsonAnswer) {
+          this.holdText(String(delta.text));
+          return [];
+        }
         return [this.chunk(`{"content":${JSON.stringify(String(delta.text))}}`, null)];
       case 'input_json_delta': {
+        if (index === this.jsonBlock) {
+          const json = delta.partial_json;
+          if (typeof json !== 'string' || json === '') return [];
+          this.jsonSent = true;
+          return [this.chunk(`{"content":${JSON.stringify(json)}}`, null)];
+        }
         const toolIndex = this.toolIndexOfBlock.get(index);
         const json = delta.partial_json;
         if (toolIndex === undefined || typeof json !== 'string' || json === '') return [];
@@ -119,6 +155,31 @@ export class AnthropicToOpenAIStream implements EventTranslator {
       default:
         return []; // signature_delta, citations_delta: no OpenAI counterpart
     }
+  }
+
+  /** A format tool call with no input at all still answers `{}`, as the JSON answer does. */
+  private blockStop(index: number): SseEvent[] {
+    if (index !== this.jsonBlock || this.jsonSent) return [];
+    this.jsonSent = true;
+    return [this.chunk('{"content":"{}"}', null)];
+  }
+
+  private holdText(text: string): void {
+    if (this.jsonBlock === undefined) this.heldText += text;
+  }
+
+  /**
+   * The finish chunk; in JSON mode after the text held back when no format tool call came, and
+   * with `stop` when the format tool was the only tool called (it is the answer, not a call).
+   */
+  private finish(reason: FinishReason): SseEvent[] {
+    if (!this.jsonAnswer) return [this.chunk('{}', reason)];
+    const out: SseEvent[] = [];
+    if (this.jsonBlock === undefined && this.heldText !== '') out.push(this.chunk(`{"content":${JSON.stringify(this.heldText)}}`, null));
+    this.heldText = '';
+    const onlyFormatTool = this.jsonBlock !== undefined && this.toolIndexOfBlock.size === 0;
+    out.push(this.chunk('{}', reason === 'tool_calls' && onlyFormatTool ? 'stop' : reason));
+    return out;
   }
 
   private frame(): void {

@@ -4,6 +4,7 @@ import type {
   AnthropicContentBlock, AnthropicMessage, AnthropicMessageParam, AnthropicMessagesRequest, AnthropicTool, AnthropicToolChoice,
 } from './anthropic-types.js';
 import type { ChatCompletion, ChatCompletionRequest, ChatMessage, ToolCall } from './openai.js';
+import { RESPONSE_FORMAT_TOOL } from './structured-output.js';
 
 /**
  * Anthropic → OpenAI: a Messages request becomes a chat completions request (for `/v1/messages`
@@ -134,32 +135,41 @@ function convertToolChoice(choice: AnthropicToolChoice): { tool_choice?: unknown
 // ---------------------------------------------------------------------------------------------
 // Responses
 
-/** An Anthropic Message as a chat completion with one choice. */
-export function messageToChatCompletion(message: AnthropicMessage, created = Math.floor(Date.now() / 1000)): ChatCompletion {
+/**
+ * An Anthropic Message as a chat completion with one choice. With `jsonAnswer` (the request had a
+ * JSON response_format, structured-output.ts) a call of the format tool is the answer: its input
+ * is the content, as JSON text, in place of any text beside it, and the turn ends with `stop`.
+ */
+export function messageToChatCompletion(message: AnthropicMessage, created = Math.floor(Date.now() / 1000), jsonAnswer = false): ChatCompletion {
   let text: string | null = null;
+  let json: string | undefined;
   let reasoning: string | null = null;
   const toolCalls: ToolCall[] = [];
   const thinkingBlocks: AnthropicContentBlock[] = [];
   for (const block of message.content ?? []) {
     if (block.type === 'text') text = (text ?? '') + (block.text as string);
     else if (block.type === 'tool_use') {
-      toolCalls.push({ id: block.id as string, type: 'function', function: { name: block.name as string, arguments: JSON.stringify(block.input ?? {}) } });
+      if (jsonAnswer && block.name === RESPONSE_FORMAT_TOOL && json === undefined) json = JSON.stringify(block.input ?? {});
+      else toolCalls.push({ id: block.id as string, type: 'function', function: { name: block.name as string, arguments: JSON.stringify(block.input ?? {}) } });
     } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
       if (typeof block.thinking === 'string') reasoning = (reasoning ?? '') + block.thinking;
       thinkingBlocks.push(block);
     }
   }
+  if (json !== undefined) text = json;
   const out: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: text ?? (toolCalls.length > 0 ? null : '') };
   if (toolCalls.length > 0) out.tool_calls = toolCalls;
   // LiteLLM's names: the text for display, the signed blocks to send back with tool results.
   if (reasoning !== null) out.reasoning_content = reasoning;
   if (thinkingBlocks.length > 0) out.thinking_blocks = thinkingBlocks;
+  let finish = finishReasonOf(message.stop_reason ?? 'end_turn');
+  if (json !== undefined && finish === 'tool_calls' && toolCalls.length === 0) finish = 'stop';
   return {
     id: message.id,
     object: 'chat.completion',
     created,
     model: message.model,
-    choices: [{ index: 0, message: out, finish_reason: finishReasonOf(message.stop_reason ?? 'end_turn'), logprobs: null }],
+    choices: [{ index: 0, message: out, finish_reason: finish, logprobs: null }],
     usage: openaiUsageOf(message.usage ?? {}),
   };
 }

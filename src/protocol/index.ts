@@ -7,6 +7,7 @@ export * from './answer-shape.js';
 export * from './anthropic-types.js';
 export * from './anthropic-validate.js';
 export * from './anthropic-mapping.js';
+export * from './structured-output.js';
 export * from './openai-to-anthropic.js';
 export * from './anthropic-to-openai.js';
 export * from './event-translator.js';

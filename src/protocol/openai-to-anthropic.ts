@@ -5,11 +5,13 @@ import type {
   AnthropicTool, AnthropicToolChoice, AnthropicToolUseBlock,
 } from './anthropic-types.js';
 import type { ChatCompletion, ChatCompletionRequest, ChatMessage, ContentPart } from './openai.js';
+import { responseFormatTool, responseFormatToolChoice, thinkingEnabled } from './structured-output.js';
 
 /**
  * OpenAI → Anthropic: a chat completions request becomes a Messages request (for `anthropic/`
  * deployments), and a chat completion becomes a Message (for `/v1/messages` on OpenAI-compatible
- * deployments). What cannot be expressed is refused with a 400 naming the field, never dropped
+ * deployments). A response_format asking for JSON becomes a forced tool (structured-output.ts).
+ * What cannot be expressed is refused with a 400 naming the field, never dropped
  * quietly; sampling hints Anthropic has no notion of (seed, penalties, logit_bias) are left out.
  */
 
@@ -39,8 +41,12 @@ export function chatRequestToMessages(request: ChatCompletionRequest, options: C
   const stop = request.stop;
   if (typeof stop === 'string') out.stop_sequences = [stop];
   else if (Array.isArray(stop) && stop.length > 0) out.stop_sequences = stop;
-  if (Array.isArray(request.tools) && request.tools.length > 0) out.tools = request.tools.map(convertTool);
-  const choice = convertToolChoice(request.tool_choice, request.parallel_tool_calls);
+  const ownTools = Array.isArray(request.tools) && request.tools.length > 0 ? request.tools.map(convertTool) : [];
+  let choice = convertToolChoice(request.tool_choice, request.parallel_tool_calls);
+  const formatTool = responseFormatTool(request.response_format);
+  if (formatTool !== undefined) choice = responseFormatToolChoice(choice, ownTools.length > 0, thinkingEnabled(request.thinking));
+  const tools = formatTool === undefined ? ownTools : [...ownTools, formatTool];
+  if (tools.length > 0) out.tools = tools;
   if (choice !== undefined) out.tool_choice = choice;
   if (typeof request.user === 'string' && request.user !== '') out.metadata = { user_id: request.user };
   if (request.stream === true) out.stream = true;
@@ -52,8 +58,8 @@ function refuseInexpressible(request: ChatCompletionRequest): void {
   if (typeof request.n === 'number' && request.n > 1) throw refuse('n', 'anthropic/ deployments return one choice; n must be 1');
   if (request.logprobs === true) throw refuse('logprobs', 'anthropic/ deployments do not return logprobs');
   const format = (request.response_format as { type?: unknown } | null | undefined)?.type;
-  if (format !== undefined && format !== 'text') {
-    throw refuse('response_format', `response_format "${String(format)}" is not supported by anthropic/ deployments; describe the format in the prompt or use a tool`);
+  if (format != null && format !== 'text' && format !== 'json_object' && format !== 'json_schema') {
+    throw refuse('response_format.type', `response_format "${String(format)}" is not supported by anthropic/ deployments; use json_schema, json_object or text`);
   }
 }
 

@@ -67,6 +67,16 @@ const toolChoice = z.union([
   z.null(),
 ], { error: 'expected "none", "auto", "required" or {"type": "function", "function": {"name": …}}' }).optional();
 
+/** A json_schema format's schema is read (it becomes a tool's input schema for anthropic/ deployments). */
+const responseFormat = byType({
+  json_schema: z.looseObject({
+    json_schema: object({
+      schema: z.record(z.string(), z.unknown(), { error: 'expected a JSON schema object' }).nullable().optional(),
+      description: optionalString,
+    }),
+  }),
+}, 'expected a response format with a string "type"');
+
 const chatRequest = z.looseObject({
   model: modelField,
   messages: z.array(message, { error: requiredOr('is required', 'a list of messages') }).min(1, 'must contain at least one message'),
@@ -83,7 +93,7 @@ const chatRequest = z.looseObject({
   parallel_tool_calls: optionalBoolean,
   user: optionalString,
   logprobs: optionalBoolean,
-  response_format: object({ type: str() }).nullable().optional(),
+  response_format: responseFormat.nullable().optional(),
 });
 
 const prompt = z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))], {

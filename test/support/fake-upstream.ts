@@ -45,6 +45,11 @@ export interface Behaviour {
   preamble?: string;
   /** Answer with a tool call instead of text. */
   toolCall?: { name: string; arguments: string };
+  /**
+   * Anthropic only: the input the model gives a tool the request forces (`tool_choice: {type:
+   * "tool", name}`). As Claude does, a forced call is the whole answer (no text before it).
+   */
+  forcedToolInput?: Record<string, unknown>;
   /** Override usage numbers. */
   usage?: { prompt_tokens: number; completion_tokens: number };
   /** Anthropic only: prompt-cache counters reported besides `input_tokens`. */
@@ -318,7 +323,8 @@ export interface FakeAnthropicMessage {
 }
 
 /** The Message the fake means to answer: what a test compares the SDK's final message with. */
-export function anthropicMessageFor(record: RecordedRequest, behaviour: Behaviour): FakeAnthropicMessage {
+export function anthropicMessageFor(record: RecordedRequest, requested: Behaviour): FakeAnthropicMessage {
+  const behaviour = withForcedTool(record, requested);
   const text = replyText(record, behaviour);
   const content: FakeAnthropicMessage['content'] = [];
   if (behaviour.thinking !== undefined) content.push({ type: 'thinking', thinking: behaviour.thinking, signature: 'fake-signature' });
@@ -343,6 +349,13 @@ export function anthropicMessageFor(record: RecordedRequest, behaviour: Behaviou
       cache_creation_input_tokens: behaviour.cacheTokens?.creation ?? 0,
     },
   };
+}
+
+/** A request that forces a named tool gets that tool called, with `forcedToolInput`. */
+function withForcedTool(record: RecordedRequest, behaviour: Behaviour): Behaviour {
+  const choice = record.body?.tool_choice as { type?: unknown; name?: unknown } | undefined;
+  if (behaviour.toolCall !== undefined || choice?.type !== 'tool' || typeof choice.name !== 'string') return behaviour;
+  return { ...behaviour, toolCall: { name: choice.name, arguments: JSON.stringify(behaviour.forcedToolInput ?? {}) } };
 }
 
 /**

@@ -129,6 +129,48 @@ describe('Anthropic SSE → OpenAI chunks', () => {
     });
   }
 
+  const jsonCases: Array<[string, FakeAnthropicMessage, { content: string; finish: string; tools: number }]> = [
+    ['the format tool alone', answer([{ type: 'tool_use', id: 'toolu_j', name: 'json_tool_call', input: { city: 'Paris', temps: [1, 2] } }], { stop_reason: 'tool_use' }),
+      { content: '{"city":"Paris","temps":[1,2]}', finish: 'stop', tools: 0 }],
+    ['text before the format tool (thinking on: the call is not forced)', answer([
+      { type: 'thinking', thinking: 'Let me fill it.', signature: 'sig' },
+      { type: 'text', text: 'Here is the JSON:' },
+      { type: 'tool_use', id: 'toolu_j', name: 'json_tool_call', input: { ok: true } },
+    ], { stop_reason: 'tool_use' }), { content: '{"ok":true}', finish: 'stop', tools: 0 }],
+    ['the format tool beside a client tool', answer([
+      { type: 'tool_use', id: 'toolu_w', name: 'get_weather', input: { city: 'Rome' } },
+      { type: 'tool_use', id: 'toolu_j', name: 'json_tool_call', input: { partial: 'yes' } },
+    ], { stop_reason: 'tool_use' }), { content: '{"partial":"yes"}', finish: 'tool_calls', tools: 1 }],
+    ['a model that answered in prose', answer([{ type: 'text', text: 'I cannot fill that in.' }]), { content: 'I cannot fill that in.', finish: 'stop', tools: 0 }],
+    ['the format tool called with no input', answer([{ type: 'tool_use', id: 'toolu_j', name: 'json_tool_call', input: {} }], { stop_reason: 'tool_use' }),
+      { content: '{}', finish: 'stop', tools: 0 }],
+    ['cut short by max_tokens inside the JSON', answer([{ type: 'tool_use', id: 'toolu_j', name: 'json_tool_call', input: { a: 'b' } }], { stop_reason: 'max_tokens' }),
+      { content: '{"a":"b"}', finish: 'length', tools: 0 }],
+  ];
+  for (const [name, message, expected] of jsonCases) {
+    test(`structured output, ${name}: the format tool's input is the content, streamed as in the JSON answer`, () => {
+      const chunks = run(new AnthropicToOpenAIStream({ includeUsage: true, created: 7, jsonAnswer: true }), asSse(anthropicStreamEvents(message, 3)));
+      const got = accumulateChunks(chunks);
+      const want = messageToChatCompletion(message as AnthropicMessage, 7, true);
+      const wantMessage = want.choices[0]!.message;
+      assert.equal(wantMessage.content, expected.content);
+      assert.equal(want.choices[0]!.finish_reason, expected.finish);
+      assert.equal(wantMessage.tool_calls?.length ?? 0, expected.tools);
+      assert.equal(got.content, expected.content);
+      assert.equal(got.finish, expected.finish);
+      assert.deepEqual(got.toolCalls, (wantMessage.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })));
+      assert.deepEqual(got.usage, want.usage);
+    });
+  }
+
+  test('without a JSON response_format, a tool named json_tool_call is an ordinary tool call', () => {
+    const message = jsonCases[0]![1];
+    const got = accumulateChunks(run(new AnthropicToOpenAIStream({ includeUsage: false }), asSse(anthropicStreamEvents(message))));
+    assert.equal(got.content, '');
+    assert.equal(got.toolCalls[0]?.name, 'json_tool_call');
+    assert.equal(messageToChatCompletion(message as AnthropicMessage).choices[0]!.finish_reason, 'tool_calls');
+  });
+
   test('the first chunk carries the role; tool-call chunks index tool calls, not blocks', () => {
     const chunks = run(new AnthropicToOpenAIStream({ includeUsage: false }), asSse(anthropicStreamEvents(cases[1]![1], 1))).map((e) => JSON.parse(e.data));
     assert.deepEqual(chunks[0].choices[0].delta, { role: 'assistant', content: '' });

@@ -103,10 +103,52 @@ describe('OpenAI chat request → Anthropic Messages request', () => {
     assert.deepEqual(Object.keys(out).sort(), ['max_tokens', 'messages', 'model']);
   });
 
+  describe('structured output: response_format becomes a forced tool (as LiteLLM does)', () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+    const formatTool = (input_schema: Record<string, unknown>, description = 'Respond with a JSON object in this format. Call this tool to give your final answer.') => ({ name: 'json_tool_call', input_schema, description });
+    const weather = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } };
+    const cases: Array<[string, Partial<ChatCompletionRequest>, Partial<AnthropicMessagesRequest>]> = [
+      ['json_schema: the schema is the tool\'s input schema, and the tool is forced', { response_format: { type: 'json_schema', json_schema: { name: 'city', schema, strict: true } } },
+        { tools: [formatTool(schema)], tool_choice: { type: 'tool', name: 'json_tool_call' } }],
+      ['json_schema with a description: it describes the tool', { response_format: { type: 'json_schema', json_schema: { name: 'city', description: 'A city.', schema } } },
+        { tools: [formatTool(schema, 'A city.')], tool_choice: { type: 'tool', name: 'json_tool_call' } }],
+      ['json_object: any object', { response_format: { type: 'json_object' } },
+        { tools: [formatTool({ type: 'object', properties: {}, additionalProperties: true })], tool_choice: { type: 'tool', name: 'json_tool_call' } }],
+      ['json_schema without a schema: any object', { response_format: { type: 'json_schema', json_schema: { name: 'x' } } },
+        { tools: [formatTool({ type: 'object', properties: {}, additionalProperties: true })] }],
+      ['beside the client\'s tools: added last, and some tool must be called', { response_format: { type: 'json_object' }, tools: [weather], parallel_tool_calls: false },
+        { tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: {} } }, formatTool({ type: 'object', properties: {}, additionalProperties: true })], tool_choice: { type: 'any', disable_parallel_tool_use: true } }],
+      ['beside a tool the client named: the client\'s choice stands', { response_format: { type: 'json_object' }, tools: [weather], tool_choice: { type: 'function', function: { name: 'get_weather' } } },
+        { tool_choice: { type: 'tool', name: 'get_weather' } }],
+      ['with extended thinking: not forced (Anthropic refuses forced tools while thinking)', { response_format: { type: 'json_schema', json_schema: { name: 'c', schema } }, thinking: { type: 'enabled', budget_tokens: 1024 } },
+        { tools: [formatTool(schema)], tool_choice: undefined }],
+      ['text: nothing changes', { response_format: { type: 'text' } }, { tools: undefined, tool_choice: undefined }],
+    ];
+    for (const [name, input, expected] of cases) {
+      test(name, () => {
+        const out = toAnthropic(input);
+        for (const [key, value] of Object.entries(expected)) assert.deepEqual(out[key], value, key);
+        assert.equal('response_format' in out, false, 'response_format itself is not sent');
+      });
+    }
+
+    test('the answer: the format tool\'s input is the content as JSON text, and the turn ends with stop', () => {
+      const message: AnthropicMessage = {
+        id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-up', stop_reason: 'tool_use', stop_sequence: null,
+        content: [{ type: 'tool_use', id: 'toolu_1', name: 'json_tool_call', input: { city: 'Paris' } }],
+        usage: { input_tokens: 3, output_tokens: 4 },
+      };
+      const completion = messageToChatCompletion(message, 1, true);
+      assert.deepEqual(completion.choices[0]!.message, { role: 'assistant', content: '{"city":"Paris"}' });
+      assert.equal(completion.choices[0]!.finish_reason, 'stop');
+    });
+  });
+
   const refusals: Array<[string, Partial<ChatCompletionRequest>, string]> = [
     ['n above 1', { n: 2 }, 'n'],
     ['logprobs', { logprobs: true }, 'logprobs'],
-    ['a json_schema response_format', { response_format: { type: 'json_schema', json_schema: {} } }, 'response_format'],
+    ['a json_schema whose root is not an object', { response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'array' } } } }, 'response_format.json_schema.schema'],
+    ['a response_format type Anthropic has no counterpart for', { response_format: { type: 'grammar' } }, 'response_format.type'],
     ['tool call arguments that are not JSON', { messages: [{ role: 'user', content: 'x' }, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"city":' } }] }] }, 'messages[1].tool_calls[0].function.arguments'],
     ['an audio part', { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: '', format: 'wav' } }] }] }, 'messages[0].content[0].type'],
     ['the legacy function role', { messages: [{ role: 'function', name: 'f', content: 'x' }] }, 'messages[0].role'],

@@ -1,7 +1,7 @@
 import type { Deployment } from '../../config/index.js';
 import { GatewayError } from '../../core/index.js';
 import {
-  ANTHROPIC_MESSAGE, anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents,
+  ANTHROPIC_MESSAGE, anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents, wantsJsonAnswer,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
 import { deploymentLabel, type Answer, type CallContext, type DeploymentClient, type EventStream } from '../adapter.js';
@@ -30,10 +30,14 @@ export class AnthropicClient implements DeploymentClient {
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<Answer<ChatCompletion>> {
     const body = chatRequestToMessages({ ...this.deployment.params.defaults, ...request }, { model: ctx.upstreamModel ?? this.deployment.model });
     const stream = body.stream === true;
+    const jsonAnswer = wantsJsonAnswer(request.response_format);
     const upstream = this.request(body, stream, ctx, this.target.headers);
     const response = await sendUpstream(upstream);
-    if (!stream) return { stream: false, body: messageToChatCompletion(await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE)) };
-    const translator = new AnthropicToOpenAIStream({ includeUsage: request.stream_options?.include_usage === true, label: this.label });
+    if (!stream) {
+      const message = await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE);
+      return { stream: false, body: messageToChatCompletion(message, undefined, jsonAnswer) };
+    }
+    const translator = new AnthropicToOpenAIStream({ includeUsage: request.stream_options?.include_usage === true, label: this.label, jsonAnswer });
     return { stream: true, events: translateEvents(await openEventStream(response, upstream, 'anthropic'), translator) };
   }
 
