@@ -35,7 +35,7 @@ function poolFor(origin: string): Pool {
 
 export interface UpstreamRequest {
   url: URL;
-  method?: 'POST' | 'GET';
+  method?: 'POST' | 'GET' | 'DELETE';
   headers: Record<string, string>;
   body?: string;
   signal: CancelSignal;
