@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/index.js';
 import { Cancellation, GatewayError, sequentialId, type Logger } from '../core/index.js';
 import type { HealthEndpoints } from '../health/index.js';
+import { createResponseStore, type ResponseStore } from '../response-store/index.js';
 import type { Router } from '../router/index.js';
 import { KeyCheck } from './auth.js';
 import { sendError } from './error-response.js';
@@ -14,6 +15,8 @@ import { anthropicRoutes } from './routes/anthropic-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics-routes.js';
 import { openAIRoutes } from './routes/openai-routes.js';
+import { responsesRoutes } from './routes/responses-routes.js';
+import { tokenCountRoutes } from './routes/token-count-routes.js';
 import { testHookRoutes } from './routes/test-hook-routes.js';
 import type { ServerState } from './server-state.js';
 
@@ -32,6 +35,8 @@ export interface AppDeps {
   onRequestEnd?: (ctx: RequestContext, status: number, route: string) => void;
   /** GET /metrics (answered from the primary); undefined when metrics are off. */
   metrics?: MetricsEndpoint;
+  /** Stored Responses API answers; default: Redis when configured, else this worker's memory. */
+  responseStore?: ResponseStore;
 }
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -52,6 +57,8 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     ...(deps.testHooks ? testHookRoutes(logger) : []),
     ...openAIRoutes({ router: deps.router, startedAtSeconds: Math.floor(Date.now() / 1000) }),
     ...anthropicRoutes({ router: deps.router }),
+    ...responsesRoutes({ router: deps.router, store: deps.responseStore ?? createResponseStore(config, logger) }),
+    ...tokenCountRoutes({ router: deps.router, config }),
   ];
   const table = new RouteTable(routes);
   const keys = new KeyCheck(config.masterKey);

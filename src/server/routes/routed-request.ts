@@ -77,7 +77,14 @@ export function noteUsage(ctx: RequestContext, usage: unknown): void {
 export async function sendAnswer<B>(
   ctx: RequestContext,
   routed: Routed<Answer<B>>,
-  api: { shape: ErrorShape; done: boolean; noteBody: (body: B) => void; onEvent: (event: SseEvent) => void },
+  api: {
+    shape: ErrorShape;
+    done: boolean;
+    noteBody: (body: B) => void;
+    onEvent: (event: SseEvent) => void;
+    /** The event that ends a stream that failed after it began, when the API has its own (Responses). */
+    errorEvent?: (error: GatewayError) => SseEvent;
+  },
 ): Promise<void> {
   recordRouting(ctx, routed);
   finishOverhead(ctx);
@@ -88,7 +95,7 @@ export async function sendAnswer<B>(
     return;
   }
   sendHead(ctx, 200, EVENT_STREAM_HEADERS);
-  const outcome = await pipeEvents(ctx.response, answer.events, { shape: api.shape, done: api.done, onEvent: api.onEvent });
+  const outcome = await pipeEvents(ctx.response, answer.events, { shape: api.shape, done: api.done, onEvent: api.onEvent, errorEvent: api.errorEvent });
   if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
   if (outcome.error) ctx.errorCode = outcome.error.code;
   // A bug mid-stream: the client has its error event; thrown on, it is logged like any other bug.
