@@ -22,12 +22,13 @@ export function tokenCountRoutes(deps: { router: Router; config: Config }): Rout
       errorShape: 'anthropic',
       readsBody: true,
       async handle(ctx, raw) {
+        // The id also as `request-id`, the header the Anthropic SDK reads (errors included).
+        ctx.headers.push('request-id', ctx.id);
         const body = accept(validateCountTokensRequest(raw));
         noteRequest(ctx, router, body.model, false);
         const beta = queryOf(ctx.request.url).get('beta') === 'true';
         const call = { ...callContext(ctx), passHeaders: passHeaders(ctx) };
         const routed = await traced(ctx, (trace) => router.countTokens(body, call, beta, trace));
-        ctx.headers.push('request-id', ctx.id);
         recordRouting(ctx, routed);
         finishOverhead(ctx);
         sendJson(ctx, 200, routed.answer);
