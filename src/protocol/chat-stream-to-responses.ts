@@ -11,7 +11,8 @@ interface TextItem {
   kind: 'message' | 'reasoning';
   index: number;
   id: string;
-  text: string;
+  /** The text so far, as the insides of JSON string literals (joined and quoted, one literal). */
+  parts: string[];
   /** The event head every delta of this item shares (its id and index), written once. */
   head: string;
 }
@@ -61,7 +62,7 @@ export class ChatToResponsesStream implements EventTranslator {
     if (this.open?.kind === 'message' && this.started) {
       const literal = CONTENT_CHUNK.exec(event.data)?.[1];
       if (literal !== undefined) {
-        if (literal !== '""') this.textDelta(this.open, JSON.parse(literal) as string, literal, out);
+        if (literal !== '""') this.textDelta(this.open, literal, out);
         return out;
       }
     }
@@ -73,9 +74,9 @@ export class ChatToResponsesStream implements EventTranslator {
     const delta = choice.delta ?? {};
     if (Array.isArray(delta.thinking_blocks)) this.thinkingBlocks.push(...(delta.thinking_blocks as typeof this.thinkingBlocks));
     const reasoning = delta.reasoning_content;
-    if (typeof reasoning === 'string' && reasoning !== '') this.textDelta(this.textItem('reasoning', out), reasoning, JSON.stringify(reasoning), out);
+    if (typeof reasoning === 'string' && reasoning !== '') this.textDelta(this.textItem('reasoning', out), JSON.stringify(reasoning), out);
     const content = delta.content;
-    if (typeof content === 'string' && content !== '') this.textDelta(this.textItem('message', out), content, JSON.stringify(content), out);
+    if (typeof content === 'string' && content !== '') this.textDelta(this.textItem('message', out), JSON.stringify(content), out);
     for (const call of delta.tool_calls ?? []) this.toolCallDelta(call, out);
     if (choice.finish_reason != null) this.finish = choice.finish_reason;
     return out;
@@ -125,13 +126,13 @@ export class ChatToResponsesStream implements EventTranslator {
     } else {
       out.push(this.event('response.reasoning_summary_part.added', `${where},"summary_index":0,"part":{"type":"summary_text","text":""}`));
     }
-    this.open = { kind, index, id, text: '', head: kind === 'message' ? `${where},"content_index":0` : `${where},"summary_index":0` };
+    this.open = { kind, index, id, parts: [], head: kind === 'message' ? `${where},"content_index":0` : `${where},"summary_index":0` };
     return this.open;
   }
 
-  /** `literal` is `text` as a JSON string literal (spliced into the event as it is). */
-  private textDelta(item: TextItem, text: string, literal: string, out: SseEvent[]): void {
-    item.text += text;
+  /** `literal` is the delta as a JSON string literal, spliced into the event as it is. */
+  private textDelta(item: TextItem, literal: string, out: SseEvent[]): void {
+    item.parts.push(literal.slice(1, -1));
     if (item.kind === 'message') out.push(this.event('response.output_text.delta', `${item.head},"delta":${literal},"logprobs":[]`));
     else out.push(this.event('response.reasoning_summary_text.delta', `${item.head},"delta":${literal}`));
   }
@@ -140,17 +141,19 @@ export class ChatToResponsesStream implements EventTranslator {
     const item = this.open;
     if (item === undefined) return;
     this.open = undefined;
-    const text = JSON.stringify(item.text);
+    // The insides of valid string literals, joined, are the inside of one: the whole text's literal.
+    const text = `"${item.parts.join('')}"`;
+    const plain = JSON.parse(text) as string;
     let done: ResponsesItem;
     if (item.kind === 'message') {
       const status = statusOf(this.finish).status === 'incomplete' ? 'incomplete' : 'completed';
       out.push(this.event('response.output_text.done', `${item.head},"text":${text},"logprobs":[]`));
       out.push(this.event('response.content_part.done', `${item.head},"part":{"type":"output_text","text":${text},"annotations":[],"logprobs":[]}`));
-      done = messageItem(item.id, item.text, status);
+      done = messageItem(item.id, plain, status);
     } else {
       out.push(this.event('response.reasoning_summary_text.done', `${item.head},"text":${text}`));
       out.push(this.event('response.reasoning_summary_part.done', `${item.head},"part":{"type":"summary_text","text":${text}}`));
-      done = reasoningItem(item.id, item.text, this.thinkingBlocks.splice(0));
+      done = reasoningItem(item.id, plain, this.thinkingBlocks.splice(0));
     }
     this.output[item.index] = done;
     out.push(this.event('response.output_item.done', `"output_index":${item.index},"item":${JSON.stringify(done)}`));

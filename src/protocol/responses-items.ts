@@ -26,12 +26,17 @@ export function newResponseId(previous?: string | null): string {
   return `resp_${conversation}${random.slice(CONVERSATION_DIGITS)}`;
 }
 
+/** Item ids need to be unique, not secret: a random stem per process, a count per response. */
+const PROCESS_STEM = randomBytes(12).toString('hex');
+let responses = 0;
+
 /**
- * Item ids for one response: a random stem per response and a counter, so that a stream pays one
- * random draw, not one per item (`msg_…`, `fc_…`, `rs_…` as OpenAI writes them).
+ * Item ids for one response (`msg_…`, `fc_…`, `rs_…` as OpenAI writes them): the process stem,
+ * the response's number and a counter, so that a response pays no random draw for them (one
+ * costs about as much as translating a hundred stream events).
  */
 export class ItemIds {
-  private readonly stem = randomBytes(20).toString('hex');
+  private readonly stem = `${PROCESS_STEM}${(responses++ % 0x1000000000000).toString(16).padStart(12, '0')}`;
   private next = 0;
 
   id(prefix: 'msg' | 'fc' | 'rs' | 'fco'): string {
