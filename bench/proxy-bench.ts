@@ -265,8 +265,9 @@ function medianResult(results: WrkResult[]): WrkResult {
 
 /**
  * Streaming through the translation path against the pass-through stream, on the same gateway:
- * OpenAI client → anthropic/ deployment (Anthropic SSE → OpenAI chunks) and Anthropic client →
- * openai/ deployment (OpenAI chunks → Anthropic SSE), 20 content chunks each, concurrency 32.
+ * OpenAI client → anthropic/ deployment (Anthropic SSE → OpenAI chunks), Anthropic client →
+ * openai/ deployment (OpenAI chunks → Anthropic SSE), the Responses API → anthropic/ (two steps,
+ * and the store) and → openai/ (native), 20 content deltas each, concurrency 32.
  */
 async function translationRows(upstream: string, gatewayPort: number, rounds: number): Promise<Array<{ label: string; rps: number; baseRps: number; ratio: number }>> {
   const base = `http://127.0.0.1:${gatewayPort}`;
@@ -274,6 +275,11 @@ async function translationRows(upstream: string, gatewayPort: number, rounds: nu
   const cases = [
     { label: 'streaming through translation: OpenAI client → anthropic/ deployment, vs pass-through', url: `${base}/v1/chat/completions`, body: { model: 'bench-claude', messages: [{ role: 'user', content: 'Stream please.' }], stream: true, max_tokens: 64 } },
     { label: 'streaming through translation: /v1/messages → openai/ deployment, vs pass-through', url: `${base}/v1/messages`, body: { model: 'bench-stream', max_tokens: 64, messages: [{ role: 'user', content: 'Stream please.' }], stream: true } },
+    // The Responses API to Claude: Anthropic SSE → chat chunks → Responses events, and the answer
+    // stored (store defaults to true) before its last event goes out.
+    { label: 'Responses stream through translation: /v1/responses → anthropic/ deployment (stored), vs chat pass-through', url: `${base}/v1/responses`, body: { model: 'bench-claude', input: 'Stream please.', stream: true, max_output_tokens: 64 } },
+    // The same to an openai/ deployment: forwarded natively (its events are larger than chat chunks).
+    { label: 'Responses stream, native: /v1/responses → openai/ deployment, vs chat pass-through', url: `${base}/v1/responses`, body: { model: 'bench-stream', input: 'Stream please.', stream: true, max_output_tokens: 64 } },
   ];
   void upstream;
   const rows = [];

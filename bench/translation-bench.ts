@@ -8,7 +8,7 @@
  *   npm run bench:translation            (ROUNDS=15 ITERATIONS=200 to change the run length)
  */
 import {
-  AnthropicToOpenAIStream, encodeSse, OpenAIToAnthropicStream, SseDecoder, type EventTranslator, type SseEvent,
+  AnthropicToOpenAIStream, ChatToResponsesStream, encodeSse, ItemIds, OpenAIToAnthropicStream, SseDecoder, type EventTranslator, type SseEvent,
 } from '../src/protocol/index.js';
 import { anthropicStreamEvents, type FakeAnthropicMessage } from '../test/support/fake-upstream.js';
 
@@ -49,6 +49,21 @@ const translated = (make: () => EventTranslator): Step => (events) => {
   for (const out of translator.end()) bytes += encodeSse(out).length;
   return bytes;
 };
+
+/** Two translators in a row, as the Responses API to Claude runs them (Anthropic → chat → Responses). */
+class Chained implements EventTranslator {
+  constructor(private readonly first: EventTranslator, private readonly second: EventTranslator) {}
+
+  push(event: SseEvent): SseEvent[] {
+    return this.first.push(event).flatMap((e) => this.second.push(e));
+  }
+
+  end(): SseEvent[] {
+    return [...this.first.end().flatMap((e) => this.second.push(e)), ...this.second.end()];
+  }
+}
+
+const responsesFrame = () => ({ id: 'resp_bench', createdAt: 1, request: { model: 'bench', input: 'Stream please.' }, ids: new ItemIds() });
 
 /** The same step behind SSE decoding of the upstream's wire text (64 KiB-ish network reads). */
 const withDecode = (step: Step, wire: string[]): Step => () => {
@@ -112,11 +127,16 @@ function main(): void {
   const deadline = Date.now() + TIME_LIMIT_MS;
   const anthropicToOpenAI = translated(() => new AnthropicToOpenAIStream({ includeUsage: true }));
   const openaiToAnthropic = translated(() => new OpenAIToAnthropicStream({ model: 'gpt-bench' }));
+  const chatToResponses = translated(() => new ChatToResponsesStream(responsesFrame()));
+  const anthropicToResponses = translated(() => new Chained(new AnthropicToOpenAIStream({ includeUsage: true }), new ChatToResponsesStream(responsesFrame())));
   const rows: Array<[string, Step, SseEvent[], Step]> = [
     ['Anthropic SSE → OpenAI chunks', anthropicToOpenAI, anthropic, passThrough],
     ['OpenAI chunks → Anthropic SSE', openaiToAnthropic, openai, passThrough],
+    ['OpenAI chunks → Responses events', chatToResponses, openai, passThrough],
+    ['Anthropic SSE → OpenAI chunks → Responses events', anthropicToResponses, anthropic, passThrough],
     ['  same, with SSE decode: Anthropic → OpenAI', withDecode(anthropicToOpenAI, wireOf(anthropic, false)), anthropic, withDecode(passThrough, wireOf(anthropic, false))],
     ['  same, with SSE decode: OpenAI → Anthropic', withDecode(openaiToAnthropic, wireOf(openai, true)), openai, withDecode(passThrough, wireOf(openai, true))],
+    ['  same, with SSE decode: Anthropic → Responses', withDecode(anthropicToResponses, wireOf(anthropic, false)), anthropic, withDecode(passThrough, wireOf(anthropic, false))],
   ];
   console.log(`translation bench: ${anthropic.length} Anthropic events / ${openai.length} OpenAI chunks per stream, ${ROUNDS} rounds × ${ITERATIONS} streams, pass-through and translation in alternating rounds, medians, node ${process.version}`);
   console.log('');

@@ -18,4 +18,6 @@ export const CONFIG_DEFAULTS = {
   redisPort: 6379,
   redisNamespace: 'switchyard',
   modelMode: 'chat',
+  responseStoreTtlSeconds: 86_400,
+  responseStoreMaxMb: 16,
 } as const;

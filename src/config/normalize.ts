@@ -86,6 +86,10 @@ export function normalizeConfig(input: NormalizeInput, problems: ConfigProblem[]
     router,
     health,
     redis: redisSettings(raw, env, problems),
+    responseStore: {
+      ttlMs: seconds(general.response_store_ttl ?? CONFIG_DEFAULTS.responseStoreTtlSeconds),
+      maxMemoryBytes: Math.round((general.response_store_max_mb ?? CONFIG_DEFAULTS.responseStoreMaxMb) * 1024 * 1024),
+    },
     environment: { ...env },
   });
 }

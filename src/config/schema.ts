@@ -134,6 +134,9 @@ function build(object: ObjectFactory) {
     max_request_size_mb: positive.optional(),
     max_response_size_mb: positive.optional(),
     require_auth_for_metrics_endpoint: bool.optional(),
+    // Stored Responses API conversations (translated deployments): how long, and the in-memory cap.
+    response_store_ttl: positive.optional(),
+    response_store_max_mb: positive.optional(),
   });
 
   const litellmSettings = object({

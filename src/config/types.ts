@@ -95,6 +95,14 @@ export interface RedisSettings {
   readonly namespace: string;
 }
 
+/** Stored Responses API answers of translated deployments (`store`, `previous_response_id`). */
+export interface ResponseStoreSettings {
+  /** How long a stored response lives (Redis and memory alike); each new turn renews its conversation. */
+  readonly ttlMs: number;
+  /** The cap on what one worker keeps in memory (without Redis, or while it is down). */
+  readonly maxMemoryBytes: number;
+}
+
 export interface Config {
   /** The file it was read from; null for the built-in demo config text. */
   readonly source: string | null;
@@ -109,6 +117,7 @@ export interface Config {
   readonly router: RouterSettings;
   readonly health: HealthSettings;
   readonly redis: RedisSettings | undefined;
+  readonly responseStore: ResponseStoreSettings;
   /**
    * The environment as it stood after `environment_variables` was applied. Other folders read
    * provider keys (OPENAI_API_KEY, …) from here, never from process.env.

@@ -15,6 +15,8 @@ export const ERROR_CATALOGUE = {
   invalid_request: { status: 400, type: 'invalid_request_error' },
   /** Not HTTP node can parse (answered by the server's clientError handler, before any route). */
   bad_http_request: { status: 400, type: 'invalid_request_error' },
+  /** `previous_response_id` names no stored response the gateway can continue (OpenAI's code). */
+  previous_response_not_found: { status: 400, type: 'invalid_request_error' },
   invalid_api_key: { status: 401, type: 'authentication_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },

@@ -19,7 +19,7 @@ const SCALAR = `(?:${LITERAL}|-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?|null|true|fal
  * it came, with no JSON.parse: the literal admits only valid JSON. It accepts the layouts of
  * OpenAI, vLLM-style servers and the mock; anything else takes the general path.
  */
-const CONTENT_CHUNK = new RegExp(
+export const CONTENT_CHUNK = new RegExp(
   `^\\{(?:"[a-z_]+":${SCALAR},)*"choices":\\[\\{"index":0,"delta":\\{(?:"role":"assistant",)?"content":(${LITERAL})(?:,"refusal":null)?\\},` +
   `(?:"logprobs":null,)?"finish_reason":null(?:,"logprobs":null)?\\}\\](?:,"[a-z_]+":${SCALAR})*\\}$`,
 );

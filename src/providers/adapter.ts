@@ -2,7 +2,7 @@ import type { Deployment } from '../config/index.js';
 import type { CancelSignal } from '../core/index.js';
 import type {
   AnthropicMessage, AnthropicMessagesRequest, ChatCompletion, ChatCompletionRequest, Completion, CompletionRequest,
-  EmbeddingRequest, EmbeddingResponse, SseEvent,
+  EmbeddingRequest, EmbeddingResponse, ResponseObject, ResponsesRequest, SseEvent, TokenCount, TokenCountRequest,
 } from '../protocol/index.js';
 
 /**
@@ -64,6 +64,24 @@ export interface DeploymentClient {
    * translating to chat() and back (`answerMessages`); `anthropic/` clients forward it natively.
    */
   messages?(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>>;
+  /**
+   * `POST /v1/responses` natively (`openai/`, `azure/`): the body as the client sent it, the model
+   * replaced. Optional: a client without it is answered through chat() (`answerResponses`).
+   */
+  responses?(request: ResponsesRequest, ctx: CallContext): Promise<Answer<ResponseObject>>;
+  /** A response stored upstream (native ones): read, deleted or its input items listed, as the upstream answers. */
+  storedResponse?(action: StoredResponseAction, ctx: CallContext): Promise<unknown>;
+  /** `POST /v1/messages/count_tokens` natively (`anthropic/`). Optional: others count locally. */
+  countTokens?(request: TokenCountRequest, ctx: CallContext, options: { beta: boolean }): Promise<TokenCount>;
+}
+
+export interface StoredResponseAction {
+  method: 'GET' | 'DELETE';
+  id: string;
+  /** `GET …/{id}/input_items`. */
+  inputItems: boolean;
+  /** The client's query string (`?limit=…&order=…`), without the `?`; '' for none. */
+  query: string;
 }
 
 /** The scheme, host and port of a URL (`https://api.anthropic.com`): nothing that can hold a secret. */

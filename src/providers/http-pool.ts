@@ -38,7 +38,7 @@ function poolFor(origin: string): Pool {
 
 export interface UpstreamRequest {
   url: URL;
-  method?: 'POST' | 'GET';
+  method?: 'POST' | 'GET' | 'DELETE';
   headers: Record<string, string>;
   /** JSON text; pieces for a large body (sent with their content-length, never copied whole). */
   body?: string | JsonPieces;

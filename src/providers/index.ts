@@ -9,7 +9,10 @@ import { OPENAI_COMPATIBLE_FAMILIES } from './openai-compatible/families.js';
 import { OpenAICompatibleClient, familyTarget } from './openai-compatible/openai-compatible-client.js';
 import { UnimplementedClient } from './unimplemented-client.js';
 
-export type { Answer, CallContext, DeploymentClient, EventStream } from './adapter.js';
+export type { Answer, CallContext, DeploymentClient, EventStream, StoredResponseAction } from './adapter.js';
+export { answerResponses, previousResponseNotFound, type PreviousResponse, type ResponsesAnswer } from './responses-via-chat.js';
+export { answerCountTokens } from './token-count/count-tokens.js';
+export { countChatTokens, countText, encodingForModel } from './token-count/local-token-count.js';
 export { closeAllPools } from './http-pool.js';
 export { answerMessages, messagesViaChat } from './messages-via-chat.js';
 export { estimateTokens } from './mock/mock-client.js';

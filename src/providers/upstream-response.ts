@@ -1,5 +1,5 @@
 import { redact, upstreamFailure, type GatewayError } from '../core/index.js';
-import { cutAtEnd, nestingProblem, SseByteDecoder, type AnswerShape, type SseEvent } from '../protocol/index.js';
+import { cutAtEnd, nestingProblem, RESPONSES_TERMINAL_EVENTS, SseByteDecoder, type AnswerShape, type SseEvent } from '../protocol/index.js';
 import type { EventStream } from './adapter.js';
 import { classifyTransportError, type UpstreamRequest, type UpstreamResponse } from './http-pool.js';
 
@@ -36,7 +36,7 @@ export async function readJsonBody<T>(response: UpstreamResponse, request: Upstr
 }
 
 /** Which API a stream speaks: how it ends, and how it shows that it was not cut short. */
-export type StreamProtocol = 'openai' | 'anthropic';
+export type StreamProtocol = 'openai' | 'anthropic' | 'responses';
 
 /**
  * Upstream SSE as batches of events (what each read completed); errors while reading become
@@ -60,8 +60,8 @@ async function* iterateEvents(response: UpstreamResponse, request: UpstreamReque
   // Decoded synchronously, a batch of chunks at a time: the async steps are per upstream read.
   const decoder = new SseByteDecoder();
   const openai = protocol === 'openai';
-  const cut = (events: SseEvent[]) => (openai ? cutAtEnd(events, endsOpenAIStream) : { before: events, end: undefined });
-  const completes = openai ? hasFinishReason : isMessageStop;
+  const cut = (events: SseEvent[]) => (openai ? cutAtEnd(events, endsOpenAIStream) : protocol === 'responses' ? cutAtEnd(events, isErrorEvent) : { before: events, end: undefined });
+  const completes = openai ? hasFinishReason : protocol === 'responses' ? endsResponse : isMessageStop;
   let complete = false;
   try {
     for await (const chunks of response) {
@@ -93,8 +93,18 @@ function isMessageStop(event: SseEvent): boolean {
   return event.event === 'message_stop';
 }
 
+/** A Responses stream is over at `response.completed` (or `.incomplete`, `.failed`), which carries the whole Response. */
+function endsResponse(event: SseEvent): boolean {
+  return event.event !== undefined && RESPONSES_TERMINAL_EVENTS.has(event.event);
+}
+
+/** A Responses stream reports a failure after its first byte as `event: error`. */
+function isErrorEvent(event: SseEvent): boolean {
+  return event.event === 'error';
+}
+
 function truncated(request: UpstreamRequest, protocol: StreamProtocol): GatewayError {
-  const missing = protocol === 'openai' ? 'without [DONE] or a finish_reason' : 'before message_stop';
+  const missing = protocol === 'openai' ? 'without [DONE] or a finish_reason' : protocol === 'responses' ? 'before response.completed' : 'before message_stop';
   return upstreamFailure('upstream_error', `${request.label} ended the stream ${missing}: the answer was cut short`);
 }
 
@@ -103,7 +113,7 @@ function endsOpenAIStream(event: SseEvent): boolean {
   return event.data === '[DONE]' || event.data.startsWith('{"error"');
 }
 
-/** `[DONE]` ends the stream quietly; an error event is thrown. */
+/** `[DONE]` ends the stream quietly; an error event (either API's) is thrown. */
 function endOpenAIStream(event: SseEvent, request: UpstreamRequest): void {
   if (event.data !== '[DONE]') throw errorFromStreamEvent(event.data, request);
 }

@@ -9,7 +9,11 @@ export interface RedisCommands {
   /** Runs a script by its source (and caches it on the server for later EVALSHA calls). */
   eval(script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>;
   ping(): Promise<string>;
-  /** Several keys read atomically (the health lock and results are read together). */
+  /** One key (a stored Responses API answer). */
+  get(key: string): Promise<string | null>;
+  /** Removes keys; answers how many existed (a stored answer deleted by its client). */
+  del(...keys: string[]): Promise<number>;
+  /** Several keys read atomically (the health lock and results; the turns of a stored conversation). */
   mget(...keys: string[]): Promise<Array<string | null>>;
   /** SET with an expiry in ms (health check results). */
   set(key: string, value: string, px: 'PX', ms: number): Promise<'OK'>;

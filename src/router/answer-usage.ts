@@ -23,9 +23,13 @@ export function eventTokens(event: SseEvent): number | undefined {
   }
 }
 
-/** total_tokens, else prompt + completion, from anything carrying an OpenAI `usage`. */
+/**
+ * total_tokens, else prompt + completion, from anything carrying an OpenAI `usage` (a Responses
+ * stream's last event carries it inside its `response`).
+ */
 function usageTokens(body: unknown): number | undefined {
-  const usage = (body as { usage?: unknown } | null | undefined)?.usage;
+  const holder = body as { usage?: unknown; response?: { usage?: unknown } } | null | undefined;
+  const usage = holder?.usage ?? holder?.response?.usage;
   if (usage === null || typeof usage !== 'object') return undefined;
   const u = usage as { total_tokens?: unknown; prompt_tokens?: unknown; completion_tokens?: unknown };
   if (typeof u.total_tokens === 'number') return u.total_tokens;

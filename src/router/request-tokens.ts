@@ -1,4 +1,4 @@
-import type { AnthropicMessagesRequest, ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from '../protocol/index.js';
+import type { AnthropicMessagesRequest, ChatCompletionRequest, CompletionRequest, EmbeddingRequest, ResponsesRequest } from '../protocol/index.js';
 
 /**
  * Input tokens a request is expected to use before the upstream says, for usage-based routing's
@@ -24,6 +24,18 @@ export function messagesRequestTokens(request: AnthropicMessagesRequest): number
     else if (Array.isArray(message.content)) {
       for (const block of message.content) if ('text' in block && typeof block.text === 'string') chars += block.text.length;
     }
+  }
+  return textTokens(chars);
+}
+
+export function responsesRequestTokens(request: ResponsesRequest): number {
+  const input = request.input;
+  if (typeof input === 'string') return textTokens(input.length + (request.instructions?.length ?? 0));
+  let chars = request.instructions?.length ?? 0;
+  for (const item of input ?? []) {
+    const content = (item as { content?: unknown }).content;
+    if (typeof content === 'string') chars += content.length;
+    else if (Array.isArray(content)) for (const part of content) if (typeof part?.text === 'string') chars += part.text.length;
   }
   return textTokens(chars);
 }

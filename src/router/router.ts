@@ -3,9 +3,12 @@ import { GatewayError, systemClock, systemRandom, type CancelSignal, type Clock,
 import {
   NO_GATEWAY_OPTIONS,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type Completion, type CompletionRequest,
-  type EmbeddingRequest, type EmbeddingResponse, type GatewayOptions,
+  type EmbeddingRequest, type EmbeddingResponse, type GatewayOptions, type ResponsesRequest, type TokenCount, type TokenCountRequest,
 } from '../protocol/index.js';
-import { answerMessages, mockClientFor, type Answer, type CallContext, type DeploymentClient } from '../providers/index.js';
+import {
+  answerCountTokens, answerMessages, answerResponses, mockClientFor, type Answer, type CallContext, type DeploymentClient, type PreviousResponse,
+  type ResponsesAnswer,
+} from '../providers/index.js';
 import type { RedisConnection } from '../redis/index.js';
 import { answerTokens, eventTokens, isStreamAnswer } from './answer-usage.js';
 import type { CountedFailure } from './cooldowns.js';
@@ -15,7 +18,7 @@ import { classifyFailure, countsAgainstDeployment, isRetryable, type FailureKind
 import { FallbackPlan } from './fallback-plan.js';
 import { ModelGroupResolver, type ResolvedModelGroup } from './model-group-resolver.js';
 import { createMember, recordLatency, type Member } from './group-member.js';
-import { chatRequestTokens, completionRequestTokens, embeddingRequestTokens, messagesRequestTokens } from './request-tokens.js';
+import { chatRequestTokens, completionRequestTokens, embeddingRequestTokens, messagesRequestTokens, responsesRequestTokens } from './request-tokens.js';
 import { parseRetryAfter, retryDelayMs } from './retry-policy.js';
 import { NO_OBSERVER, type RouterObserver } from './router-observer.js';
 import { STRATEGIES, type MemberView, type Strategy } from './strategies/index.js';
@@ -77,6 +80,8 @@ interface Job<T> {
   readonly trace: RouteTrace;
   /** What the request asked of the gateway (per-request retries, fallbacks, mock answer). */
   readonly options: GatewayOptions;
+  /** A deployment id to try first (a follow-up to an answer only that deployment keeps). */
+  readonly pin?: string;
   call(client: DeploymentClient): Promise<T>;
 }
 
@@ -170,6 +175,44 @@ export class Router {
       tokens: this.usage === undefined ? undefined : messagesRequestTokens(request),
       call: (client) => answerMessages(client, request, ctx),
     });
+  }
+
+  /**
+   * The Responses API: native on `openai/` and `azure/` deployments, translated through chat
+   * elsewhere. A follow-up to an answer a native deployment keeps goes to that deployment first.
+   */
+  responses(
+    request: ResponsesRequest, ctx: CallContext, trace = newRouteTrace(), previous?: PreviousResponse, options: GatewayOptions = NO_GATEWAY_OPTIONS,
+  ): Promise<Routed<ResponsesAnswer>> {
+    return this.route({
+      modelGroup: request.model, stream: request.stream === true, ctx, trace, options,
+      pin: previous?.kind === 'native' ? previous.deploymentId : undefined,
+      tokens: this.usage === undefined ? undefined : responsesRequestTokens(request),
+      call: (client) => answerResponses(client, request, ctx, previous),
+    });
+  }
+
+  /** Anthropic's count_tokens: forwarded on `anthropic/` deployments, counted locally elsewhere. */
+  countTokens(request: TokenCountRequest, ctx: CallContext, beta: boolean, trace = newRouteTrace()): Promise<Routed<TokenCount>> {
+    return this.route({
+      modelGroup: request.model, stream: false, ctx, trace, tokens: undefined, options: NO_GATEWAY_OPTIONS,
+      call: (client) => answerCountTokens(client, request, ctx, { beta }),
+    });
+  }
+
+  /**
+   * One call to a given deployment, whatever group it is in (a response it keeps: read or
+   * deleted there). Counted and blamed like any attempt; never retried elsewhere. Undefined
+   * when the config has no such deployment (any more).
+   */
+  async onDeployment<T>(deploymentId: string, ctx: CallContext, call: (client: DeploymentClient) => Promise<T>, trace = newRouteTrace()): Promise<Routed<T> | undefined> {
+    for (const group of this.groups.values()) {
+      const member = group.members.find((m) => m.deployment.id === deploymentId);
+      if (member === undefined) continue;
+      const answer = await this.attempt(member, group, { modelGroup: group.name, stream: false, ctx, trace, tokens: undefined, options: NO_GATEWAY_OPTIONS, call });
+      return { answer, deployment: member.deployment, attempts: trace.attempts, retries: 0, fallbacks: 0, upstreamMs: trace.upstreamMs };
+    }
+    return this.successor?.onDeployment(deploymentId, ctx, call, trace);
   }
 
   /**
@@ -281,6 +324,10 @@ export class Router {
   }
 
   private pick<T>(group: ModelGroup, job: Job<T>, attempts: Map<Member, number>): PickResult {
+    if (job.pin !== undefined && attempts.size === 0) {
+      const pinned = group.members.find((m) => m.deployment.id === job.pin);
+      if (pinned !== undefined && !this.watch.isCoolingDown(pinned.deployment.id)) return { member: pinned };
+    }
     return pickDeployment(group.members, this.strategy, this.view, {
       random: this.random,
       now: this.clock.monotonic(),

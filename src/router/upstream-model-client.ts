@@ -1,5 +1,5 @@
-import type { AnthropicMessagesRequest, ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from '../protocol/index.js';
-import type { CallContext, DeploymentClient } from '../providers/index.js';
+import type { AnthropicMessagesRequest, ChatCompletionRequest, CompletionRequest, EmbeddingRequest, ResponsesRequest, TokenCountRequest } from '../protocol/index.js';
+import type { CallContext, DeploymentClient, StoredResponseAction } from '../providers/index.js';
 import { upstreamModelFor, type ResolvedModelGroup } from './model-group-resolver.js';
 
 /**
@@ -12,6 +12,9 @@ export function clientForRequest(client: DeploymentClient, resolved: ResolvedMod
   if (model === client.deployment.model) return client;
   const withModel = (ctx: CallContext): CallContext => ({ ...ctx, upstreamModel: model });
   const messages = client.messages?.bind(client);
+  const responses = client.responses?.bind(client);
+  const stored = client.storedResponse?.bind(client);
+  const countTokens = client.countTokens?.bind(client);
   return {
     deployment: client.deployment,
     ...(client.apiBase === undefined ? {} : { apiBase: client.apiBase }),
@@ -19,5 +22,8 @@ export function clientForRequest(client: DeploymentClient, resolved: ResolvedMod
     completion: (request: CompletionRequest, ctx: CallContext) => client.completion(request, withModel(ctx)),
     embedding: (request: EmbeddingRequest, ctx: CallContext) => client.embedding(request, withModel(ctx)),
     ...(messages ? { messages: (request: AnthropicMessagesRequest, ctx: CallContext) => messages(request, withModel(ctx)) } : {}),
+    ...(responses ? { responses: (request: ResponsesRequest, ctx: CallContext) => responses(request, withModel(ctx)) } : {}),
+    ...(stored ? { storedResponse: (action: StoredResponseAction, ctx: CallContext) => stored(action, withModel(ctx)) } : {}),
+    ...(countTokens ? { countTokens: (request: TokenCountRequest, ctx: CallContext, options: { beta: boolean }) => countTokens(request, withModel(ctx), options) } : {}),
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/index.js';
 import { Cancellation, GatewayError, sequentialId, type Logger } from '../core/index.js';
 import type { HealthEndpoints } from '../health/index.js';
+import { createResponseStore, type ResponseStore } from '../response-store/index.js';
 import type { Router } from '../router/index.js';
 import { KeyCheck } from './auth.js';
 import { sendError } from './error-response.js';
@@ -16,6 +17,8 @@ import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics-routes.js';
 import { modelInfoRoutes } from './routes/model-info-routes.js';
 import { openAIRoutes } from './routes/openai-routes.js';
+import { responsesRoutes } from './routes/responses-routes.js';
+import { tokenCountRoutes } from './routes/token-count-routes.js';
 import { testHookRoutes } from './routes/test-hook-routes.js';
 import type { ServerState } from './server-state.js';
 
@@ -36,6 +39,8 @@ export interface AppDeps {
   onRequestEnd?: (ctx: RequestContext, status: number, route: string) => void;
   /** GET /metrics (answered from the primary); undefined when metrics are off. */
   metrics?: MetricsEndpoint;
+  /** Stored Responses API answers; default: Redis when configured, else this worker's memory. */
+  responseStore?: ResponseStore;
 }
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -57,6 +62,8 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000) }),
     ...anthropicRoutes({ router: deps.router, logger }),
     ...modelInfoRoutes(config),
+    ...responsesRoutes({ router: deps.router, store: deps.responseStore ?? createResponseStore(config, logger), logger }),
+    ...tokenCountRoutes({ router: deps.router, config }),
   ];
   const table = new RouteTable(routes);
   const keys = new KeyCheck(config.masterKey);

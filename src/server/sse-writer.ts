@@ -24,7 +24,7 @@ export interface StreamOutcome {
 export async function pipeEvents(
   res: ServerResponse,
   events: AsyncIterable<SseEvent[]>,
-  options: { shape: ErrorShape; done: boolean; onEvent?: (event: SseEvent) => void },
+  options: { shape: ErrorShape; done: boolean; onEvent?: (event: SseEvent) => void; errorEvent?: (error: GatewayError) => SseEvent },
 ): Promise<StreamOutcome> {
   const outcome: StreamOutcome = {};
   const onEvent = options.onEvent;
@@ -48,8 +48,12 @@ export async function pipeEvents(
     if (failure !== error) outcome.bug = error;
     outcome.error = failure;
     if (!res.destroyed && failure.code !== 'client_closed_request') {
-      const body = JSON.stringify(errorBody(failure, options.shape));
-      res.end(encodeSse(options.shape === 'anthropic' ? { event: 'error', data: body } : { data: body }));
+      if (options.errorEvent !== undefined) {
+        res.end(encodeSse(options.errorEvent(failure)));
+      } else {
+        const body = JSON.stringify(errorBody(failure, options.shape));
+        res.end(encodeSse(options.shape === 'anthropic' ? { event: 'error', data: body } : { data: body }));
+      }
     }
   }
   return outcome;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { brotliCompressSync, createBrotliCompress, createDeflate, createGzip, deflateSync, gzipSync } from 'node:zlib';
+import { answerCountTokens, answerResponsesApi, type ResponsesState } from './fake-responses-api.js';
 
 /**
  * The one fake in the test suite: an upstream LLM provider on 127.0.0.1 speaking the OpenAI wire
@@ -110,6 +111,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   let rules: Array<{ match: Matcher; behaviour: BehaviourSource }> = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
+  const responses: ResponsesState = new Map();
 
   const server: Server = createServer((req, res) => {
     void handle(req, res);
@@ -163,6 +165,9 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       return;
     }
     if ('answerBody' in behaviour) return json(res, behaviour.answerBody, behaviour);
+    // The Responses API and count_tokens live in their own module (fake-responses-api.ts).
+    if (/\/responses(\/|$)/.test(url.pathname)) return answerResponsesApi(res, record, behaviour, responses);
+    if (url.pathname.endsWith('/v1/messages/count_tokens')) return answerCountTokens(res, record, behaviour);
     const status = behaviour.status ?? 200;
     if (url.pathname.endsWith('/v1/messages')) return answerMessages(res, record, behaviour, status);
     if (status !== 200) {

@@ -12,11 +12,12 @@ const ALLOWED: Record<string, string[]> = {
   providers: ['core', 'protocol', 'config'],
   metrics: ['core'],
   redis: ['core', 'config'],
+  'response-store': ['core', 'config', 'protocol', 'redis'],
   health: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
   router: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
-  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis'],
+  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store'],
   supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol'],
-  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis'],
+  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store'],
 };
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));

@@ -1,8 +1,8 @@
 import type { Deployment } from '../../config/index.js';
 import { GatewayError, jsonForUpstream } from '../../core/index.js';
 import {
-  ANTHROPIC_MESSAGE, anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, translateEvents, wantsJsonAnswer,
-  type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
+  ANTHROPIC_MESSAGE, anthropicStreamError, AnthropicToOpenAIStream, cutAtEnd, chatRequestToMessages, messageToChatCompletion, parseEventData, TOKEN_COUNT, translateEvents, wantsJsonAnswer,
+  type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent, type TokenCount, type TokenCountRequest,
 } from '../../protocol/index.js';
 import { deploymentLabel, publicOrigin, type Answer, type CallContext, type CallLimits, type DeploymentClient, type EventStream } from '../adapter.js';
 import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
@@ -58,6 +58,14 @@ export class AnthropicClient implements DeploymentClient {
     const response = await sendUpstream(upstream);
     if (!stream) return { stream: false, body: await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE) };
     return { stream: true, events: this.raiseErrorEvents(await openEventStream(response, upstream, 'anthropic')) };
+  }
+
+  /** `/v1/messages/count_tokens` forwarded as sent (model swapped), with the caller's version and betas. */
+  async countTokens(request: TokenCountRequest, ctx: CallContext, options: { beta: boolean }): Promise<TokenCount> {
+    const url = new URL(`${this.target.url.href}/count_tokens`);
+    if (options.beta) url.searchParams.set('beta', 'true');
+    const upstream = { ...this.request({ ...request, model: ctx.upstreamModel ?? this.deployment.model }, false, ctx, this.headersFor(ctx)), url };
+    return readJsonBody<TokenCount>(await sendUpstream(upstream), upstream, TOKEN_COUNT);
   }
 
   async completion(): Promise<never> {

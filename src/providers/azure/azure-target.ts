@@ -23,6 +23,12 @@ export function azureTarget(deployment: Deployment, config: Config): Target {
       url.searchParams.set('api-version', version);
       return url;
     },
+    // The Responses API is per resource, the deployment named in the body (as LiteLLM calls it).
+    responses: (_model, path) => {
+      const url = new URL(`${base}/openai/responses${path}`);
+      url.searchParams.set('api-version', version);
+      return url;
+    },
     headers,
   };
 }

@@ -4,11 +4,12 @@ import {
   CHAT_COMPLETION, EMBEDDING_LIST, TEXT_COMPLETION,
   type ChatCompletion, type ChatCompletionRequest, type Completion, type CompletionRequest, type EmbeddingRequest, type EmbeddingResponse,
 } from '../../protocol/index.js';
-import { deploymentLabel, publicOrigin, type Answer, type CallContext, type CallLimits, type DeploymentClient } from '../adapter.js';
+import { deploymentLabel, publicOrigin, type Answer, type CallContext, type CallLimits, type DeploymentClient, type StoredResponseAction } from '../adapter.js';
 import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
 import type { Family } from './families.js';
+import { NativeResponses, type ResponsesUrl } from './native-responses.js';
 
 export type Operation = 'chat' | 'completion' | 'embedding';
 
@@ -17,6 +18,8 @@ export interface Target {
   /** `model` matters where the URL names it (Azure's deployment path). */
   url(operation: Operation, model: string): URL;
   headers: Record<string, string>;
+  /** Where its Responses API is, for the providers that have one (OpenAI, Azure); absent: translated. */
+  responses?: ResponsesUrl;
 }
 
 /** Sends OpenAI-shaped requests to an OpenAI-compatible API; the upstream's answer passes through. */
@@ -24,6 +27,9 @@ export class OpenAICompatibleClient implements DeploymentClient {
   private readonly urls: Record<Operation, URL>;
   private readonly label: string;
   readonly apiBase: string;
+  /** Present only when the target has a Responses API (see DeploymentClient.responses). */
+  readonly responses?: DeploymentClient['responses'];
+  readonly storedResponse?: DeploymentClient['storedResponse'];
 
   constructor(
     readonly deployment: Deployment,
@@ -34,6 +40,11 @@ export class OpenAICompatibleClient implements DeploymentClient {
     this.urls = { chat: target.url('chat', model), completion: target.url('completion', model), embedding: target.url('embedding', model) };
     this.label = deploymentLabel(deployment);
     this.apiBase = publicOrigin(this.urls.chat);
+    if (target.responses !== undefined) {
+      const native = new NativeResponses(deployment, { url: target.responses, headers: target.headers }, limits);
+      this.responses = (request, ctx) => native.create(request, ctx);
+      this.storedResponse = (action: StoredResponseAction, ctx: CallContext) => native.stored(action, ctx);
+    }
   }
 
   // Not `async`: an async function returning another's promise costs extra promise jobs per call.
@@ -103,7 +114,10 @@ export function familyTarget(deployment: Deployment, family: Family, config: Con
   if (apiKey !== undefined) headers.authorization = `Bearer ${apiKey}`;
   if (deployment.params.organization !== undefined) headers['openai-organization'] = deployment.params.organization;
   const paths: Record<Operation, string> = { chat: '/chat/completions', completion: '/completions', embedding: '/embeddings' };
-  return { url: (operation) => new URL(base + paths[operation]), headers };
+  const target: Target = { url: (operation) => new URL(base + paths[operation]), headers };
+  // Only OpenAI's own API (or a server given as openai/ with an api_base) is taken to have it.
+  if (deployment.provider === 'openai') target.responses = (_model, path) => new URL(`${base}/responses${path}`);
+  return target;
 }
 
 export function firstSet(env: Readonly<Record<string, string | undefined>>, names: readonly string[]): string | undefined {

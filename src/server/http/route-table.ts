@@ -3,7 +3,7 @@ import type { RequestContext } from '../request-context.js';
 export type ErrorShape = 'openai' | 'anthropic';
 
 export interface RouteSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** The path and its aliases; a `:name` segment matches any one segment. */
   paths: readonly string[];
   /** Skips the key check (liveness, readiness). */

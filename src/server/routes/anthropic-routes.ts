@@ -42,7 +42,8 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): RouteSpec[] {
   }];
 }
 
-function passHeaders(ctx: RequestContext): Record<string, string> | undefined {
+/** The caller's Anthropic version and betas, for a native upstream (count_tokens too). */
+export function passHeaders(ctx: RequestContext): Record<string, string> | undefined {
   let out: Record<string, string> | undefined;
   for (const name of PASSED_HEADERS) {
     const value = ctx.request.headers[name];

@@ -35,13 +35,16 @@ export function takeGatewayOptions<T extends object>(ctx: RequestContext, body: 
   return taken;
 }
 
-export function callContext(ctx: RequestContext, options: GatewayOptions, logger: Logger): CallContext {
+/** The call's context; `options` and `logger` for routes whose request carries gateway fields (drop_params). */
+export function callContext(ctx: RequestContext, options?: GatewayOptions, logger?: Logger): CallContext {
   const call: CallContext = { signal: ctx.abort.signal, requestId: ctx.id, bodyBytes: ctx.bodyBytes };
-  if (options.dropParams !== undefined) call.dropParams = options.dropParams;
-  if (options.additionalDropParams.length > 0) call.additionalDropParams = options.additionalDropParams;
-  call.onDropped = (deployment, fields) => {
-    logger.debug({ request_id: ctx.id, deployment_id: deployment.id, model_group: deployment.modelName, dropped_params: fields }, 'drop_params: fields the deployment does not take were dropped');
-  };
+  if (options?.dropParams !== undefined) call.dropParams = options.dropParams;
+  if (options !== undefined && options.additionalDropParams.length > 0) call.additionalDropParams = options.additionalDropParams;
+  if (logger !== undefined) {
+    call.onDropped = (deployment, fields) => {
+      logger.debug({ request_id: ctx.id, deployment_id: deployment.id, model_group: deployment.modelName, dropped_params: fields }, 'drop_params: fields the deployment does not take were dropped');
+    };
+  }
   return call;
 }
 
@@ -98,7 +101,14 @@ export function noteUsage(ctx: RequestContext, usage: unknown): void {
 export async function sendAnswer<B>(
   ctx: RequestContext,
   routed: Routed<Answer<B>>,
-  api: { shape: ErrorShape; done: boolean; noteBody: (body: B) => void; onEvent: (event: SseEvent) => void },
+  api: {
+    shape: ErrorShape;
+    done: boolean;
+    noteBody: (body: B) => void;
+    onEvent: (event: SseEvent) => void;
+    /** The event that ends a stream that failed after it began, when the API has its own (Responses). */
+    errorEvent?: (error: GatewayError) => SseEvent;
+  },
 ): Promise<void> {
   recordRouting(ctx, routed);
   finishOverhead(ctx);
@@ -109,7 +119,7 @@ export async function sendAnswer<B>(
     return;
   }
   sendHead(ctx, 200, EVENT_STREAM_HEADERS);
-  const outcome = await pipeEvents(ctx.response, answer.events, { shape: api.shape, done: api.done, onEvent: api.onEvent });
+  const outcome = await pipeEvents(ctx.response, answer.events, { shape: api.shape, done: api.done, onEvent: api.onEvent, errorEvent: api.errorEvent });
   if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
   if (outcome.error) ctx.errorCode = outcome.error.code;
   // A bug mid-stream: the client has its error event; thrown on, it is logged like any other bug.
