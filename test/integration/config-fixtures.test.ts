@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { type APIError } from 'openai';
-import { FIXTURE_AZURE_KEY, FIXTURE_MASTER_KEY, FIXTURE_OPENAI_KEY, fixtureEnv, fixturePath } from '../support/config-fixtures.js';
+import { FIXTURE_AWS_KEY_ID, FIXTURE_AZURE_KEY, FIXTURE_MASTER_KEY, FIXTURE_OPENAI_KEY, fixtureEnv, fixturePath } from '../support/config-fixtures.js';
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../support/fake-upstream.js';
 import { runCli, startGateway, stopAllGateways, writeTempConfig, type GatewayProcess } from '../support/gateway.js';
 
@@ -138,9 +138,14 @@ describe('resolved values reach the upstream', () => {
     assert.equal((await ask('null-heavy.yaml', 'generated')).text, 'generated answer');
   });
 
-  test('enterprise and empty model_list: unimplemented providers get 501 naming them; unknown models 404', async () => {
+  test('enterprise and empty model_list: bedrock signed to the endpoint the environment names; unknown models 404', async () => {
     assert.equal((await ask('enterprise.yaml', 'gpt-4o')).text, 'enterprise answer');
-    await assert.rejects(ask('enterprise.yaml', 'claude-sonnet'), (error: APIError) => error.status === 501 && /bedrock/.test(error.message));
+    const before = upstream.requests.length;
+    // The fake OpenAI upstream has no Bedrock route (404): what matters is where the call went and how it was signed.
+    await assert.rejects(ask('enterprise.yaml', 'claude-sonnet'), (error: APIError) => error.status === 404);
+    const bedrock = upstream.requests.slice(before).at(-1);
+    assert.equal(bedrock?.path, '/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/invoke');
+    assert.match(String(bedrock?.headers.authorization), new RegExp(`^AWS4-HMAC-SHA256 Credential=${FIXTURE_AWS_KEY_ID}/\\d{8}/us-east-1/bedrock/aws4_request, `));
     await assert.rejects(ask('empty-model-list.yaml', 'gpt-4o'), (error: APIError) => error.status === 404);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfigFile, type Config, type Deployment } from '../../src/config/index.js';
-import { FIXTURE_AZURE_KEY, FIXTURE_MASTER_KEY, FIXTURE_OPENAI_KEY, fixtureEnv, fixturePath } from '../support/config-fixtures.js';
+import { FIXTURE_AWS_KEY_ID, FIXTURE_AWS_SECRET, FIXTURE_AZURE_KEY, FIXTURE_MASTER_KEY, FIXTURE_OPENAI_KEY, fixtureEnv, fixturePath } from '../support/config-fixtures.js';
 
 /** Every fixture under test/fixtures/configs loads, with the values its author meant. */
 
@@ -95,11 +95,12 @@ describe('config fixtures', () => {
     assert.equal(config.deployments.length, 6);
     assert.deepEqual(config.deployments.map((d) => d.provider), ['openai', 'bedrock', 'vertex_ai', 'gemini', 'cohere', 'openai']);
     assert.equal(pick(config, 1).model, 'anthropic.claude-3-5-sonnet-20240620-v1:0');
+    assert.deepEqual(pick(config, 1).params.aws, { accessKeyId: FIXTURE_AWS_KEY_ID, secretAccessKey: FIXTURE_AWS_SECRET, sessionToken: undefined, regionName: 'us-east-1', runtimeEndpoint: undefined });
     assert.equal(config.router.strategy, 'usage-based-routing-v2');
     assert.equal(warnings.length, 5, warnings.join('\n'));
     assert.equal(warnings[0], 'top-level sections Switchyard does not implement, ignored: x-bedrock-defaults, guardrails, mcp_servers, callback_settings');
     assert.equal(warnings[1], 'keys in the wrong section, ignored: general_settings.num_retries (belongs in router_settings or litellm_settings), general_settings.routing_strategy (belongs in router_settings), litellm_settings.master_key (belongs in general_settings)');
-    assert.match(warnings[2]!, /^unknown config keys, ignored: .*model_list\[1\]\.litellm_params\.aws_access_key_id.*general_settings\.database_url.*litellm_settings\.success_callback/);
+    assert.match(warnings[2]!, /^unknown config keys, ignored: .*general_settings\.database_url.*litellm_settings\.success_callback/);
     assert.match(warnings[3]!, /^model_info\.mode values Switchyard does not implement .*: model_list\[4\]\.model_info\.mode \(rerank\), model_list\[5\]\.model_info\.mode \(image_generation\)$/);
     assert.match(warnings[4]!, /^caching Switchyard does not implement.*: litellm_settings\.cache \(response caching\), litellm_settings\.cache_params\.type \(local\)$/);
   });

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { GatewayError } from '../../src/core/index.js';
+import { bedrockRoute } from '../../src/providers/bedrock/bedrock-client.js';
+import { ConverseStream } from '../../src/providers/bedrock/bedrock-stream.js';
+import { converseToMessage, messagesToConverse } from '../../src/providers/bedrock/converse-mapping.js';
+
+/** Bedrock's Converse ⇄ Anthropic Messages, and which API a model id goes to. */
+
+const options = () => ({ dropUnsupported: false, dropped: [] as string[] });
+
+describe('bedrock routes', () => {
+  test('Claude through invoke unless converse/ says otherwise; everything else through Converse', () => {
+    assert.deepEqual(bedrockRoute('anthropic.claude-3-5-sonnet-20240620-v1:0'), { api: 'invoke', modelId: 'anthropic.claude-3-5-sonnet-20240620-v1:0' });
+    assert.deepEqual(bedrockRoute('us.anthropic.claude-3-7-sonnet-20250219-v1:0'), { api: 'invoke', modelId: 'us.anthropic.claude-3-7-sonnet-20250219-v1:0' });
+    assert.deepEqual(bedrockRoute('converse/anthropic.claude-3-haiku-20240307-v1:0'), { api: 'converse', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' });
+    assert.deepEqual(bedrockRoute('invoke/meta.llama3-1-8b-instruct-v1:0'), { api: 'converse', modelId: 'meta.llama3-1-8b-instruct-v1:0' });
+    assert.deepEqual(bedrockRoute('amazon.nova-pro-v1:0'), { api: 'converse', modelId: 'amazon.nova-pro-v1:0' });
+  });
+});
+
+describe('Messages → Converse', () => {
+  test('blocks, images, tool results, cache points, thinking and model fields', () => {
+    const body = messagesToConverse({
+      model: 'x', max_tokens: 10, top_k: 5, stream: true, metadata: { user_id: 'u' },
+      system: [{ type: 'text', text: 'sys', cache_control: { type: 'ephemeral' } }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBOR' } }] },
+        { role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm', signature: 'sig' }, { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'boom', is_error: true }] },
+      ],
+      tools: [{ name: 'f', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'tool', name: 'f' },
+    }, options());
+    assert.deepEqual(body, {
+      system: [{ text: 'sys' }, { cachePoint: { type: 'default' } }],
+      messages: [
+        { role: 'user', content: [{ text: 'look' }, { image: { format: 'png', source: { bytes: 'iVBOR' } } }] },
+        { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'hmm', signature: 'sig' } } }, { toolUse: { toolUseId: 't1', name: 'f', input: { a: 1 } } }] },
+        { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ text: 'boom' }], status: 'error' } }] },
+      ],
+      inferenceConfig: { maxTokens: 10 },
+      additionalModelRequestFields: { top_k: 5 },
+      toolConfig: { tools: [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object' } } } }], toolChoice: { tool: { name: 'f' } } },
+    });
+  });
+
+  test('an image by URL and an unknown field are the client\'s 400 naming the field; drop_params drops the field', () => {
+    const byUrl = () => messagesToConverse({ model: 'x', max_tokens: 1, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://example.invalid/a.png' } }] }] }, options());
+    assert.throws(byUrl, (e: GatewayError) => e.status === 400 && e.origin === 'gateway' && e.param === 'messages[0].content[0].source');
+    const unknown = { model: 'x', max_tokens: 1, messages: [{ role: 'user' as const, content: 'hi' }], frobnicate: true };
+    assert.throws(() => messagesToConverse(unknown, options()), (e: GatewayError) => e.status === 400 && e.param === 'frobnicate');
+    const dropping = { dropUnsupported: true, dropped: [] as string[] };
+    assert.equal(messagesToConverse(unknown, dropping).frobnicate, undefined);
+    assert.deepEqual(dropping.dropped, ['frobnicate']);
+  });
+});
+
+describe('Converse → Messages', () => {
+  test('an answer with a tool call, guardrail stop as refusal, cache usage', () => {
+    const message = converseToMessage({
+      output: { message: { role: 'assistant', content: [{ text: 'ok' }, { toolUse: { toolUseId: 't', name: 'f', input: { q: 1 } } }] } },
+      stopReason: 'guardrail_intervened',
+      usage: { inputTokens: 7, outputTokens: 3, totalTokens: 10, cacheReadInputTokens: 2 },
+    }, 'model-a', 'msg_1', 'label');
+    assert.deepEqual(message.content, [{ type: 'text', text: 'ok' }, { type: 'tool_use', id: 't', name: 'f', input: { q: 1 } }]);
+    assert.equal(message.stop_reason, 'refusal');
+    assert.deepEqual(message.usage, { input_tokens: 7, output_tokens: 3, cache_read_input_tokens: 2 });
+  });
+
+  test('a stream: text and tool blocks opened, deltas, stop and usage at metadata; incomplete without metadata', () => {
+    const stream = new ConverseStream('m', 'msg_2');
+    const message = (type: string, body: object) => ({ headers: { ':event-type': type, ':message-type': 'event' }, body: Buffer.from(JSON.stringify({ ...body, p: 'abc' })) });
+    const events = [
+      message('messageStart', { role: 'assistant' }),
+      message('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hi' } }),
+      message('contentBlockStop', { contentBlockIndex: 0 }),
+      message('contentBlockStart', { contentBlockIndex: 1, start: { toolUse: { toolUseId: 't', name: 'f' } } }),
+      message('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{"a":' } } }),
+      message('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '1}' } } }),
+      message('contentBlockStop', { contentBlockIndex: 1 }),
+      message('messageStop', { stopReason: 'tool_use' }),
+    ].flatMap((m) => stream.push(m));
+    assert.equal(stream.complete, false);
+    const tail = stream.push(message('metadata', { usage: { inputTokens: 4, outputTokens: 2 } }));
+    assert.equal(stream.complete, true);
+    assert.deepEqual([...events, ...tail].map((e) => e.event), [
+      'message_start', 'content_block_start', 'content_block_delta', 'content_block_stop',
+      'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop',
+    ]);
+    assert.deepEqual(JSON.parse(tail[0]!.data), { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { input_tokens: 4, output_tokens: 2 } });
+  });
+});
