@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loadConfigText } from '../../src/config/index.js';
 import type { GatewayError } from '../../src/core/index.js';
+import { buildDeploymentClients } from '../../src/providers/index.js';
 import { bedrockRoute } from '../../src/providers/bedrock/bedrock-client.js';
 import { ConverseStream } from '../../src/providers/bedrock/bedrock-stream.js';
 import { converseToMessage, messagesToConverse } from '../../src/providers/bedrock/converse-mapping.js';
@@ -89,5 +91,30 @@ describe('Converse → Messages', () => {
       'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop',
     ]);
     assert.deepEqual(JSON.parse(tail[0]!.data), { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { input_tokens: 4, output_tokens: 2 } });
+  });
+});
+
+describe('where a bedrock/ deployment goes and how it signs', () => {
+  const load = (params: string, env: NodeJS.ProcessEnv = {}) => {
+    const result = loadConfigText(`model_list:\n  - {model_name: m, litellm_params: {model: bedrock/amazon.nova-pro-v1:0${params}}}\n`, null, { env });
+    assert.ok(result.ok, JSON.stringify(result));
+    return buildDeploymentClients(result.value.config);
+  };
+
+  test('the deployment\'s keys beat the environment\'s as a pair; the named endpoint beats the regional one', () => {
+    const env = { AWS_ACCESS_KEY_ID: 'AKIAENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'env-token', AWS_REGION: 'us-west-2' };
+    const own = load(', aws_access_key_id: AKIAOWN, aws_secret_access_key: own-secret, aws_region_name: eu-central-1', env);
+    assert.deepEqual(own.problems, []);
+    assert.equal(own.clients[0]!.apiBase, 'https://bedrock-runtime.eu-central-1.amazonaws.com');
+    const fromEnv = load(', api_base: "http://127.0.0.1:9/prefix/"', { ...env, AWS_BEDROCK_RUNTIME_ENDPOINT: 'http://127.0.0.1:8' });
+    assert.equal(fromEnv.clients[0]!.apiBase, 'http://127.0.0.1:9');
+    const runtime = load(', api_base: "http://127.0.0.1:9", aws_bedrock_runtime_endpoint: "http://127.0.0.1:7"', env);
+    assert.equal(runtime.clients[0]!.apiBase, 'http://127.0.0.1:7');
+  });
+
+  test('no keys or no region is a problem naming what is missing, not a call to anyone', () => {
+    assert.match(load('', { AWS_REGION: 'us-east-1' }).problems[0]?.message ?? '', /needs both litellm_params\.aws_access_key_id and aws_secret_access_key/);
+    assert.match(load(', aws_access_key_id: A, aws_secret_access_key: B').problems[0]?.message ?? '', /needs litellm_params\.aws_region_name/);
+    assert.match(load(', aws_access_key_id: A', { AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1' }).problems[0]?.message ?? '', /needs both/, 'a key id from the file is not paired with a secret from the environment');
   });
 });
