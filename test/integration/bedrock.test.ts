@@ -135,6 +135,13 @@ describe('Converse (bedrock/converse/…)', () => {
   });
 });
 
+test('the Responses API on a Converse deployment, through chat', async () => {
+  bedrock.reset();
+  const response = await openai.responses.create({ model: 'llama', input: 'Respond please', instructions: 'Short.' });
+  assert.equal(response.output_text, 'fake reply to: Respond please');
+  assert.deepEqual(bedrock.requests[0]?.body?.system, [{ text: 'Short.' }]);
+});
+
 describe('Claude through invoke (bedrock/anthropic.claude-…)', () => {
   test('/v1/messages is Claude\'s own body on Bedrock: anthropic_version in the body, no model, betas as anthropic_beta', async () => {
     bedrock.reset();
@@ -189,7 +196,7 @@ describe('errors', () => {
     assert.equal(error.status, 403);
     assert.match(error.message, /signature we calculated does not match/);
     assert.equal((error.error as { code?: string }).code, 'InvalidSignatureException');
-    assert.doesNotMatch(JSON.stringify(error.error) + gateway.output(), /not-the-secret-at-all|fake\/bedrock\+secret/);
+    assert.doesNotMatch(JSON.stringify(error.error) + gateway.output(), /not-the-secret-at-all|fake\/bedrock\+secret|IQoJb3JpZ2luX2VjE/);
   });
 
   test('ThrottlingException is a 429; a ValidationException is the client\'s 400 and does not count against the deployment', async () => {
