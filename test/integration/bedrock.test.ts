@@ -135,6 +135,15 @@ describe('Converse (bedrock/converse/…)', () => {
   });
 });
 
+test('a large body (sent in pieces, never joined) is signed over exactly the bytes sent', async () => {
+  bedrock.reset();
+  bedrock.behave(LLAMA, { text: 'big body signed' });
+  const big = 'lorem ipsum é '.repeat(90_000); // ~1.3 MB: past the gateway's 1 MB large-body threshold
+  const answer = await openai.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: big }] });
+  assert.equal(answer.choices[0]?.message.content, 'big body signed');
+  assert.equal(((bedrock.requests[0]?.body?.messages as Array<{ content: Array<{ text: string }> }>)[0]!.content[0]!.text).length, big.length);
+});
+
 test('the Responses API on a Converse deployment, through chat', async () => {
   bedrock.reset();
   const response = await openai.responses.create({ model: 'llama', input: 'Respond please', instructions: 'Short.' });
