@@ -105,6 +105,19 @@ describe('config fixtures', () => {
     assert.match(warnings[4]!, /^caching Switchyard does not implement.*: litellm_settings\.cache \(response caching\), litellm_settings\.cache_params\.type \(local\)$/);
   });
 
+  test('bedrock-based: AWS keys from a credential or the environment, regions per deployment, the runtime endpoint', () => {
+    const { config, warnings } = load('bedrock-based.yaml');
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(config.deployments.map((d) => [d.provider, d.model]), [
+      ['bedrock', 'anthropic.claude-3-5-sonnet-20240620-v1:0'], ['bedrock', 'us.anthropic.claude-3-7-sonnet-20250219-v1:0'],
+      ['bedrock', 'converse/meta.llama3-1-70b-instruct-v1:0'], ['bedrock', 'amazon.titan-embed-text-v2:0'], ['bedrock', 'cohere.embed-english-v3'],
+    ]);
+    assert.deepEqual(pick(config, 0).params.aws, { accessKeyId: FIXTURE_AWS_KEY_ID, secretAccessKey: FIXTURE_AWS_SECRET, sessionToken: undefined, regionName: 'us-west-2', runtimeEndpoint: undefined });
+    assert.equal(pick(config, 1).params.defaults.max_tokens, 8192);
+    assert.deepEqual(pick(config, 2).params.aws, { accessKeyId: undefined, secretAccessKey: undefined, sessionToken: undefined, regionName: 'us-west-2', runtimeEndpoint: 'http://127.0.0.1:9' });
+    assert.equal(pick(config, 4).info.mode, 'embedding');
+  });
+
   test('empty model_list, docs quick start, misplaced keys, null-heavy, wildcards', () => {
     const empty = load('empty-model-list.yaml');
     assert.deepEqual([empty.config.deployments.length, empty.config.modelGroups.length, empty.config.masterKey], [0, 0, FIXTURE_MASTER_KEY]);
