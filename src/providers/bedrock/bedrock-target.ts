@@ -47,7 +47,7 @@ export function bedrockTarget(deployment: Deployment, config: Config): BedrockTa
   const secretAccessKey = own ? aws.secretAccessKey : firstSet(env, ['AWS_SECRET_ACCESS_KEY']);
   const sessionToken = own ? aws.sessionToken : (aws.sessionToken ?? firstSet(env, ['AWS_SESSION_TOKEN']));
   if (accessKeyId === undefined || secretAccessKey === undefined) {
-    throw new GatewayError('invalid_request', `${where} needs both litellm_params.aws_access_key_id and aws_secret_access_key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`);
+    throw new GatewayError('invalid_request', `${where} needs both litellm_params.aws_access_key_id and aws_secret_access_key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); profiles, aws_role_name, web identity and instance credentials are not supported`);
   }
   registerSecret(secretAccessKey);
   registerSecret(sessionToken);
