@@ -120,6 +120,21 @@ describe('Converse (bedrock/converse/…)', () => {
     assert.deepEqual(messages[2]!.content, [{ toolResult: { toolUseId: 'tooluse_fake_1', content: [{ text: '-3 C and snowing' }] } }]);
   });
 
+  test('structured output: json_schema as a forced tool, its input the JSON content (JSON and stream)', async () => {
+    bedrock.reset();
+    bedrock.behave(LLAMA, { forcedToolInput: { city: 'Oslo', temperature: -3 } });
+    const format = { type: 'json_schema' as const, json_schema: { name: 'weather', schema: { type: 'object', properties: { city: { type: 'string' }, temperature: { type: 'number' } } } } };
+    const answer = await openai.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'Oslo weather as JSON' }], response_format: format });
+    assert.deepEqual(JSON.parse(answer.choices[0]?.message.content ?? ''), { city: 'Oslo', temperature: -3 });
+    assert.equal(answer.choices[0]?.finish_reason, 'stop');
+    const toolConfig = bedrock.requests[0]?.body?.toolConfig as { toolChoice: unknown; tools: Array<{ toolSpec: { name: string } }> };
+    assert.deepEqual(toolConfig.toolChoice, { tool: { name: toolConfig.tools[0]!.toolSpec.name } });
+    const stream = await openai.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'again' }], response_format: format, stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    assert.deepEqual(JSON.parse(text), { city: 'Oslo', temperature: -3 });
+  });
+
   test('/v1/messages on a Converse deployment: a streamed tool call in Anthropic\'s events', async () => {
     bedrock.reset();
     bedrock.behave(LLAMA, { text: 'Let me look.', toolCall: { name: 'get_weather', input: { city: 'Bergen' } } });

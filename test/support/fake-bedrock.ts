@@ -33,6 +33,8 @@ export interface BedrockBehaviour {
   exceptionAfterEvents?: { count: number; type: string; message: string };
   /** Streams: the text in this many pieces (default one per word). */
   chunkCount?: number;
+  /** The input the model gives a tool the request forces (`toolChoice: {tool: {name}}`); as Claude does, the call is the whole answer. */
+  forcedToolInput?: Record<string, unknown>;
 }
 
 export interface BedrockRecord {
@@ -94,7 +96,9 @@ export async function startFakeBedrock(options: FakeBedrockOptions): Promise<Fak
     if (api === 'converse' || api === 'converse-stream') {
       const problem = converseProblem(body);
       if (problem !== undefined) return awsError(res, 400, 'ValidationException', problem);
-      return api === 'converse' ? sendConverse(res, modelId, body, behaviour) : streamConverse(res, modelId, body, behaviour);
+      const forced = (body.toolConfig as { toolChoice?: { tool?: { name?: string } } } | undefined)?.toolChoice?.tool?.name;
+      const answer = forced === undefined || behaviour.toolCall ? behaviour : { ...behaviour, toolCall: { name: forced, input: behaviour.forcedToolInput ?? {} } };
+      return api === 'converse' ? sendConverse(res, modelId, body, answer) : streamConverse(res, modelId, body, answer);
     }
     if (/anthropic\.claude/.test(modelId)) {
       const problem = claudeProblem(body);
