@@ -3,6 +3,9 @@ import { describe, test } from 'node:test';
 import { loadConfigText } from '../../src/config/index.js';
 import type { GatewayError } from '../../src/core/index.js';
 import { buildDeploymentClients } from '../../src/providers/index.js';
+import { bedrockErrorFromResponse } from '../../src/providers/bedrock/bedrock-errors.js';
+import type { UpstreamResponse } from '../../src/providers/http-pool.js';
+import { classifyFailure } from '../../src/router/failure-kind.js';
 import { bedrockRoute } from '../../src/providers/bedrock/bedrock-client.js';
 import { ConverseStream } from '../../src/providers/bedrock/bedrock-stream.js';
 import { converseToMessage, messagesToConverse } from '../../src/providers/bedrock/converse-mapping.js';
@@ -116,5 +119,33 @@ describe('where a bedrock/ deployment goes and how it signs', () => {
     assert.match(load('', { AWS_REGION: 'us-east-1' }).problems[0]?.message ?? '', /needs both litellm_params\.aws_access_key_id and aws_secret_access_key/);
     assert.match(load(', aws_access_key_id: A, aws_secret_access_key: B').problems[0]?.message ?? '', /needs litellm_params\.aws_region_name/);
     assert.match(load(', aws_access_key_id: A', { AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1' }).problems[0]?.message ?? '', /needs both/, 'a key id from the file is not paired with a secret from the environment');
+  });
+});
+
+describe('Bedrock errors by name', () => {
+  const answer = (status: number, kind: string, message: string): UpstreamResponse => ({
+    statusCode: status,
+    headers: { 'x-amzn-errortype': `${kind}:http://internal.amazon.com/coral/com.amazon.bedrock/`, 'content-type': 'application/json' },
+    text: async () => JSON.stringify({ message }),
+    [Symbol.asyncIterator]: () => { throw new Error('not read as a stream'); },
+    abort: () => undefined,
+  });
+
+  test('the status decides, except where the name says more; AWS\'s name is the code', async () => {
+    const cases: Array<[number, string, string, number]> = [
+      [429, 'ThrottlingException', 'rate_limited', 429],
+      [400, 'ValidationException', 'bad_request', 400],
+      [400, 'ServiceQuotaExceededException', 'rate_limited', 429],
+      [429, 'ModelNotReadyException', 'rate_limited', 429],
+      [408, 'ModelTimeoutException', 'transient', 504],
+      [424, 'ModelErrorException', 'transient', 502],
+      [403, 'AccessDeniedException', 'deployment_broken', 403],
+      [503, 'ServiceUnavailableException', 'transient', 502],
+    ];
+    for (const [status, kind, failure, sent] of cases) {
+      const error = await bedrockErrorFromResponse(answer(status, kind, `${kind} happened`), 'deployment x');
+      assert.deepEqual([classifyFailure(error), error.status, error.upstreamCode, error.origin], [failure, sent, kind, 'upstream'], kind);
+      assert.match(error.message, new RegExp(`${kind} happened`));
+    }
   });
 });

@@ -6,15 +6,23 @@ import { errorFromResponse } from '../upstream-response.js';
  * Bedrock's errors. An error response names its kind in `x-amzn-errortype`
  * (`ValidationException:http://internal.amazon.com/…`) with `{"message": …}` as the body; the
  * status already says whose fault it is (ThrottlingException 429, ValidationException 400 — the
- * request's, never the deployment's —, AccessDenied 403, ResourceNotFound 404, ModelTimeout 408,
- * ServiceUnavailable 503, InternalServer 500), so the common mapping applies, with AWS's name of
- * the error kept as the code. Inside an event stream a failure is an `exception` message whose
+ * request's, never the deployment's —, AccessDenied 403, ResourceNotFound 404, ServiceUnavailable
+ * 503, InternalServer 500), so the common mapping applies, with AWS's name of the error kept as
+ * the code; the few whose status misleads are mapped by name. Inside an event stream a failure is an `exception` message whose
  * `:exception-type` names the same kinds.
  */
 export async function bedrockErrorFromResponse(response: UpstreamResponse, label: string): Promise<GatewayError> {
   const kind = errorType(response.headers['x-amzn-errortype']);
   const error = await errorFromResponse(response, { label });
   if (kind === undefined) return error;
+  const common = { upstreamStatus: error.upstreamStatus, upstreamCode: kind };
+  // Three whose status says less than their name: a quota (400) and a model still loading are
+  // throttling; a model that timed out or failed is the upstream's trouble, worth another attempt.
+  if (kind === 'ServiceQuotaExceededException' || kind === 'ModelNotReadyException') {
+    return upstreamFailure('rate_limited', `${label} is rate limited: ${error.message}`, common);
+  }
+  if (kind === 'ModelTimeoutException') return upstreamFailure('upstream_timeout', `${label} timed out: ${error.message}`, common);
+  if (kind === 'ModelErrorException') return upstreamFailure('upstream_error', `${label} answered HTTP ${error.upstreamStatus}: ${error.message}`, common);
   return upstreamFailure(error.code, error.message, {
     status: error.status, upstreamStatus: error.upstreamStatus, upstreamCode: kind, headers: error.headers, param: error.param,
     upstreamType: error.code === 'upstream_client_error' ? error.type : undefined,
