@@ -37,6 +37,9 @@ before(async () => {
         { model_name: 'cohere', litellm_params: { model: 'bedrock/cohere.embed-english-v3', ...own }, model_info: { id: 'cohere', mode: 'embedding' } },
         { model_name: 'wrong-secret', litellm_params: { model: `bedrock/converse/${LLAMA}`, ...own, aws_secret_access_key: 'not-the-secret-at-all' }, model_info: { id: 'wrong-secret' } },
         { model_name: 'throttled', litellm_params: { model: 'bedrock/converse/mistral.mistral-large-2407-v1:0', ...own }, model_info: { id: 'throttled' } },
+        // Tried in order: a throttled deployment first, then one that answers.
+        { model_name: 'mixed', litellm_params: { model: 'bedrock/converse/mistral.mistral-small-2402-v1:0', ...own, order: 1 }, model_info: { id: 'mixed-throttled' } },
+        { model_name: 'mixed', litellm_params: { model: `bedrock/converse/${LLAMA}`, ...own, order: 2 }, model_info: { id: 'mixed-llama' } },
       ],
       router_settings: { num_retries: 0, allowed_fails: 0 },
     },
@@ -240,6 +243,19 @@ describe('errors', () => {
     assert.match(metrics, /switchyard_upstream_requests_total\{[^}]*deployment="throttled"[^}]*outcome="rate_limited"[^}]*\} 1/);
   });
 
+  test('routing: a throttled deployment is retried on the next one of its group and cooled down', async () => {
+    bedrock.reset();
+    bedrock.behave('mistral.mistral-small-2402-v1:0', { error: { status: 429, type: 'ThrottlingException', message: 'Too many tokens, please wait before trying again.' } });
+    for (let i = 0; i < 4; i++) {
+      const params = { model: 'mixed', messages: [{ role: 'user' as const, content: `try ${i}` }], num_retries: 1 };
+      const answer = await openai.chat.completions.create(params as OpenAI.ChatCompletionCreateParamsNonStreaming);
+      assert.equal(answer.choices[0]?.message.content, `fake reply to: try ${i}`);
+    }
+    assert.deepEqual(bedrock.requests.map((r) => r.modelId), ['mistral.mistral-small-2402-v1:0', LLAMA, LLAMA, LLAMA, LLAMA], 'after one 429 it sits out');
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    assert.match(metrics, /switchyard_deployment_cooldowns_total\{[^}]*deployment="mixed-throttled"[^}]*reason="rate_limited"[^}]*\} 1/);
+  });
+
   test('a mid-stream exception ends the stream with the upstream\'s message', async () => {
     bedrock.behave(LLAMA, { exceptionAfterEvents: { count: 3, type: 'modelStreamErrorException', message: 'The model stopped unexpectedly' } });
     const stream = await openai.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'a b c d e f' }], stream: true });
@@ -255,7 +271,7 @@ describe('errors', () => {
 test('health probes: healthy deployments pass, a wrong secret is unhealthy with AWS\'s reason', async () => {
   bedrock.reset();
   const report = (await (await fetch(`${gateway.url}/health`)).json()) as { healthy_endpoints: Array<{ model_id: string }>; unhealthy_endpoints: Array<{ model_id: string; error?: string }> };
-  assert.deepEqual(report.healthy_endpoints.map((e) => e.model_id).sort(), ['claude', 'cohere', 'llama', 'throttled', 'titan']);
+  assert.deepEqual(report.healthy_endpoints.map((e) => e.model_id).sort(), ['claude', 'cohere', 'llama', 'mixed-llama', 'mixed-throttled', 'throttled', 'titan']);
   const wrong = report.unhealthy_endpoints.find((e) => e.model_id === 'wrong-secret');
   assert.match(wrong?.error ?? '', /signature we calculated does not match/);
   assert.ok(bedrock.requests.some((r) => r.api === 'invoke' && r.modelId === CLAUDE), 'the Claude probe went through invoke');
