@@ -6,14 +6,15 @@ import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.j
 import { DEPLOY, dashboardPanels, dashboardQueries, interpolate, loadAlertRules, loadAlertTests, metricNames, variableQueries } from '../support/deploy-files.js';
 import { startGateway, stopAllGateways, type GatewayProcess } from '../support/gateway.js';
 import { runLoad } from '../support/load.js';
+import { startRedis, type RedisProcess } from '../support/redis.js';
 import { freePort } from '../support/ports.js';
 import { findTool, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 
 /**
  * deploy/prometheus and deploy/grafana with the real tools: promtool checks the alert rules and
  * runs their unit tests; a real Prometheus loads the rules and scrapes a real gateway (two
- * recycling workers, health checks, a rate-limited deployment, a broken one with a fallback, a
- * down one, streams) under a short load; then every dashboard query must return data and every
+ * recycling workers, Redis, health checks, a rate-limited deployment, a broken one with a
+ * fallback, a down one, streams) under a short load; then every dashboard query must return data and every
  * alert rule must evaluate cleanly on what it scraped.
  */
 
@@ -26,8 +27,10 @@ const SKIPPED_PANELS: Record<string, string> = {};
 let upstream: FakeUpstream;
 let gateway: GatewayProcess;
 let prometheus: PrometheusServer;
+let redis: RedisProcess;
 
 before(async () => {
+  redis = await startRedis();
   upstream = await startFakeUpstream();
   upstream.behave('steady', { delayMs: 5, text: 'steady answer', usage: { prompt_tokens: 11, completion_tokens: 4 } });
   upstream.behave('streamy', { chunkCount: 3, chunkIntervalMs: 5, text: 'one two three' });
@@ -42,7 +45,7 @@ before(async () => {
     config: {
       model_list: [deployment('chat', 'steady'), deployment('chat', 'limited'), deployment('stream', 'streamy'), deployment('broken', 'broken'), deployment('spare', 'steady'), deployment('down', 'down')],
       general_settings: { background_health_checks: true, health_check_interval: 1 },
-      router_settings: { fallbacks: [{ broken: ['spare'] }] },
+      router_settings: { fallbacks: [{ broken: ['spare'] }], redis_host: '127.0.0.1', redis_port: redis.port },
     },
     args: ['--num_workers', '2', '--max_requests_before_restart', '40', '--prometheus_metrics_port', String(metricsPort)],
   });
@@ -53,6 +56,7 @@ after(async () => {
   await prometheus?.stop();
   await stopAllGateways();
   await upstream?.close();
+  await redis?.stop();
 });
 
 function promtool(...args: string[]): { status: number | null; output: string } {
@@ -142,6 +146,14 @@ test('under load, every dashboard panel returns data from a real Prometheus, and
     const values = (await prometheus.query(variable.expr)).map((sample) => sample.metric[variable.label]);
     assert.ok(values.length > 0, `variable ${variable.name} has no values`);
     if (variable.name === 'model_group') assert.deepEqual([...values].sort(), ['broken', 'chat', 'down', 'stream'], 'the groups clients asked for (a fallback is labelled with the group asked for)');
+  }
+
+  // Redis going away shows as 0 within a push and a scrape (what SwitchyardRedisUnavailable reads).
+  await redis.stop();
+  const redisDown = async () => (await prometheus.query('min(switchyard_redis_available)'))[0]?.value;
+  for (const deadline = Date.now() + 10_000; (await redisDown()) !== 0;) {
+    assert.ok(Date.now() < deadline, `switchyard_redis_available still ${await redisDown()} 10 s after Redis stopped`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 
   // The alert rules, loaded by this Prometheus from deploy/prometheus/alerts.yaml, evaluated

@@ -55,7 +55,7 @@ test('the dashboard covers the issue\'s topics, its panels use the datasource va
   for (const name of [
     'switchyard_requests_total', 'switchyard_upstream_requests_total', 'switchyard_request_duration_seconds', 'switchyard_overhead_duration_seconds',
     'switchyard_time_to_first_token_seconds', 'switchyard_in_flight_requests', 'switchyard_worker_restarts_total', 'switchyard_workers',
-    'switchyard_health_checks_total', 'switchyard_deployment_state', 'switchyard_deployment_cooldowns_total',
+    'switchyard_health_checks_total', 'switchyard_deployment_state', 'switchyard_deployment_cooldowns_total', 'switchyard_redis_available',
   ]) assert.ok(used.has(name), `no panel shows ${name}`);
   assert.ok(readFileSync(DEPLOY('grafana/switchyard.json'), 'utf8').endsWith('\n'));
 });
