@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +37,51 @@ async function waitHttp(url: string): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-function wrk(url: string, duration: string): number {
+const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** User + system CPU seconds of the given processes so far (from /proc). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+function withChildren(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return [pid, ...children];
+  } catch {
+    return [pid];
+  }
+}
+
+/** PostgreSQL's server processes serving this database (their command line names it). */
+function postgresBackends(database: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(database)) pids.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+interface Round {
+  rps: number;
+  requests: number;
+}
+
+function wrk(url: string, duration: string): Round {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const script = join(dir, 'post.lua');
   const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'Say something short.' }], max_tokens: 32 };
@@ -45,10 +89,10 @@ function wrk(url: string, duration: string): number {
   const output = execFileSync('wrk', ['-t', '2', '-c', '32', '-d', duration, '-s', script, url], { encoding: 'utf8' });
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
   if (non2xx > 0) throw new Error(`${non2xx} failed requests:\n${output}`);
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN);
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN), requests: Number(/(\d+) requests in/.exec(output)?.[1] ?? NaN) };
 }
 
-async function gateway(upstream: string, databaseUrl: string | undefined): Promise<string> {
+async function gateway(upstream: string, databaseUrl: string | undefined): Promise<{ url: string; pids: () => number[] }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const config = join(dir, 'config.yaml');
@@ -59,7 +103,7 @@ async function gateway(upstream: string, databaseUrl: string | undefined): Promi
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/health/readiness`);
-  return url;
+  return { url, pids: () => withChildren(child.pid!) };
 }
 
 async function main(): Promise<void> {
@@ -72,18 +116,32 @@ async function main(): Promise<void> {
     const upstream = `http://127.0.0.1:${upstreamPort}`;
     const on = await gateway(upstream, db.url);
     const off = await gateway(upstream, undefined);
-    for (const url of [on, off]) wrk(`${url}/v1/chat/completions`, '2s'); // warm-up
+    for (const side of [on, off]) wrk(`${side.url}/v1/chat/completions`, '2s'); // warm-up
     const ratios: number[] = [];
+    const cpu = { on: [] as number[], off: [] as number[], postgres: [] as number[] };
+    /** One wrk run, with the CPU the gateway (and PostgreSQL, for the side that writes) used per request. */
+    const measure = (side: 'on' | 'off'): number => {
+      const g = side === 'on' ? on : off;
+      const pids = g.pids();
+      const pg = postgresBackends(db.name);
+      const [before, pgBefore] = [cpuSeconds(pids), cpuSeconds(pg)];
+      const result = wrk(`${g.url}/v1/chat/completions`, DURATION);
+      cpu[side].push(((cpuSeconds(pids) - before) * 1e6) / result.requests);
+      if (side === 'on') cpu.postgres.push(((cpuSeconds(pg) - pgBefore) * 1e6) / result.requests);
+      return result.rps;
+    };
     console.log('round  spend logs on  off      on/off');
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which side goes first, so drift on a shared machine falls on both alike.
       const first = round % 2 === 0;
-      const a = wrk(`${first ? on : off}/v1/chat/completions`, DURATION);
-      const b = wrk(`${first ? off : on}/v1/chat/completions`, DURATION);
+      const a = measure(first ? 'on' : 'off');
+      const b = measure(first ? 'off' : 'on');
       const [rpsOn, rpsOff] = first ? [a, b] : [b, a];
       ratios.push(rpsOn / rpsOff);
       console.log(`${String(round + 1).padEnd(7)}${rpsOn.toFixed(0).padEnd(15)}${rpsOff.toFixed(0).padEnd(9)}${(rpsOn / rpsOff).toFixed(3)}`);
     }
+    const med = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+    console.log(`CPU per request (median): gateway with spend logs ${med(cpu.on).toFixed(1)} us, without ${med(cpu.off).toFixed(1)} us; PostgreSQL's backends ${med(cpu.postgres).toFixed(1)} us per row`);
     ratios.sort((x, y) => x - y);
     const median = (ratios[Math.floor((ratios.length - 1) / 2)]! + ratios[Math.ceil((ratios.length - 1) / 2)]!) / 2;
     await new Promise((r) => setTimeout(r, 3_000)); // the last batch

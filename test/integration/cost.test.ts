@@ -35,6 +35,7 @@ before(async () => {
         { model_name: 'prod', litellm_params: { model: 'azure/prod-4o', api_base: upstream.url, api_key: 'sk-upstream-secret', api_version: '2024-10-21' }, model_info: { base_model: 'azure/gpt-4o' } },
         { model_name: 'house', litellm_params: { model: 'openai/house-model', ...base } },
         { model_name: 'claude', litellm_params: { model: 'anthropic/claude-sonnet-4-5', api_base: upstream.url, api_key: 'sk-upstream-secret' } },
+        { model_name: 'embed', litellm_params: { model: 'openai/text-embedding-3-small', ...base }, model_info: { mode: 'embedding' } },
       ],
     },
     args: ['--num_workers', '1'],
@@ -119,6 +120,20 @@ test('a stream costs what the same call costs whole, and a client that did not a
   for await (const chunk of text) assert.equal('usage' in chunk, false);
   const completionLine = await requestLine((l) => l.route === '/v1/completions');
   assert.equal(typeof completionLine.cost_usd, 'number');
+});
+
+test('embeddings and the Responses API are priced too, a Responses stream as its whole answer', async () => {
+  const { response: embedded } = await openai.embeddings.create({ model: 'embed', input: ['one', 'two', 'three'] }).withResponse();
+  const embedPrice = calcPrice({ input_tokens: 6, output_tokens: 0 }, 'text-embedding-3-small', { providerId: 'openai' })!.total_price;
+  assert.equal(sixDigits(Number(embedded.headers.get('x-litellm-response-cost'))), sixDigits(embedPrice));
+
+  const whole = calcPrice({ input_tokens: USAGE.prompt_tokens, output_tokens: USAGE.completion_tokens }, 'gpt-4o', { providerId: 'openai' })!.total_price;
+  const { response } = await openai.responses.create({ model: 'gpt-4o', input: 'price me', store: false }).withResponse();
+  assert.equal(sixDigits(Number(response.headers.get('x-litellm-response-cost'))), sixDigits(whole));
+  const stream = await openai.responses.create({ model: 'gpt-4o', input: 'price me too', store: false, stream: true });
+  for await (const _event of stream) { /* read to the end */ }
+  const line = await requestLine((l) => l.route === '/v1/responses' && l.stream === true);
+  assert.equal(sixDigits(line.cost_usd as number), sixDigits(whole));
 });
 
 test('a deployment without a price: no cost header, cost null in the log, one start-up warning, counted as unpriced', async () => {
