@@ -4,6 +4,7 @@ import OpenAI from 'openai';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { startGateway, stopAllGateways } from '../support/gateway.js';
 import { runLoad } from '../support/load.js';
+import { freePort } from '../support/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
@@ -177,4 +178,22 @@ test('PostgreSQL unreachable for 10 s mid-load loses no row', async () => {
   assert.equal(metricSum(text, 'switchyard_spend_log_rows_dropped_total'), 0);
   assert.ok(gateway.logs.some((l) => String(l.msg).includes('cannot write to PostgreSQL')));
   await gateway.stop();
+});
+
+test('a database password never reaches the logs, and serving goes on without the database', async () => {
+  const closed = await freePort();
+  const gateway = await startGateway({
+    config: withUpstream(),
+    args: ['--num_workers', '1'],
+    env: { DATABASE_URL: `postgres://postgres:pg-pass-7f3k9q@127.0.0.1:${closed}/nothing` },
+  });
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'none', maxRetries: 0 });
+  await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'no database' }] });
+  await gateway.waitForLog((l) => String(l.msg).includes('cannot write to PostgreSQL'), 10_000, 'the outage warning');
+  const spend = await fetch(`${gateway.url}/spend/logs`);
+  assert.equal(spend.status, 503);
+  const body = await spend.text();
+  assert.match(body, /database_unavailable/);
+  await gateway.stop();
+  assert.doesNotMatch(gateway.output() + body, /pg-pass-7f3k9q/);
 });
