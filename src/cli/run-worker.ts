@@ -1,6 +1,5 @@
 import { formatProblem, loadConfigFile, readTestHooks, readWorkerIdentity, type StartOptions } from '../config/index.js';
 import { createLogger } from '../core/index.js';
-import { createPostgresClient } from '../db/index.js';
 import { WorkerHealth } from '../health/index.js';
 import { drainServer, shedConnections, startServer, StartupError } from '../server/index.js';
 import { SpendLogs } from '../spend/index.js';
@@ -30,8 +29,9 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
   const recorder = metrics?.metrics;
   // Spend rows go to PostgreSQL from each worker, batched; nothing on the request path waits for it.
   const database = config.database;
+  // The client library is loaded only when there is a database (see db/index.ts).
   const spend = database?.spendLogs === true
-    ? new SpendLogs(createPostgresClient(database.url, logger), logger, { observer: recorder?.spendLogObserver })
+    ? new SpendLogs((await import('../db/postgres-client.js')).createPostgresClient(database.url, logger), logger, { observer: recorder?.spendLogObserver })
     : undefined;
   // Health results and worker counts come from the primary; the server answers with them.
   const health = new WorkerHealth({ config, configuredWorkers: options.numWorkers });

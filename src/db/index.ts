@@ -1,3 +1,4 @@
 export * from './sql-client.js';
 export * from './migration.js';
-export * from './postgres-client.js';
+// postgres-client.ts is imported by path, with import(), only where a database is configured:
+// a worker without one never evaluates the client library (~5 MB resident).

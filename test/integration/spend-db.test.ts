@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createLogger } from '../../src/core/index.js';
-import { createPostgresClient, migrate, MIGRATIONS, type SqlClient } from '../../src/db/index.js';
+import { migrate, MIGRATIONS, type SqlClient } from '../../src/db/index.js';
+import { createPostgresClient } from '../../src/db/postgres-client.js';
 import { SpendWriter, type SpendRow } from '../../src/spend/index.js';
 import { freePort } from '../support/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
