@@ -2,7 +2,7 @@ import { stableHash } from '../core/index.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import type { ConfigProblem } from './problems.js';
 import type { RawConfig, RawDeployment } from './schema.js';
-import type { AwsParams, Config, Deployment, DeploymentParams, HealthSettings, RedisSettings, RouterSettings } from './types.js';
+import type { AwsParams, Config, DatabaseSettings, Deployment, DeploymentParams, HealthSettings, RedisSettings, RouterSettings } from './types.js';
 
 const SAMPLING_DEFAULT_KEYS = [
   'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'frequency_penalty', 'presence_penalty', 'seed', 'stop',
@@ -90,6 +90,7 @@ export function normalizeConfig(input: NormalizeInput, problems: ConfigProblem[]
       ttlMs: seconds(general.response_store_ttl ?? CONFIG_DEFAULTS.responseStoreTtlSeconds),
       maxMemoryBytes: Math.round((general.response_store_max_mb ?? CONFIG_DEFAULTS.responseStoreMaxMb) * 1024 * 1024),
     },
+    database: databaseSettings(env, general),
     environment: { ...env },
   });
 }
@@ -142,16 +143,34 @@ function normalizeDeployments(list: RawDeployment[], unresolved: unknown[], drop
         healthCheckModel: info.health_check_model,
         healthCheckMaxTokens: info.health_check_max_tokens,
         disableBackgroundHealthCheck: info.disable_background_health_check ?? false,
-        declared: {
-          ...(p.input_cost_per_token === undefined ? {} : { input_cost_per_token: p.input_cost_per_token }),
-          ...(p.output_cost_per_token === undefined ? {} : { output_cost_per_token: p.output_cost_per_token }),
-          ...info,
-        },
+        declared: { ...priceParams(p), ...info },
       },
       index,
     };
   });
 }
+
+/** Spend logs: `DATABASE_URL` beats `general_settings.database_url`; `disable_spend_logs` turns them off. */
+function databaseSettings(env: NodeJS.ProcessEnv, general: { database_url?: string | undefined; disable_spend_logs?: boolean | undefined }): DatabaseSettings | undefined {
+  const url = nonEmpty(env.DATABASE_URL) ?? nonEmpty(general.database_url);
+  if (url === undefined) return undefined;
+  return { url, spendLogs: general.disable_spend_logs !== true };
+}
+
+/** The prices a deployment gives in `litellm_params` (its `model_info` ones win over them). */
+function priceParams(p: RawDeployment['litellm_params']): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of PRICE_PARAM_KEYS) {
+    const value = p[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+const PRICE_PARAM_KEYS = [
+  'input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost',
+  'input_cost_per_second', 'output_cost_per_second',
+] as const;
 
 /** The AWS keys of a deployment, only when it sets any (most deployments are not on AWS). */
 function awsParams(p: RawDeployment['litellm_params']): { aws?: AwsParams } {

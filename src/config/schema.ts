@@ -77,6 +77,10 @@ function build(object: ObjectFactory) {
     // Prices (USD) a deployment declares for itself; shown by /model/info.
     input_cost_per_token: nonNegative.optional(),
     output_cost_per_token: nonNegative.optional(),
+    cache_read_input_token_cost: nonNegative.optional(),
+    cache_creation_input_token_cost: nonNegative.optional(),
+    input_cost_per_second: nonNegative.optional(),
+    output_cost_per_second: nonNegative.optional(),
     // Default sampling parameters: applied to a request that does not set them.
     temperature: num.optional(),
     top_p: num.optional(),
@@ -104,6 +108,13 @@ function build(object: ObjectFactory) {
     health_check_model: str.optional(),
     health_check_max_tokens: wholeNonNegative.pipe(z.number().min(1, 'must be at least 1')).optional(),
     disable_background_health_check: bool.optional(),
+    // Price overrides (USD): they win over the price library (src/cost/).
+    input_cost_per_token: nonNegative.optional(),
+    output_cost_per_token: nonNegative.optional(),
+    cache_read_input_token_cost: nonNegative.optional(),
+    cache_creation_input_token_cost: nonNegative.optional(),
+    input_cost_per_second: nonNegative.optional(),
+    output_cost_per_second: nonNegative.optional(),
   });
 
   // A credential is a set of litellm_params that deployments pick by name (credential-fill.ts).
@@ -140,6 +151,9 @@ function build(object: ObjectFactory) {
     max_request_size_mb: positive.optional(),
     max_response_size_mb: positive.optional(),
     require_auth_for_metrics_endpoint: bool.optional(),
+    // Spend logs in PostgreSQL (DATABASE_URL wins), and LiteLLM's switch to turn them off.
+    database_url: str.optional(),
+    disable_spend_logs: bool.optional(),
     // Stored Responses API conversations (translated deployments): how long, and the in-memory cap.
     response_store_ttl: positive.optional(),
     response_store_max_mb: positive.optional(),

@@ -113,6 +113,14 @@ export interface ResponseStoreSettings {
   readonly maxMemoryBytes: number;
 }
 
+/** PostgreSQL (spend logs now; keys and budgets later). */
+export interface DatabaseSettings {
+  /** A postgres:// URL; a secret (it may hold a password). */
+  readonly url: string;
+  /** False with `general_settings.disable_spend_logs: true`. */
+  readonly spendLogs: boolean;
+}
+
 export interface Config {
   /** The file it was read from; null for the built-in demo config text. */
   readonly source: string | null;
@@ -128,6 +136,8 @@ export interface Config {
   readonly health: HealthSettings;
   readonly redis: RedisSettings | undefined;
   readonly responseStore: ResponseStoreSettings;
+  /** Set by `DATABASE_URL` or `general_settings.database_url`. */
+  readonly database: DatabaseSettings | undefined;
   /**
    * The environment as it stood after `environment_variables` was applied. Other folders read
    * provider keys (OPENAI_API_KEY, …) from here, never from process.env.

@@ -21,20 +21,20 @@ interface Fixture {
 }
 
 const FIXTURES: Fixture[] = [
-  { file: 'hand-edited.yaml', summary: '4 deployments in 3 model groups', warnings: ['duplicate keys'], key: FIXTURE_MASTER_KEY, models: ['gpt-4o', 'cheap', 'text-embedding-3-small'] },
+  { file: 'hand-edited.yaml', summary: '4 deployments in 3 model groups', warnings: ['duplicate keys', 'deployments without a price'], key: FIXTURE_MASTER_KEY, models: ['gpt-4o', 'cheap', 'text-embedding-3-small'] },
   { file: 'helm-rendered.yaml', summary: '3 deployments in 3 model groups', warnings: [], key: FIXTURE_MASTER_KEY, models: ['gpt-4o', 'gpt-4o-mini', 'embeddings'] },
   { file: 'anchor-heavy.yaml', summary: '4 deployments in 3 model groups', warnings: ['top-level sections'], models: ['fast', 'precise', 'mocked'] },
-  { file: 'credential-based.yaml', summary: '4 deployments in 4 model groups', warnings: [], models: ['gpt-4o', 'gpt-4o-own-org', 'azure-gpt', 'no-credential'] },
-  { file: 'wildcard-based.yaml', summary: '7 deployments in 7 model groups', warnings: ['providers not implemented'], models: ['gpt-4o'] },
-  { file: 'include-based/config.yaml', summary: '4 deployments in 3 model groups', warnings: ['settings set in more than one file'], key: FIXTURE_MASTER_KEY, models: ['house-mock', 'gpt-4o', 'gpt-4o-mini'] },
+  { file: 'credential-based.yaml', summary: '4 deployments in 4 model groups', warnings: ['deployments without a price'], models: ['gpt-4o', 'gpt-4o-own-org', 'azure-gpt', 'no-credential'] },
+  { file: 'wildcard-based.yaml', summary: '7 deployments in 7 model groups', warnings: ['providers not implemented', 'deployments without a price'], models: ['gpt-4o'] },
+  { file: 'include-based/config.yaml', summary: '4 deployments in 3 model groups', warnings: ['settings set in more than one file', 'deployments without a price'], key: FIXTURE_MASTER_KEY, models: ['house-mock', 'gpt-4o', 'gpt-4o-mini'] },
   {
     file: 'enterprise.yaml', summary: '6 deployments in 6 model groups', key: FIXTURE_MASTER_KEY,
-    warnings: ['top-level sections', 'keys in the wrong section', 'unknown config keys', 'model_info.mode values', 'caching', 'providers not implemented'],
+    warnings: ['top-level sections', 'keys in the wrong section', 'unknown config keys', 'general_settings.database_url: environment variable', 'model_info.mode values', 'caching', 'providers not implemented', 'deployments without a price'],
     models: ['gpt-4o', 'claude-sonnet', 'gemini-pro', 'gemini-flash', 'rerank-english', 'dall-e-3'],
   },
-  { file: 'bedrock-based.yaml', summary: '5 deployments in 5 model groups', warnings: [], models: ['claude-3-5-sonnet', 'claude-3-7-sonnet', 'llama3-70b', 'titan-embed', 'cohere-embed'] },
+  { file: 'bedrock-based.yaml', summary: '5 deployments in 5 model groups', warnings: ['deployments without a price'], models: ['claude-3-5-sonnet', 'claude-3-7-sonnet', 'llama3-70b', 'titan-embed', 'cohere-embed'] },
   { file: 'empty-model-list.yaml', summary: '0 deployments in 0 model groups', warnings: [], key: FIXTURE_MASTER_KEY, models: [] },
-  { file: 'docs-quickstart.yaml', summary: '3 deployments in 2 model groups', warnings: ['unknown config keys'], key: 'sk-1234', models: ['gpt-3.5-turbo', 'vllm-models'] },
+  { file: 'docs-quickstart.yaml', summary: '3 deployments in 2 model groups', warnings: ['unknown config keys', 'deployments without a price'], key: 'sk-1234', models: ['gpt-3.5-turbo', 'vllm-models'] },
   { file: 'misplaced-keys.yaml', summary: '1 deployment in 1 model group', warnings: ['keys in the wrong section', 'unknown config keys'], key: FIXTURE_MASTER_KEY, models: ['support-bot'] },
   { file: 'null-heavy.yaml', summary: '1 deployment in 1 model group', warnings: [], models: ['generated'] },
 ];

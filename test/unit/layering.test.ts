@@ -11,13 +11,16 @@ const ALLOWED: Record<string, string[]> = {
   protocol: ['core'],
   providers: ['core', 'protocol', 'config'],
   metrics: ['core'],
+  cost: ['core', 'config'],
+  db: ['core'],
+  spend: ['core', 'db'],
   redis: ['core', 'config'],
   'response-store': ['core', 'config', 'protocol', 'redis'],
   health: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
   router: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
-  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store'],
+  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store', 'cost', 'spend'],
   supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol'],
-  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store'],
+  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store', 'cost', 'db', 'spend'],
 };
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));

@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/index.js';
+import { anthropicUsage, type PriceBook } from '../../cost/index.js';
 import { validateMessagesRequest, type AnthropicMessage, type SseEvent } from '../../protocol/index.js';
 import type { Router } from '../../router/index.js';
 import type { RouteSpec } from '../http/route-table.js';
@@ -8,6 +9,7 @@ import { accept, callContext, noteRequest, sendAnswer, takeGatewayOptions, trace
 export interface AnthropicRouteDeps {
   router: Router;
   logger: Logger;
+  prices: PriceBook;
 }
 
 /** Client headers that mean something to an Anthropic upstream (never the caller's key). */
@@ -35,6 +37,7 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): RouteSpec[] {
       await sendAnswer(ctx, routed, {
         shape: 'anthropic',
         done: false,
+        prices: deps.prices,
         noteBody: (message) => noteUsage(ctx, message.usage),
         onEvent: (event) => noteStreamUsage(ctx, event),
       });
@@ -56,12 +59,7 @@ export function passHeaders(ctx: RequestContext): Record<string, string> | undef
 /** Input as OpenAI counts it (cached tokens included), so logs read the same on both routes. */
 function noteUsage(ctx: RequestContext, usage: Partial<AnthropicMessage['usage']> | undefined): void {
   if (usage == null) return;
-  const previous = ctx.usage;
-  const input = (usage.input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
-  ctx.usage = {
-    promptTokens: usage.input_tokens == null && previous ? previous.promptTokens : input,
-    completionTokens: usage.output_tokens ?? 0,
-  };
+  ctx.usage = anthropicUsage(usage, ctx.usage);
 }
 
 function noteStreamUsage(ctx: RequestContext, event: SseEvent): void {

@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/index.js';
+import type { PriceBook } from '../../cost/index.js';
 import {
   mayCarryUsage, validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent,
 } from '../../protocol/index.js';
@@ -6,6 +7,7 @@ import type { Answer } from '../../providers/index.js';
 import { isModelGroupPattern, modelNotFound, type Routed, type Router } from '../../router/index.js';
 import type { RouteSpec } from '../http/route-table.js';
 import { queryOf, sendJson } from '../http/respond.js';
+import { addCostHeader, withoutUsage } from '../call-cost.js';
 import type { RequestContext } from '../request-context.js';
 import {
   accept, callContext, finishOverhead, noteRequest, noteUsage, recordRouting, sendAnswer, takeGatewayOptions, traced,
@@ -15,11 +17,12 @@ export interface OpenAIRouteDeps {
   router: Router;
   logger: Logger;
   startedAtSeconds: number;
+  prices: PriceBook;
 }
 
 /** The OpenAI-compatible API: chat, completions, embeddings, models. */
 export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
-  const { router, logger } = deps;
+  const { router, logger, prices } = deps;
   return [
     {
       method: 'POST',
@@ -28,7 +31,8 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateChatRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
-        await answer(ctx, await traced(ctx, (trace) => router.chat(body, callContext(ctx, options, logger), trace, options)));
+        const { request, hidden } = withStreamUsage(body);
+        await answer(ctx, await traced(ctx, (trace) => router.chat(request, callContext(ctx, options, logger), trace, options)), prices, hidden);
       },
     },
     {
@@ -38,7 +42,8 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateCompletionRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
-        await answer(ctx, await traced(ctx, (trace) => router.completion(body, callContext(ctx, options, logger), trace, options)));
+        const { request, hidden } = withStreamUsage(body);
+        await answer(ctx, await traced(ctx, (trace) => router.completion(request, callContext(ctx, options, logger), trace, options)), prices, hidden);
       },
     },
     {
@@ -50,8 +55,8 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
         noteRequest(ctx, router, body.model, false);
         const routed = await traced(ctx, (trace) => router.embedding(body, callContext(ctx, options, logger), trace, options));
         recordRouting(ctx, routed);
-        const usage = routed.answer.usage;
-        if (usage) ctx.usage = { promptTokens: usage.prompt_tokens ?? 0, completionTokens: 0 };
+        noteUsage(ctx, routed.answer.usage);
+        addCostHeader(ctx, prices);
         finishOverhead(ctx);
         sendJson(ctx, 200, routed.answer);
       },
@@ -99,10 +104,22 @@ function withPathModel(raw: unknown, params: Readonly<Record<string, string>>): 
   return { ...raw, model: name };
 }
 
-function answer(ctx: RequestContext, routed: Routed<Answer<{ usage?: unknown }>>): Promise<void> {
+/**
+ * A stream is priced from its usage, so the upstream is always asked for it
+ * (`stream_options.include_usage`); when the client did not ask, `hidden` says to take it out of
+ * what the client receives.
+ */
+function withStreamUsage<T extends { stream?: boolean | null; stream_options?: { include_usage?: boolean } | null }>(body: T): { request: T; hidden: boolean } {
+  if (body.stream !== true || body.stream_options?.include_usage === true) return { request: body, hidden: false };
+  return { request: { ...body, stream_options: { ...body.stream_options, include_usage: true } }, hidden: true };
+}
+
+function answer(ctx: RequestContext, routed: Routed<Answer<{ usage?: unknown }>>, prices: PriceBook, hidden: boolean): Promise<void> {
   return sendAnswer(ctx, routed, {
     shape: 'openai',
     done: true,
+    prices,
+    ...(hidden ? { rewrite: withoutUsage } : {}),
     noteBody: (body) => noteUsage(ctx, body.usage),
     onEvent: (event: SseEvent) => {
       if (mayCarryUsage(event.data)) noteUsage(ctx, safeParse(event.data)?.usage);
