@@ -47,7 +47,9 @@ before(async () => {
         gemini('gemini', 'gemini-up'),
         gemini('gemini-tools', 'gemini-tools'),
         { ...gemini('gemini-embed', 'text-embedding-004'), model_info: { mode: 'embedding' } },
+        // Two deployments: a group's only deployment is never cooled down (router/cooldowns.ts).
         gemini('gemini-invalid', 'gemini-invalid'),
+        gemini('gemini-invalid', 'gemini-invalid', { timeout: 30 }),
         gemini('gemini-busy', 'gemini-busy'),
         gemini('gemini-blocked', 'gemini-blocked'),
         gemini('gemini-bad-key', 'gemini-up', { api_key: 'AIzaWrongWrongWrongWrongWrongWrong12345' }),
@@ -207,7 +209,8 @@ describe('gemini/ (the Gemini API)', () => {
   });
 
   test('errors reach the caller in its API shape with Google\'s message; 400 INVALID_ARGUMENT never cools the deployment down', async () => {
-    for (let i = 0; i < 2; i++) {
+    // Were a 400 counted (allowed_fails: 0), each deployment would cool down at its first and the third call get a 503.
+    for (let i = 0; i < 3; i++) {
       await assert.rejects(openai.chat.completions.create({ model: 'gemini-invalid', messages: [{ role: 'user', content: 'x' }] }), (error: APIError) => {
         assert.equal(error.status, 400);
         assert.equal(error.code, 'INVALID_ARGUMENT');
