@@ -52,6 +52,7 @@ before(async () => {
         gemini('gemini-invalid', 'gemini-invalid', { timeout: 30 }),
         gemini('gemini-busy', 'gemini-busy'),
         gemini('gemini-blocked', 'gemini-blocked'),
+        gemini('gemini-cut', 'gemini-cut'),
         gemini('gemini-bad-key', 'gemini-up', { api_key: 'AIzaWrongWrongWrongWrongWrongWrong12345' }),
         vertex('vertex-gemini', 'gemini-2.5-pro'),
         vertex('vertex-tools', 'gemini-vertex-tools'),
@@ -73,6 +74,7 @@ before(async () => {
     error: { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota).', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '17s' }] },
   });
   google.behave('gemini-blocked', { blockPrompt: 'SAFETY' });
+  google.behave('gemini-cut', { text: 'one two three four', truncateAfterEvents: 2 });
   openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: MASTER_KEY, maxRetries: 0 });
   anthropic = new Anthropic({ baseURL: gateway.url, apiKey: MASTER_KEY, maxRetries: 0 });
 });
@@ -141,6 +143,13 @@ describe('gemini/ (the Gemini API)', () => {
     assert.equal(finish, 'stop');
     assert.equal(usage?.completion_tokens, 7);
     assert.equal(lastFor('gemini-up').query, '?alt=sse');
+    // Cut before the event with the finishReason: the client sees what came, then an error, never a clean end.
+    let seen = '';
+    await assert.rejects(async () => {
+      const stream = await openai.chat.completions.create({ model: 'gemini-cut', messages: [{ role: 'user', content: 'x' }], stream: true });
+      for await (const chunk of stream) seen += chunk.choices[0]?.delta.content ?? '';
+    }, /without a finishReason: the answer was cut short/);
+    assert.equal(seen, 'one two');
   });
 
   test('tools round trip: functionCall → tool_calls, the result back as functionResponse; usage with cached and thinking tokens', async () => {
@@ -206,6 +215,10 @@ describe('gemini/ (the Gemini API)', () => {
     assert.equal((message.content[0] as { text: string }).text, 'gemini reply to: Hello there');
     assert.equal(message.stop_reason, 'end_turn');
     assert.deepEqual(lastFor('gemini-up').body?.systemInstruction, { parts: [{ text: 'Terse.' }] });
+    const stream = anthropic.messages.stream({ model: 'gemini', max_tokens: 64, messages: [{ role: 'user', content: 'Stream there' }] });
+    const final = await stream.finalMessage();
+    assert.equal((final.content[0] as { text: string }).text, 'gemini reply to: Stream there');
+    assert.equal(lastFor('gemini-up').action, 'streamGenerateContent');
   });
 
   test('errors reach the caller in its API shape with Google\'s message; 400 INVALID_ARGUMENT never cools the deployment down', async () => {

@@ -48,6 +48,14 @@ describe('OpenAI chat → Gemini generateContent', () => {
     assert.throws(() => chatToGemini({ model: 'm', messages: [{ role: 'tool', tool_call_id: 'nope', content: 'x' }] }, options()), /no earlier assistant message has a tool call with id "nope"/);
   });
 
+  test('a thought signature rides in the tool call id and goes back with the call (Gemini 3 refuses a call without it)', () => {
+    const answer = geminiToChatCompletion({ candidates: [{ content: { parts: [{ functionCall: { name: 'f', args: {} }, thoughtSignature: 'c2lnbmF0dXJl' }] }, finishReason: 'STOP' }] }, 'm', 'label');
+    const call = answer.choices[0]!.message.tool_calls![0]!;
+    assert.match(call.id, /^call_[\w-]+__thought__c2lnbmF0dXJl$/);
+    const body = chatToGemini({ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: '{}' }] }, options());
+    assert.deepEqual(body.contents[1], { role: 'model', parts: [{ functionCall: { name: 'f', args: {} }, thoughtSignature: 'c2lnbmF0dXJl' }] });
+  });
+
   test('JSON Schema → Gemini Schema: allow-listed keys, nullable, const, local $refs, anyOf', () => {
     const schema = toGeminiSchema({
       $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false,

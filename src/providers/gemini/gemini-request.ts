@@ -1,5 +1,6 @@
 import { GatewayError } from '../../core/index.js';
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../protocol/index.js';
+import { THOUGHT_SIGNATURE_SEPARATOR } from './gemini-response.js';
 import { isEmptyObjectSchema, toGeminiSchema } from './gemini-schema.js';
 import type { GeminiContent, GeminiPart, GeminiRequest } from './gemini-types.js';
 
@@ -184,7 +185,10 @@ function modelParts(message: ChatMessage, where: string, callNames: Map<string, 
     const at = `${where}.tool_calls[${j}]`;
     if (typeof call?.id !== 'string' || typeof call.function?.name !== 'string') throw refuse(at, 'expected {id, function: {name, arguments}}');
     callNames.set(call.id, call.function.name);
-    parts.push({ functionCall: { name: call.function.name, args: parseArguments(call.function.arguments, `${at}.function.arguments`) } });
+    const part: GeminiPart = { functionCall: { name: call.function.name, args: parseArguments(call.function.arguments, `${at}.function.arguments`) } };
+    const signature = call.id.indexOf(THOUGHT_SIGNATURE_SEPARATOR);
+    if (signature !== -1) part.thoughtSignature = call.id.slice(signature + THOUGHT_SIGNATURE_SEPARATOR.length);
+    parts.push(part);
   });
   return parts;
 }

@@ -60,10 +60,20 @@ function contentFiltered(message: string): GatewayError {
   return upstreamFailure('upstream_client_error', redact(message), { status: 400, upstreamStatus: 200, upstreamCode: 'content_filter' });
 }
 
+/**
+ * Between a tool call's id and the thought signature Gemini attached to it. Thinking models
+ * (Gemini 2.5, 3) want the signature back with the call in the next turn (Gemini 3 refuses a
+ * call without it), and an OpenAI client sends back only the id: so the id carries it, as
+ * LiteLLM does it.
+ */
+export const THOUGHT_SIGNATURE_SEPARATOR = '__thought__';
+
 export function toolCallOf(part: GeminiPart): ToolCall | undefined {
   const call = part.functionCall;
   if (call === undefined) return undefined;
-  return { id: call.id ?? `call_${randomId(12)}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } };
+  let id = call.id ?? `call_${randomId(12)}`;
+  if (typeof part.thoughtSignature === 'string' && part.thoughtSignature !== '') id += `${THOUGHT_SIGNATURE_SEPARATOR}${part.thoughtSignature}`;
+  return { id, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } };
 }
 
 export function geminiToChatCompletion(response: GeminiResponse, model: string, label: string, created = Math.floor(Date.now() / 1000)): ChatCompletion {
