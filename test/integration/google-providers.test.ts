@@ -8,6 +8,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI, { type APIError } from 'openai';
 import { startFakeGoogle, type FakeGoogle, type GoogleRequest } from '../support/fake-gemini.js';
 import { startGateway, stopAllGateways, type GatewayProcess } from '../support/gateway.js';
+import { freePort } from '../support/ports.js';
 
 /**
  * Google's providers end to end: `gemini/` (the Gemini API, an API key) and `vertex_ai/` (Gemini
@@ -35,6 +36,7 @@ before(async () => {
   const keyFile = join(dir, 'service-account.json');
   writeFileSync(keyFile, JSON.stringify(google.serviceAccount()));
   // A key the token endpoint does not know: its assertions fail the signature check.
+  const closedPort = await freePort(); // nothing listens there: the token endpoint is unreachable
   otherKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const gemini = (name: string, model: string, extra: object = {}) => ({ model_name: name, litellm_params: { model: `gemini/${model}`, api_base: google.url, api_key: google.apiKey, ...extra } });
   const vertex = (name: string, model: string, extra: object = {}) => ({
@@ -61,6 +63,7 @@ before(async () => {
         vertex('vertex-claude-tools', 'claude-tools', { vertex_credentials: keyFile }),
         vertex('vertex-short', 'gemini-short'),
         vertex('vertex-bad-account', 'gemini-2.5-pro', { vertex_credentials: JSON.stringify({ ...google.serviceAccount(), private_key: otherKeyPem }) }),
+        vertex('vertex-no-token-endpoint', 'gemini-2.5-pro', { vertex_credentials: JSON.stringify({ ...google.serviceAccount(), token_uri: `http://127.0.0.1:${closedPort}/token` }) }),
       ],
       general_settings: { master_key: MASTER_KEY },
       router_settings: { num_retries: 0, allowed_fails: 0 },
@@ -339,6 +342,12 @@ describe('vertex_ai/ (Gemini and Claude on Vertex AI)', () => {
     });
     const errors = google.requests.filter((r) => r.api !== 'token' && r.model === 'gemini-2.5-pro' && !String(r.headers.authorization).startsWith('Bearer ya29.fake-'));
     assert.equal(errors.length, 0, 'no call to Vertex without a token');
+    // An unreachable token endpoint is transient (502), like an unreachable upstream.
+    await assert.rejects(openai.chat.completions.create({ model: 'vertex-no-token-endpoint', messages: [{ role: 'user', content: 'x' }] }), (error: APIError) => {
+      assert.equal(error.status, 502);
+      assert.match(error.message, /could not get a Google access token: the token endpoint failed: ECONNREFUSED/);
+      return true;
+    });
   });
 
   test('health probes: /health reaches each provider; logs hold no key, token or private key', async () => {

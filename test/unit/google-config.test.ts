@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfigText, type Config } from '../../src/config/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildDeploymentClients } from '../../src/providers/index.js';
+import { readVertexCredentials } from '../../src/providers/vertex/vertex-credentials.js';
 
 /**
  * `vertex_ai/` and `gemini/` sections as LiteLLM users write them: what loads, where each client
@@ -52,5 +56,17 @@ model_list:
     assert.match(problems[0]!.message, /vertex_credentials: cannot read the service account file \/nonexistent\/sa\.json: ENOENT/);
     assert.equal(problems[1]!.message, 'vertex_credentials: the text is not valid JSON');
     assert.ok(problems.every((p) => !p.message.includes('secret')));
+  });
+
+  test('without vertex_credentials, GOOGLE_APPLICATION_CREDENTIALS is read the same way (its token_uri kept); without either, ADC', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'switchyard-gac-')), 'sa.json');
+    writeFileSync(file, JSON.stringify({ type: 'service_account', client_email: 'x@y.iam.gserviceaccount.com', private_key: SECRET_KEY, token_uri: 'http://127.0.0.1:9/token', project_id: 'p1' }));
+    const found = readVertexCredentials(undefined, { GOOGLE_APPLICATION_CREDENTIALS: file });
+    assert.ok(found.kind === 'service_account');
+    assert.deepEqual([found.account.token_uri, found.account.project_id], ['http://127.0.0.1:9/token', 'p1']);
+    const withoutTokenUri = readVertexCredentials({ type: 'service_account', client_email: 'x', private_key: 'k' }, {});
+    assert.ok(withoutTokenUri.kind === 'service_account' && withoutTokenUri.account.token_uri === 'https://oauth2.googleapis.com/token');
+    assert.deepEqual(readVertexCredentials(undefined, {}), { kind: 'default' });
+    assert.equal(readVertexCredentials({ type: 'authorized_user', refresh_token: 'r' }, {}).kind, 'other');
   });
 });
