@@ -122,6 +122,9 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
     if (route.action === 'batchEmbedContents' || route.action === 'predict') return answerEmbeddings(res, record);
     const unknown = unknownGeminiField(body ?? {}, route.api === 'vertex-gemini');
     if (unknown !== undefined) return googleError(res, 400, 'INVALID_ARGUMENT', `Invalid JSON payload received. Unknown name "${unknown.name}" at '${unknown.at}': Cannot find field.`);
+    const contents = (body?.contents ?? []) as Contents;
+    if (contents.length === 0) return googleError(res, 400, 'INVALID_ARGUMENT', '* GenerateContentRequest.contents: contents is not specified');
+    if (contents.some((c) => c.role !== 'user' && c.role !== 'model')) return googleError(res, 400, 'INVALID_ARGUMENT', 'Please use a valid role: user, model.');
     const answer = geminiAnswer(body ?? {}, behaviour, route.model ?? 'gemini');
     if (route.action === 'streamGenerateContent') {
       if (url.searchParams.get('alt') !== 'sse') return googleError(res, 400, 'INVALID_ARGUMENT', 'the fake serves streams as SSE only (alt=sse)');
