@@ -59,7 +59,7 @@ before(async () => {
         vertex('vertex-gemini', 'gemini-2.5-pro'),
         vertex('vertex-tools', 'gemini-vertex-tools'),
         { ...vertex('vertex-embed', 'text-embedding-005'), model_info: { mode: 'embedding' } },
-        vertex('vertex-claude', 'claude-sonnet-4-5', { vertex_credentials: keyFile }),
+        vertex('vertex-claude', 'claude-sonnet-4-5@20250929', { vertex_credentials: keyFile }),
         vertex('vertex-claude-tools', 'claude-tools', { vertex_credentials: keyFile }),
         vertex('vertex-short', 'gemini-short'),
         vertex('vertex-bad-account', 'gemini-2.5-pro', { vertex_credentials: JSON.stringify({ ...google.serviceAccount(), private_key: otherKeyPem }) }),
@@ -291,13 +291,14 @@ describe('vertex_ai/ (Gemini and Claude on Vertex AI)', () => {
   test('Claude: the OpenAI API through rawPredict (no model in the body, the Vertex anthropic_version), a stream, a tools round trip', async () => {
     const answer = await openai.chat.completions.create({ model: 'vertex-claude', messages: [{ role: 'user', content: 'Hi Claude' }], max_tokens: 100 });
     assert.equal(answer.choices[0]?.message.content, 'fake reply to: Hi Claude');
-    const seen = lastFor('claude-sonnet-4-5', 'rawPredict');
+    const seen = lastFor('claude-sonnet-4-5@20250929', 'rawPredict');
+    assert.equal(seen.path, '/v1/projects/fake-project/locations/europe-west4/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict');
     assert.equal(seen.body?.anthropic_version, 'vertex-2023-10-16');
     assert.equal(seen.body?.model, undefined);
     const { text, finish } = await streamText('vertex-claude', 'stream Claude');
     assert.equal(text, 'fake reply to: stream Claude');
     assert.equal(finish, 'stop');
-    assert.equal(lastFor('claude-sonnet-4-5').action, 'streamRawPredict');
+    assert.equal(lastFor('claude-sonnet-4-5@20250929').action, 'streamRawPredict');
     const { call } = await toolsRoundTrip('vertex-claude-tools', 'Rome');
     assert.equal(call.id, 'toolu_fake_1');
     const messages = lastFor('claude-tools').body?.messages as Array<{ role: string; content: Array<{ type: string }> }>;
@@ -308,7 +309,7 @@ describe('vertex_ai/ (Gemini and Claude on Vertex AI)', () => {
   test('Claude: /v1/messages forwarded natively (Anthropic SDK), streamed too', async () => {
     const message = await anthropic.messages.create({ model: 'vertex-claude', max_tokens: 64, messages: [{ role: 'user', content: 'Native hello' }] });
     assert.equal((message.content[0] as { text: string }).text, 'fake reply to: Native hello');
-    const seen = lastFor('claude-sonnet-4-5', 'rawPredict');
+    const seen = lastFor('claude-sonnet-4-5@20250929', 'rawPredict');
     assert.deepEqual(Object.keys(seen.body ?? {}).sort(), ['anthropic_version', 'max_tokens', 'messages']);
     const stream = anthropic.messages.stream({ model: 'vertex-claude', max_tokens: 64, messages: [{ role: 'user', content: 'Native stream' }] });
     const final = await stream.finalMessage();

@@ -9,7 +9,7 @@ import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { googleErrorFromResponse } from '../gemini/google-errors.js';
 import { sendUpstream, type UpstreamRequest, type UpstreamResponse } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
-import type { VertexEndpoint } from './vertex-target.js';
+import { modelSegment, type VertexEndpoint } from './vertex-target.js';
 
 /** What Vertex wants in the body in place of the `anthropic-version` header. */
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
@@ -99,7 +99,7 @@ export class VertexClaudeClient implements DeploymentClient {
     const timeoutMs = stream ? (params.streamTimeoutMs ?? params.timeoutMs ?? this.limits.timeoutMs) : (params.timeoutMs ?? this.limits.timeoutMs);
     // Credentials first: the URL may need the project they name.
     const headers = { ...this.endpoint.headers, ...extra, ...(await this.endpoint.tokens.authorize()) };
-    const url = new URL(`${await this.endpoint.modelsUrl('anthropic')}${encodeURIComponent(model)}:${stream ? 'streamRawPredict' : 'rawPredict'}`);
+    const url = new URL(`${await this.endpoint.modelsUrl('anthropic')}${modelSegment(model)}:${stream ? 'streamRawPredict' : 'rawPredict'}`);
     return { url, headers, body: jsonForUpstream(body, ctx.bodyBytes), signal: ctx.signal, timeoutMs, maxAnswerBytes: this.limits.maxAnswerBytes, stream, label: this.label };
   }
 }

@@ -52,13 +52,21 @@ export function vertexEndpoint(deployment: Deployment, config: Config, label: st
   };
 }
 
+/**
+ * A model id as a path segment. `@` stays as written: Vertex names model versions with it
+ * (`claude-sonnet-4-5@20250929`) and its URLs carry it literally.
+ */
+export function modelSegment(model: string): string {
+  return encodeURIComponent(model).replaceAll('%40', '@');
+}
+
 /** Gemini models on Vertex: the Gemini wire format, an access token per call, embeddings by `:predict`. */
 export function vertexGeminiTarget(endpoint: VertexEndpoint): GeminiTarget {
   const models = () => endpoint.modelsUrl('google');
   return {
     origin: endpoint.origin,
-    generateUrl: async (model, stream) => new URL(`${await models()}${encodeURIComponent(model)}${stream ? ':streamGenerateContent?alt=sse' : ':generateContent'}`),
-    embeddingUrl: async (model) => new URL(`${await models()}${encodeURIComponent(model)}:predict`),
+    generateUrl: async (model, stream) => new URL(`${await models()}${modelSegment(model)}${stream ? ':streamGenerateContent?alt=sse' : ':generateContent'}`),
+    embeddingUrl: async (model) => new URL(`${await models()}${modelSegment(model)}:predict`),
     embeddingApi: 'predict',
     headers: endpoint.headers,
     authorize: () => endpoint.tokens.authorize(),
