@@ -4,6 +4,8 @@ import type { DeploymentClient } from './adapter.js';
 import { AnthropicClient } from './anthropic/anthropic-client.js';
 import { anthropicTarget } from './anthropic/anthropic-target.js';
 import { azureTarget } from './azure/azure-target.js';
+import { BedrockClient } from './bedrock/bedrock-client.js';
+import { bedrockTarget } from './bedrock/bedrock-target.js';
 import { MockClient } from './mock/mock-client.js';
 import { OPENAI_COMPATIBLE_FAMILIES } from './openai-compatible/families.js';
 import { OpenAICompatibleClient, familyTarget } from './openai-compatible/openai-compatible-client.js';
@@ -27,7 +29,7 @@ export function mockClientFor(deployment: Deployment, text: string): DeploymentC
   return new MockClient(deployment, text);
 }
 
-export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', 'gemini', 'vertex_ai', ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
+export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', 'bedrock', 'gemini', 'vertex_ai', ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
 
 export function isImplementedProvider(provider: string): boolean {
   return IMPLEMENTED_PROVIDERS.includes(provider);
@@ -39,6 +41,7 @@ export function createDeploymentClient(deployment: Deployment, config: Config): 
   const limits = { timeoutMs: config.router.timeoutMs, maxAnswerBytes: config.maxResponseBytes };
   if (deployment.provider === 'anthropic') return new AnthropicClient(deployment, anthropicTarget(deployment, config), limits);
   if (deployment.provider === 'azure') return new OpenAICompatibleClient(deployment, azureTarget(deployment, config), limits);
+  if (deployment.provider === 'bedrock') return new BedrockClient(deployment, bedrockTarget(deployment, config), limits);
   if (deployment.provider === 'gemini') return new GeminiClient(deployment, geminiTarget(deployment, config), limits);
   if (deployment.provider === 'vertex_ai') return vertexClient(deployment, config, limits);
   const family = OPENAI_COMPATIBLE_FAMILIES[deployment.provider];
