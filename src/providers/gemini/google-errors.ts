@@ -8,10 +8,10 @@ import type { UpstreamResponse } from '../http-pool.js';
  * `RESOURCE_EXHAUSTED` or `INVALID_ARGUMENT` as Google wrote it. Classification follows the HTTP
  * status (router/failure-kind.ts): 429 RESOURCE_EXHAUSTED is throttling (retried, Retry-After
  * from `RetryInfo` honoured), 400 INVALID_ARGUMENT the client's own fault (not counted against
- * the deployment), 401/403 a broken deployment, 5xx transient. Claude on Vertex answers its own
- * errors in Anthropic's shape (`{"type": "error", "error": {"type", "message"}}`), read here too. One exception: the Gemini API
+ * the deployment), 401/403 a broken deployment, 5xx transient. One exception: the Gemini API
  * answers a bad API key with 400 `API_KEY_INVALID`, which is the deployment's fault, so it is
- * reported as the 401 it means.
+ * reported as the 401 it means. Claude on Vertex answers its own errors in Anthropic's shape
+ * (`{"type": "error", "error": {"type", "message"}}`), read here too.
  */
 
 interface GoogleErrorBody {
