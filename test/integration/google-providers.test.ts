@@ -60,7 +60,7 @@ before(async () => {
         vertex('vertex-tools', 'gemini-vertex-tools'),
         { ...vertex('vertex-embed', 'text-embedding-005'), model_info: { mode: 'embedding' } },
         vertex('vertex-claude', 'claude-sonnet-4-5@20250929', { vertex_credentials: keyFile }),
-        vertex('vertex-claude-tools', 'claude-tools', { vertex_credentials: keyFile }),
+        vertex('vertex-claude-tools', 'claude-tools', { vertex_credentials: keyFile, temperature: 0.3 }),
         vertex('vertex-short', 'gemini-short'),
         vertex('vertex-bad-account', 'gemini-2.5-pro', { vertex_credentials: JSON.stringify({ ...google.serviceAccount(), private_key: otherKeyPem }) }),
         vertex('vertex-no-token-endpoint', 'gemini-2.5-pro', { vertex_credentials: JSON.stringify({ ...google.serviceAccount(), token_uri: `http://127.0.0.1:${closedPort}/token` }) }),
@@ -311,6 +311,8 @@ describe('vertex_ai/ (Gemini and Claude on Vertex AI)', () => {
     assert.equal((message.content[0] as { text: string }).text, 'fake reply to: Native hello');
     const seen = lastFor('claude-sonnet-4-5@20250929', 'rawPredict');
     assert.deepEqual(Object.keys(seen.body ?? {}).sort(), ['anthropic_version', 'max_tokens', 'messages']);
+    await anthropic.messages.create({ model: 'vertex-claude-tools', max_tokens: 64, messages: [{ role: 'user', content: 'With defaults' }] });
+    assert.equal(lastFor('claude-tools', 'rawPredict').body?.temperature, 0.3, 'the deployment\'s default temperature');
     const stream = anthropic.messages.stream({ model: 'vertex-claude', max_tokens: 64, messages: [{ role: 'user', content: 'Native stream' }] });
     const final = await stream.finalMessage();
     assert.equal((final.content[0] as { text: string }).text, 'fake reply to: Native stream');

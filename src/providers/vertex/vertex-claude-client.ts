@@ -5,6 +5,7 @@ import {
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
 import { deploymentLabel, type Answer, type CallContext, type CallLimits, type DeploymentClient, type EventStream } from '../adapter.js';
+import { nativeDefaults } from '../anthropic/anthropic-client.js';
 import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { googleErrorFromResponse } from '../gemini/google-errors.js';
 import { sendUpstream, type UpstreamRequest, type UpstreamResponse } from '../http-pool.js';
@@ -55,7 +56,8 @@ export class VertexClaudeClient implements DeploymentClient {
 
   async messages(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>> {
     const dropped: string[] = [];
-    const wanted = withoutFields(request, dropPolicy(this.deployment, ctx).alwaysDrop, dropped);
+    // The deployment's sampling defaults (written with OpenAI names) as anthropic/ applies them.
+    const wanted = withoutFields({ ...nativeDefaults(this.deployment.params.defaults), ...request }, dropPolicy(this.deployment, ctx).alwaysDrop, dropped);
     reportDropped(this.deployment, ctx, dropped);
     const stream = wanted.stream === true;
     const beta = ctx.passHeaders?.['anthropic-beta'];
