@@ -118,6 +118,9 @@ function normalizeDeployments(list: RawDeployment[], unresolved: unknown[], drop
       dropParams: p.drop_params ?? dropParams,
       additionalDropParams: [...(p.additional_drop_params ?? [])],
       extraHeaders: { ...(p.extra_headers ?? {}) },
+      vertexProject: nonEmpty(p.vertex_project),
+      vertexLocation: nonEmpty(p.vertex_location),
+      vertexCredentials: typeof p.vertex_credentials === 'string' ? nonEmpty(p.vertex_credentials) : p.vertex_credentials,
       defaults,
       ...awsParams(p),
     };

@@ -96,6 +96,11 @@ function build(object: ObjectFactory) {
     aws_session_token: str.optional(),
     aws_region_name: str.optional(),
     aws_bedrock_runtime_endpoint: str.optional(),
+    // Google Vertex AI: the project and region, and a service account (a JSON file's path, its
+    // JSON text, or the JSON written as a mapping); without it Application Default Credentials.
+    vertex_project: stringish.optional(),
+    vertex_location: stringish.optional(),
+    vertex_credentials: z.union([str, z.record(z.string(), z.unknown())]).optional(),
   });
 
   // model_info is free-form metadata in LiteLLM (costs, context sizes, descriptions): keys we do

@@ -20,6 +20,11 @@ export interface DeploymentParams {
   /** `additional_drop_params`: top-level request fields never sent to this deployment. */
   readonly additionalDropParams: readonly string[];
   readonly extraHeaders: Readonly<Record<string, string>>;
+  /** Google Vertex AI (`vertex_ai/`): `vertex_project`, `vertex_location`, `vertex_credentials`. */
+  readonly vertexProject?: string;
+  readonly vertexLocation?: string;
+  /** A service account: a file path or JSON text as written, or the JSON given as a mapping. */
+  readonly vertexCredentials?: string | Readonly<Record<string, unknown>>;
   /** Sampling parameters applied to requests that do not set them (temperature, max_tokens, …). */
   readonly defaults: Readonly<Record<string, unknown>>;
   /** AWS settings of a `bedrock/` deployment, as written (the AWS_* variables fill the gaps). */

@@ -10,6 +10,11 @@ import { MockClient } from './mock/mock-client.js';
 import { OPENAI_COMPATIBLE_FAMILIES } from './openai-compatible/families.js';
 import { OpenAICompatibleClient, familyTarget } from './openai-compatible/openai-compatible-client.js';
 import { UnimplementedClient } from './unimplemented-client.js';
+import { GeminiClient } from './gemini/gemini-client.js';
+import { geminiTarget } from './gemini/gemini-target.js';
+import { VertexClaudeClient } from './vertex/vertex-claude-client.js';
+import { vertexEndpoint, vertexGeminiTarget } from './vertex/vertex-target.js';
+import { deploymentLabel } from './adapter.js';
 
 export type { Answer, CallContext, DeploymentClient, EventStream, StoredResponseAction } from './adapter.js';
 export { answerResponses, previousResponseNotFound, type PreviousResponse, type ResponsesAnswer } from './responses-via-chat.js';
@@ -24,7 +29,7 @@ export function mockClientFor(deployment: Deployment, text: string): DeploymentC
   return new MockClient(deployment, text);
 }
 
-export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', 'bedrock', ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
+export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', 'bedrock', 'gemini', 'vertex_ai', ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
 
 export function isImplementedProvider(provider: string): boolean {
   return IMPLEMENTED_PROVIDERS.includes(provider);
@@ -37,9 +42,18 @@ export function createDeploymentClient(deployment: Deployment, config: Config): 
   if (deployment.provider === 'anthropic') return new AnthropicClient(deployment, anthropicTarget(deployment, config), limits);
   if (deployment.provider === 'azure') return new OpenAICompatibleClient(deployment, azureTarget(deployment, config), limits);
   if (deployment.provider === 'bedrock') return new BedrockClient(deployment, bedrockTarget(deployment, config), limits);
+  if (deployment.provider === 'gemini') return new GeminiClient(deployment, geminiTarget(deployment, config), limits);
+  if (deployment.provider === 'vertex_ai') return vertexClient(deployment, config, limits);
   const family = OPENAI_COMPATIBLE_FAMILIES[deployment.provider];
   if (family !== undefined) return new OpenAICompatibleClient(deployment, familyTarget(deployment, family, config), limits);
   return new UnimplementedClient(deployment);
+}
+
+/** Vertex AI: Claude models through rawPredict, everything else as Gemini (`vertex_ai/gemini-…`, embedding models). */
+function vertexClient(deployment: Deployment, config: Config, limits: { timeoutMs: number; maxAnswerBytes: number }): DeploymentClient {
+  const endpoint = vertexEndpoint(deployment, config, deploymentLabel(deployment));
+  if (deployment.model.startsWith('claude')) return new VertexClaudeClient(deployment, endpoint, limits);
+  return new GeminiClient(deployment, vertexGeminiTarget(endpoint), limits);
 }
 
 /** One warning listing deployments whose provider is not implemented (their requests get 501). */
