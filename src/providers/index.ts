@@ -1,12 +1,14 @@
 import type { Config, ConfigProblem, Deployment } from '../config/index.js';
 import { GatewayError } from '../core/index.js';
-import type { DeploymentClient } from './adapter.js';
+import type { CallLimits, DeploymentClient } from './adapter.js';
 import { AnthropicClient } from './anthropic/anthropic-client.js';
 import { anthropicTarget } from './anthropic/anthropic-target.js';
 import { azureTarget } from './azure/azure-target.js';
+import { cohereClient } from './cohere/cohere-client.js';
 import { MockClient } from './mock/mock-client.js';
 import { OPENAI_COMPATIBLE_FAMILIES } from './openai-compatible/families.js';
 import { OpenAICompatibleClient, familyTarget } from './openai-compatible/openai-compatible-client.js';
+import { ollamaClient } from './ollama/ollama-client.js';
 import { UnimplementedClient } from './unimplemented-client.js';
 
 export type { Answer, CallContext, DeploymentClient, EventStream, StoredResponseAction } from './adapter.js';
@@ -22,7 +24,14 @@ export function mockClientFor(deployment: Deployment, text: string): DeploymentC
   return new MockClient(deployment, text);
 }
 
-export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
+/** Providers with a client of their own (not an OpenAI-compatible family). */
+const NATIVE_CLIENTS: Readonly<Record<string, (deployment: Deployment, config: Config, limits: CallLimits) => DeploymentClient>> = {
+  cohere: cohereClient,
+  ollama: ollamaClient,
+  ollama_chat: ollamaClient,
+};
+
+export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', ...Object.keys(NATIVE_CLIENTS), ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
 
 export function isImplementedProvider(provider: string): boolean {
   return IMPLEMENTED_PROVIDERS.includes(provider);
@@ -34,7 +43,10 @@ export function createDeploymentClient(deployment: Deployment, config: Config): 
   const limits = { timeoutMs: config.router.timeoutMs, maxAnswerBytes: config.maxResponseBytes };
   if (deployment.provider === 'anthropic') return new AnthropicClient(deployment, anthropicTarget(deployment, config), limits);
   if (deployment.provider === 'azure') return new OpenAICompatibleClient(deployment, azureTarget(deployment, config), limits);
-  const family = OPENAI_COMPATIBLE_FAMILIES[deployment.provider];
+  // Own keys only: a provider named `constructor` must not find Object's.
+  const provider = deployment.provider;
+  if (Object.hasOwn(NATIVE_CLIENTS, provider)) return NATIVE_CLIENTS[provider]!(deployment, config, limits);
+  const family = Object.hasOwn(OPENAI_COMPATIBLE_FAMILIES, provider) ? OPENAI_COMPATIBLE_FAMILIES[provider] : undefined;
   if (family !== undefined) return new OpenAICompatibleClient(deployment, familyTarget(deployment, family, config), limits);
   return new UnimplementedClient(deployment);
 }
