@@ -45,6 +45,7 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       metrics: recorder,
       routerObserver: recorder?.routerObserver,
     });
+    if (server.redisAvailable !== undefined) recorder?.watchRedis(server.redisAvailable);
     link.attach({
       stats: () => ({ served: server.state.served, inFlight: server.state.active.size }),
       drain: (timeoutMs) => drainServer(server.server, server.state, timeoutMs),

@@ -93,7 +93,11 @@ function loadTree(tree: ConfigTree, source: string | null, options: LoadOptions)
   if (problems.length > 0) return { ok: false, problems, warnings, summary: summarize(raw) };
 
   registerSecret(config.masterKey);
-  for (const deployment of config.deployments) registerSecret(deployment.params.apiKey);
+  for (const deployment of config.deployments) {
+    registerSecret(deployment.params.apiKey);
+    registerSecret(deployment.params.aws?.secretAccessKey);
+    registerSecret(deployment.params.aws?.sessionToken);
+  }
   if (config.redis?.password) registerSecret(config.redis.password);
   return { ok: true, value: { config, warnings } };
 }

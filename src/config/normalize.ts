@@ -2,7 +2,7 @@ import { stableHash } from '../core/index.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import type { ConfigProblem } from './problems.js';
 import type { RawConfig, RawDeployment } from './schema.js';
-import type { Config, Deployment, DeploymentParams, HealthSettings, RedisSettings, RouterSettings } from './types.js';
+import type { AwsParams, Config, Deployment, DeploymentParams, HealthSettings, RedisSettings, RouterSettings } from './types.js';
 
 const SAMPLING_DEFAULT_KEYS = [
   'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'frequency_penalty', 'presence_penalty', 'seed', 'stop',
@@ -118,6 +118,7 @@ function normalizeDeployments(list: RawDeployment[], unresolved: unknown[], drop
       additionalDropParams: [...(p.additional_drop_params ?? [])],
       extraHeaders: { ...(p.extra_headers ?? {}) },
       defaults,
+      ...awsParams(p),
     };
     const info = entry.model_info ?? {};
     let id = info.id;
@@ -150,6 +151,18 @@ function normalizeDeployments(list: RawDeployment[], unresolved: unknown[], drop
       index,
     };
   });
+}
+
+/** The AWS keys of a deployment, only when it sets any (most deployments are not on AWS). */
+function awsParams(p: RawDeployment['litellm_params']): { aws?: AwsParams } {
+  const aws: AwsParams = {
+    accessKeyId: nonEmpty(p.aws_access_key_id),
+    secretAccessKey: nonEmpty(p.aws_secret_access_key),
+    sessionToken: nonEmpty(p.aws_session_token),
+    regionName: nonEmpty(p.aws_region_name),
+    runtimeEndpoint: nonEmpty(p.aws_bedrock_runtime_endpoint)?.replace(/\/+$/, ''),
+  };
+  return Object.values(aws).some((v) => v !== undefined) ? { aws } : {};
 }
 
 function redisSettings(raw: RawConfig, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): RedisSettings | undefined {

@@ -86,6 +86,12 @@ function build(object: ObjectFactory) {
     presence_penalty: num.optional(),
     seed: num.optional(),
     stop: z.union([str, stringList]).optional(),
+    // AWS Bedrock (SigV4): keys, region and a custom runtime endpoint; the AWS_* variables otherwise.
+    aws_access_key_id: str.optional(),
+    aws_secret_access_key: str.optional(),
+    aws_session_token: str.optional(),
+    aws_region_name: str.optional(),
+    aws_bedrock_runtime_endpoint: str.optional(),
   });
 
   // model_info is free-form metadata in LiteLLM (costs, context sizes, descriptions): keys we do

@@ -22,6 +22,16 @@ export interface DeploymentParams {
   readonly extraHeaders: Readonly<Record<string, string>>;
   /** Sampling parameters applied to requests that do not set them (temperature, max_tokens, …). */
   readonly defaults: Readonly<Record<string, unknown>>;
+  /** AWS settings of a `bedrock/` deployment, as written (the AWS_* variables fill the gaps). */
+  readonly aws?: AwsParams;
+}
+
+export interface AwsParams {
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+  readonly sessionToken?: string;
+  readonly regionName?: string;
+  readonly runtimeEndpoint?: string;
 }
 
 export interface ModelInfo {

@@ -70,6 +70,8 @@ export const METRICS = [
   { name: 'switchyard_workers', type: 'gauge', help: 'Worker processes by state (booting, ready, draining).', labels: ['state'], combine: 'primary', source: 'primary' },
   { name: 'switchyard_worker_resident_memory_bytes', type: 'gauge', help: 'Resident memory of the worker in each slot (the larger one while a slot is being recycled).', labels: ['slot'], combine: 'live-max', source: 'worker' },
   { name: 'switchyard_worker_event_loop_lag_seconds', type: 'gauge', help: 'Longest event-loop delay of the worker in each slot over its last ping interval.', labels: ['slot'], combine: 'live-max', source: 'worker' },
+  // Redis (worker: each worker's router connection, when Redis is configured).
+  { name: 'switchyard_redis_available', type: 'gauge', help: 'Redis (cooldowns and state shared across hosts) reachable: 1 while every live worker\'s connection is up, 0 while any worker works locally without it. No series without Redis in the config.', labels: [], combine: 'live-min', source: 'worker' },
   { name: 'switchyard_build_info', type: 'gauge', help: 'Always 1; the version as a label.', labels: ['version'], combine: 'primary', source: 'primary' },
 ] as const satisfies readonly MetricSpec[];
 

@@ -69,6 +69,9 @@ export class WorkerMetrics {
   /** /metrics requests open: they are not traffic and stay out of the in-flight gauge. */
   private scrapesOpen = 0;
   private lastPushedInFlight = 0;
+  /** Reads this worker's Redis connection state; undefined without Redis. */
+  private redisAvailable: (() => boolean) | undefined;
+  private lastPushedRedis: number | undefined;
   private statesChanged = false;
   private seq = 0;
   private scrapeId = 0;
@@ -168,10 +171,19 @@ export class WorkerMetrics {
 
   /** Pushes what changed since the last push; nothing when nothing did. */
   push(): void {
-    const gaugesMoved = this.statesChanged || this.currentInFlight() !== this.lastPushedInFlight;
+    const gaugesMoved = this.statesChanged || this.currentInFlight() !== this.lastPushedInFlight || this.redisValue() !== this.lastPushedRedis;
     const delta = this.takeDelta();
     if (!gaugesMoved && delta.counters.length === 0 && delta.histograms.length === 0) return;
     this.options.channel.send({ type: 'metrics-push', seq: ++this.seq, final: false, delta });
+  }
+
+  /** Reports whether this worker's Redis connection is up (read at every push); call once Redis is set up. */
+  watchRedis(available: () => boolean): void {
+    this.redisAvailable = available;
+  }
+
+  private redisValue(): number | undefined {
+    return this.redisAvailable === undefined ? undefined : this.redisAvailable() ? 1 : 0;
   }
 
   private currentInFlight(): number {
@@ -195,6 +207,9 @@ export class WorkerMetrics {
     delta.gauges.push(['switchyard_in_flight_requests', [], inFlight]);
     for (const [group, id, value] of this.states.values()) delta.gauges.push(['switchyard_deployment_state', [group, id], value]);
     this.lastPushedInFlight = inFlight;
+    const redis = this.redisValue();
+    if (redis !== undefined) delta.gauges.push(['switchyard_redis_available', [], redis]);
+    this.lastPushedRedis = redis;
     this.statesChanged = false;
     return delta;
   }

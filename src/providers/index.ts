@@ -4,6 +4,8 @@ import type { CallLimits, DeploymentClient } from './adapter.js';
 import { AnthropicClient } from './anthropic/anthropic-client.js';
 import { anthropicTarget } from './anthropic/anthropic-target.js';
 import { azureTarget } from './azure/azure-target.js';
+import { BedrockClient } from './bedrock/bedrock-client.js';
+import { bedrockTarget } from './bedrock/bedrock-target.js';
 import { cohereClient } from './cohere/cohere-client.js';
 import { MockClient } from './mock/mock-client.js';
 import { OPENAI_COMPATIBLE_FAMILIES } from './openai-compatible/families.js';
@@ -31,7 +33,7 @@ const NATIVE_CLIENTS: Readonly<Record<string, (deployment: Deployment, config: C
   ollama_chat: ollamaClient,
 };
 
-export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', ...Object.keys(NATIVE_CLIENTS), ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
+export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', 'bedrock', ...Object.keys(NATIVE_CLIENTS), ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
 
 export function isImplementedProvider(provider: string): boolean {
   return IMPLEMENTED_PROVIDERS.includes(provider);
@@ -43,6 +45,7 @@ export function createDeploymentClient(deployment: Deployment, config: Config): 
   const limits = { timeoutMs: config.router.timeoutMs, maxAnswerBytes: config.maxResponseBytes };
   if (deployment.provider === 'anthropic') return new AnthropicClient(deployment, anthropicTarget(deployment, config), limits);
   if (deployment.provider === 'azure') return new OpenAICompatibleClient(deployment, azureTarget(deployment, config), limits);
+  if (deployment.provider === 'bedrock') return new BedrockClient(deployment, bedrockTarget(deployment, config), limits);
   // Own keys only: a provider named `constructor` must not find Object's.
   const provider = deployment.provider;
   if (Object.hasOwn(NATIVE_CLIENTS, provider)) return NATIVE_CLIENTS[provider]!(deployment, config, limits);

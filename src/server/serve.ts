@@ -26,6 +26,8 @@ export interface RunningServer {
   readonly state: ServerState;
   readonly router: Router;
   readonly port: number;
+  /** Whether this worker's Redis connection is up now; undefined when no Redis is configured. */
+  readonly redisAvailable: (() => boolean) | undefined;
   /** Stops background work (router rounds) and the Redis connection. */
   close(): Promise<void>;
   /**
@@ -130,7 +132,8 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     router.adoptSuccessor(new Router(next, built.clients, { logger, observer: serve.routerObserver }));
     return [];
   };
-  return { server, state, router, port, close, serveNewGroupsFrom };
+  const redisAvailable = redis === undefined ? undefined : () => redis.available;
+  return { server, state, router, port, redisAvailable, close, serveNewGroupsFrom };
 }
 
 /** How often node looks for requests past their header or request timeout. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { type APIError } from 'openai';
-import { FIXTURE_AZURE_KEY, FIXTURE_MASTER_KEY, FIXTURE_OPENAI_KEY, fixtureEnv, fixturePath } from '../support/config-fixtures.js';
+import { FIXTURE_AWS_KEY_ID, FIXTURE_AZURE_KEY, FIXTURE_MASTER_KEY, FIXTURE_OPENAI_KEY, fixtureEnv, fixturePath } from '../support/config-fixtures.js';
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../support/fake-upstream.js';
 import { runCli, startGateway, stopAllGateways, writeTempConfig, type GatewayProcess } from '../support/gateway.js';
 
@@ -32,6 +32,7 @@ const FIXTURES: Fixture[] = [
     warnings: ['top-level sections', 'keys in the wrong section', 'unknown config keys', 'model_info.mode values', 'caching', 'providers not implemented'],
     models: ['gpt-4o', 'claude-sonnet', 'gemini-pro', 'gemini-flash', 'rerank-english', 'dall-e-3'],
   },
+  { file: 'bedrock-based.yaml', summary: '5 deployments in 5 model groups', warnings: [], models: ['claude-3-5-sonnet', 'claude-3-7-sonnet', 'llama3-70b', 'titan-embed', 'cohere-embed'] },
   { file: 'empty-model-list.yaml', summary: '0 deployments in 0 model groups', warnings: [], key: FIXTURE_MASTER_KEY, models: [] },
   { file: 'docs-quickstart.yaml', summary: '3 deployments in 2 model groups', warnings: ['unknown config keys'], key: 'sk-1234', models: ['gpt-3.5-turbo', 'vllm-models'] },
   { file: 'misplaced-keys.yaml', summary: '1 deployment in 1 model group', warnings: ['keys in the wrong section', 'unknown config keys'], key: FIXTURE_MASTER_KEY, models: ['support-bot'] },
@@ -139,9 +140,22 @@ describe('resolved values reach the upstream', () => {
     assert.equal((await ask('null-heavy.yaml', 'generated')).text, 'generated answer');
   });
 
-  test('enterprise and empty model_list: unimplemented providers get 501 naming them; unknown models 404', async () => {
+  test('bedrock-based: Converse at the endpoint the deployment names, signed with the environment\'s keys for its region', async () => {
+    const before = upstream.requests.length;
+    await assert.rejects(ask('bedrock-based.yaml', 'llama3-70b'), (error: APIError) => error.status === 404); // the fake OpenAI upstream has no Bedrock route
+    const seen = upstream.requests.slice(before).at(-1);
+    assert.equal(seen?.path, '/model/meta.llama3-1-70b-instruct-v1%3A0/converse');
+    assert.match(String(seen?.headers.authorization), new RegExp(`^AWS4-HMAC-SHA256 Credential=${FIXTURE_AWS_KEY_ID}/\\d{8}/us-west-2/bedrock/aws4_request, `));
+  });
+
+  test('enterprise and empty model_list: bedrock signed to the endpoint the environment names; unknown models 404', async () => {
     assert.equal((await ask('enterprise.yaml', 'gpt-4o')).text, 'enterprise answer');
-    await assert.rejects(ask('enterprise.yaml', 'claude-sonnet'), (error: APIError) => error.status === 501 && /bedrock/.test(error.message));
+    const before = upstream.requests.length;
+    // The fake OpenAI upstream has no Bedrock route (404): what matters is where the call went and how it was signed.
+    await assert.rejects(ask('enterprise.yaml', 'claude-sonnet'), (error: APIError) => error.status === 404);
+    const bedrock = upstream.requests.slice(before).at(-1);
+    assert.equal(bedrock?.path, '/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/invoke');
+    assert.match(String(bedrock?.headers.authorization), new RegExp(`^AWS4-HMAC-SHA256 Credential=${FIXTURE_AWS_KEY_ID}/\\d{8}/us-east-1/bedrock/aws4_request, `));
     await assert.rejects(ask('empty-model-list.yaml', 'gpt-4o'), (error: APIError) => error.status === 404);
   });
 });

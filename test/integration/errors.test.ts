@@ -31,7 +31,7 @@ before(async () => {
         deployment('slow-stream', 'slow-stream', { stream_timeout: 0.5 }),
         deployment('breaks-mid-stream', 'breaks'),
         { model_name: 'refused', litellm_params: { model: 'openai/refused', api_base: `http://127.0.0.1:${closedPort}/v1` } },
-        { model_name: 'bedrock-thing', litellm_params: { model: 'bedrock/anthropic.claude-v2' } },
+        { model_name: 'sagemaker-thing', litellm_params: { model: 'sagemaker/my-endpoint' } },
       ],
       general_settings: { master_key: KEY, max_request_size_mb: 0.05 },
       router_settings: { num_retries: 0 },
@@ -158,9 +158,9 @@ describe('bad input', () => {
   });
 
   test('a deployment of an unimplemented provider answers 501 naming it', async () => {
-    const response = await post('/v1/chat/completions', chat('bedrock-thing'));
+    const response = await post('/v1/chat/completions', chat('sagemaker-thing'));
     assert.equal(response.status, 501);
-    assert.match(response.json.error?.message ?? '', /bedrock/);
+    assert.match(response.json.error?.message ?? '', /sagemaker/);
   });
 });
 

@@ -13,6 +13,8 @@ export interface PrometheusServer {
   readonly url: string;
   /** An instant query; the vector's samples as label sets and numbers. */
   query(expr: string): Promise<Array<{ metric: Record<string, string>; value: number }>>;
+  /** The loaded rules with their evaluation health (`ok`, `err`, `unknown` before the first evaluation). */
+  rules(): Promise<RuleState[]>;
   stop(): Promise<void>;
 }
 
@@ -29,7 +31,19 @@ export function promtoolCheckMetrics(text: string): { status: number | null; out
   return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() };
 }
 
-export async function startPrometheus(jobs: Record<string, string>): Promise<PrometheusServer> {
+export interface PrometheusOptions {
+  /** Rule files to load (evaluated every second); their rules' health shows in `rules()`. */
+  ruleFiles?: string[];
+}
+
+export interface RuleState {
+  name: string;
+  health: string;
+  lastError?: string;
+  state?: string;
+}
+
+export async function startPrometheus(jobs: Record<string, string>, options: PrometheusOptions = {}): Promise<PrometheusServer> {
   const binary = findTool('prometheus');
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-prometheus-'));
   const port = await freePort();
@@ -37,6 +51,8 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
     'global:',
     '  scrape_interval: 1s',
     '  scrape_timeout: 900ms',
+    '  evaluation_interval: 1s',
+    ...(options.ruleFiles?.length ? ['rule_files:', ...options.ruleFiles.map((file) => `  - '${file}'`)] : []),
     'scrape_configs:',
     ...Object.entries(jobs).flatMap(([job, target]) => [`  - job_name: ${job}`, '    static_configs:', `      - targets: ['${target}']`]),
   ].join('\n');
@@ -93,5 +109,11 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 
-  return { url, stop, query };
+  const rules = async () => {
+    const response = await fetch(`${url}/api/v1/rules`, { signal: AbortSignal.timeout(5000) });
+    const body = (await response.json()) as { data: { groups: Array<{ rules: RuleState[] }> } };
+    return body.data.groups.flatMap((group) => group.rules.map(({ name, health, lastError, state }) => ({ name, health, lastError, state })));
+  };
+
+  return { url, stop, query, rules };
 }

@@ -136,14 +136,14 @@ model_list:
     const text = `
 credential_list:
   - credential_name: aws
-    credential_values: {aws_region_name: us-east-1, timeout: soon, api_key: os.environ/NOT_SET_ANYWHERE}
+    credential_values: {aws_role_name: gateway-role, timeout: soon, api_key: os.environ/NOT_SET_ANYWHERE}
 `;
     assert.deepEqual(problems(loadText(text)), [
       'credential_list[0].credential_values.api_key: environment variable NOT_SET_ANYWHERE is not set (referenced as os.environ/NOT_SET_ANYWHERE)',
       'credential_list[0].credential_values.timeout: expected a number, got string "soon"',
     ]);
     const fine = ok(loadText(text.replace('timeout: soon, ', '').replace('os.environ/NOT_SET_ANYWHERE', 'k')));
-    assert.deepEqual(fine.warnings, ['unknown config keys, ignored: credential_list[0].credential_values.aws_region_name']);
+    assert.deepEqual(fine.warnings, ['unknown config keys, ignored: credential_list[0].credential_values.aws_role_name']);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfigFile, type Config, type Deployment } from '../../src/config/index.js';
-import { FIXTURE_AZURE_KEY, FIXTURE_MASTER_KEY, FIXTURE_OPENAI_KEY, fixtureEnv, fixturePath } from '../support/config-fixtures.js';
+import { FIXTURE_AWS_KEY_ID, FIXTURE_AWS_SECRET, FIXTURE_AZURE_KEY, FIXTURE_MASTER_KEY, FIXTURE_OPENAI_KEY, fixtureEnv, fixturePath } from '../support/config-fixtures.js';
 
 /** Every fixture under test/fixtures/configs loads, with the values its author meant. */
 
@@ -95,13 +95,27 @@ describe('config fixtures', () => {
     assert.equal(config.deployments.length, 6);
     assert.deepEqual(config.deployments.map((d) => d.provider), ['openai', 'bedrock', 'vertex_ai', 'gemini', 'cohere', 'openai']);
     assert.equal(pick(config, 1).model, 'anthropic.claude-3-5-sonnet-20240620-v1:0');
+    assert.deepEqual(pick(config, 1).params.aws, { accessKeyId: FIXTURE_AWS_KEY_ID, secretAccessKey: FIXTURE_AWS_SECRET, sessionToken: undefined, regionName: 'us-east-1', runtimeEndpoint: undefined });
     assert.equal(config.router.strategy, 'usage-based-routing-v2');
     assert.equal(warnings.length, 5, warnings.join('\n'));
     assert.equal(warnings[0], 'top-level sections Switchyard does not implement, ignored: x-bedrock-defaults, guardrails, mcp_servers, callback_settings');
     assert.equal(warnings[1], 'keys in the wrong section, ignored: general_settings.num_retries (belongs in router_settings or litellm_settings), general_settings.routing_strategy (belongs in router_settings), litellm_settings.master_key (belongs in general_settings)');
-    assert.match(warnings[2]!, /^unknown config keys, ignored: .*model_list\[1\]\.litellm_params\.aws_access_key_id.*general_settings\.database_url.*litellm_settings\.success_callback/);
+    assert.match(warnings[2]!, /^unknown config keys, ignored: .*general_settings\.database_url.*litellm_settings\.success_callback/);
     assert.match(warnings[3]!, /^model_info\.mode values Switchyard does not implement .*: model_list\[4\]\.model_info\.mode \(rerank\), model_list\[5\]\.model_info\.mode \(image_generation\)$/);
     assert.match(warnings[4]!, /^caching Switchyard does not implement.*: litellm_settings\.cache \(response caching\), litellm_settings\.cache_params\.type \(local\)$/);
+  });
+
+  test('bedrock-based: AWS keys from a credential or the environment, regions per deployment, the runtime endpoint', () => {
+    const { config, warnings } = load('bedrock-based.yaml');
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(config.deployments.map((d) => [d.provider, d.model]), [
+      ['bedrock', 'anthropic.claude-3-5-sonnet-20240620-v1:0'], ['bedrock', 'us.anthropic.claude-3-7-sonnet-20250219-v1:0'],
+      ['bedrock', 'converse/meta.llama3-1-70b-instruct-v1:0'], ['bedrock', 'amazon.titan-embed-text-v2:0'], ['bedrock', 'cohere.embed-english-v3'],
+    ]);
+    assert.deepEqual(pick(config, 0).params.aws, { accessKeyId: FIXTURE_AWS_KEY_ID, secretAccessKey: FIXTURE_AWS_SECRET, sessionToken: undefined, regionName: 'us-west-2', runtimeEndpoint: undefined });
+    assert.equal(pick(config, 1).params.defaults.max_tokens, 8192);
+    assert.deepEqual(pick(config, 2).params.aws, { accessKeyId: undefined, secretAccessKey: undefined, sessionToken: undefined, regionName: 'us-west-2', runtimeEndpoint: 'http://127.0.0.1:9' });
+    assert.equal(pick(config, 4).info.mode, 'embedding');
   });
 
   test('empty model_list, docs quick start, misplaced keys, null-heavy, wildcards', () => {

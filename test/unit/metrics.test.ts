@@ -116,6 +116,22 @@ describe('worker recorder', () => {
     assert.deepEqual(delta.gauges[1], ['switchyard_deployment_state', ['gpt', 'dep-1'], 2]);
   });
 
+  test('Redis availability: no series without Redis; pushed when it changes, as 1 or 0', () => {
+    const { metrics, sent } = recorder();
+    const redisGauges = () => sent.flatMap((m) => (m as { delta: MetricsDelta }).delta.gauges.filter(([name]) => name === 'switchyard_redis_available').map(([, , value]) => value));
+    metrics.requestStarted();
+    metrics.push();
+    assert.deepEqual(redisGauges(), [], 'no Redis configured: no series');
+    let up = true;
+    metrics.watchRedis(() => up);
+    metrics.push();
+    metrics.push(); // nothing moved: nothing sent
+    up = false;
+    metrics.push();
+    assert.deepEqual(redisGauges(), [1, 0]);
+    assert.equal(sent.length, 3);
+  });
+
   test('the final push waits for the acknowledgement, and gives up after its timeout', async () => {
     const { metrics, sent } = recorder();
     metrics.requestStarted();
