@@ -29,6 +29,8 @@ export function mockClientFor(deployment: Deployment, text: string): DeploymentC
 /** Providers with a client of their own (not an OpenAI-compatible family). */
 const NATIVE_CLIENTS: Readonly<Record<string, (deployment: Deployment, config: Config, limits: CallLimits) => DeploymentClient>> = {
   cohere: cohereClient,
+  // LiteLLM's prefix for Cohere's older chat API: the same models and key, reached through v2.
+  cohere_chat: cohereClient,
   ollama: ollamaClient,
   ollama_chat: ollamaClient,
 };

@@ -32,6 +32,8 @@ before(async () => {
         deployment('command', 'command-a-03-2025', { api_key: COHERE_KEY }),
         // The key from COHERE_API_KEY, and an api_base written as LiteLLM's docs show it (ending in /v2/chat).
         { model_name: 'command-env', litellm_params: { model: 'cohere/command-env', api_base: `${cohere.url}/v2/chat` }, model_info: { id: 'command-env' } },
+        // LiteLLM's cohere_chat/ prefix (Cohere's v1 chat there) is served through v2.
+        { model_name: 'command-v1', litellm_params: { model: 'cohere_chat/command-r-08-2024', api_base: cohere.url, api_key: COHERE_KEY }, model_info: { id: 'command-v1' } },
         deployment('embed', 'embed-english-v3.0', { api_key: COHERE_KEY }, { mode: 'embedding' }),
         deployment('wrong-key', 'command-r', { api_key: 'co-not-the-key' }),
         // Two deployments, the first preferred: a 429 there is retried on the second.
@@ -80,10 +82,13 @@ describe('chat', () => {
     assert.equal(answer.usage?.prompt_tokens, input);
   });
 
-  test('the key from COHERE_API_KEY; an api_base ending in /v2/chat means the same endpoint', async () => {
+  test('the key from COHERE_API_KEY; an api_base ending in /v2/chat means the same endpoint; cohere_chat/ is served through v2', async () => {
     const answer = await openai.chat.completions.create({ model: 'command-env', messages: [{ role: 'user', content: 'from env' }] });
     assert.equal(answer.choices[0]?.message.content, 'fake reply to: from env');
     assert.equal(last('command-env').path, '/v2/chat');
+    const v1 = await openai.chat.completions.create({ model: 'command-v1', messages: [{ role: 'user', content: 'old prefix' }] });
+    assert.equal(v1.choices[0]?.message.content, 'fake reply to: old prefix');
+    assert.equal(last('command-r-08-2024').path, '/v2/chat');
   });
 
   test('stream: content deltas become chunks, message-end the finish reason and the usage', async () => {
