@@ -37,6 +37,7 @@ const FIXTURES: Fixture[] = [
   { file: 'docs-quickstart.yaml', summary: '3 deployments in 2 model groups', warnings: ['unknown config keys', 'deployments without a price'], key: 'sk-1234', models: ['gpt-3.5-turbo', 'vllm-models'] },
   { file: 'misplaced-keys.yaml', summary: '1 deployment in 1 model group', warnings: ['keys in the wrong section', 'unknown config keys'], key: FIXTURE_MASTER_KEY, models: ['support-bot'] },
   { file: 'null-heavy.yaml', summary: '1 deployment in 1 model group', warnings: [], models: ['generated'] },
+  { file: 'local-and-cohere.yaml', summary: '5 deployments in 5 model groups', warnings: ['unknown config keys'], models: ['llama3', 'llama3-prompt', 'nomic-embed', 'command-r-plus', 'cohere-embed'] },
 ];
 
 let upstream: FakeUpstream;
