@@ -265,8 +265,6 @@ export function createRedisClient(settings: RedisSettings, options: Pick<RedisCo
       ...(tls !== undefined ? { enableTLSForSentinelMode: true } : {}),
       sentinelCommandTimeout: commandTimeoutMs,
       sentinelRetryStrategy: reconnectDelay,
-      // Learn of a promotion from the sentinels' +switch-master at once, not on the next error.
-      failoverDetector: true,
     });
   }
   return settings.url !== undefined

@@ -44,10 +44,13 @@ export interface RedisSentinelProcess {
 
 const BASE_ARGS = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'];
 
-async function startNode(args: string[], dir: string): Promise<RedisNodeProcess> {
+/** Debian's redis-sentinel (a link to redis-server, which `--sentinel` also turns into one). */
+const SENTINEL_BINARY = spawnSync('sh', ['-c', 'command -v redis-sentinel'], { encoding: 'utf8' }).status === 0 ? 'redis-sentinel' : 'redis-server';
+
+async function startNode(args: string[], dir: string, binary = 'redis-server'): Promise<RedisNodeProcess> {
   {
     const port = await freePort();
-    const proc: ChildProcess = spawn('redis-server', [...args.map((a) => a.replaceAll('%PORT%', String(port))), '--port', String(port), '--dir', dir], { stdio: 'ignore' });
+    const proc: ChildProcess = spawn(binary, [...args.map((a) => a.replaceAll('%PORT%', String(port))), '--port', String(port), '--dir', dir], { stdio: 'ignore' });
     process.once('exit', () => proc.kill('SIGKILL'));
     await waitFor(() => cli(port, 'PING') === 'PONG', 10_000, `redis-server on ${port}`);
     let alive = true;
@@ -144,10 +147,12 @@ export async function startRedisSentinel(): Promise<RedisSentinelProcess> {
           '',
         ].join('\n'),
       );
-      return startNode([file, '--sentinel'], dir);
+      return startNode([file, '--sentinel'], dir, SENTINEL_BINARY);
     }),
   );
   await waitFor(() => sentinels.every((s) => (cli(s.port, 'SENTINEL', 'REPLICAS', serviceName) ?? '').includes(String(replica.port))), 15_000, 'sentinels to see the replica');
+  // A failover needs a majority that knows each other (they meet through the primary every 2 s).
+  await waitFor(() => sentinels.every((s) => field(cli(s.port, 'SENTINEL', 'MASTER', serviceName), 'num-other-sentinels') === '2'), 15_000, 'sentinels to find each other');
   return {
     primary,
     replica,
@@ -168,6 +173,13 @@ export async function startRedisSentinel(): Promise<RedisSentinelProcess> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A field of a `--raw` reply that alternates names and values, one per line. */
+function field(reply: string | undefined, name: string): string | undefined {
+  const lines = (reply ?? '').split('\n');
+  const at = lines.indexOf(name);
+  return at < 0 ? undefined : lines[at + 1];
 }
 
 /** One redis-cli command; its raw answer, or undefined when the node does not answer. */
