@@ -12,6 +12,12 @@ import { startRedisSentinel, type RedisSentinelProcess } from '../support/redis-
  * both hosts): no client request fails, and a new cooldown is shared within 5 s of the promotion.
  */
 
+// Not yet passing: through the gateway, readiness said 'unavailable' on a connected Sentinel setup
+// and a new cooldown was not shared within 5 s of the promotion, while a bare RedisConnection
+// against the same helper reconnects to the promoted replica ~2.4 s after the kill. Kept (skipped)
+// as the spec for the next step; see the issue 21 report.
+const SKIP = 'sentinel failover through the gateway not finished (issue 21)';
+
 const INTERVAL_S = 2;
 const LOAD_CONNECTIONS = 16;
 
@@ -88,12 +94,6 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
-
-// Not yet passing: through the gateway, readiness said 'unavailable' on a connected Sentinel setup
-// and a new cooldown was not shared within 5 s of the promotion, while a bare RedisConnection
-// against the same helper reconnects to the promoted replica ~2.4 s after the kill. Kept (skipped)
-// as the spec for the next step; see the issue 21 report.
-const SKIP = 'sentinel failover through the gateway not finished (issue 21)';
 
 describe('on a Sentinel-managed Redis', { skip: SKIP }, () => {
   test('health results and cooldowns are shared between two hosts; readiness says connected', async () => {
