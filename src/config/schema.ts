@@ -135,6 +135,16 @@ function build(object: ObjectFactory) {
     model_info: modelInfo.optional(),
   });
 
+  // LiteLLM's names for a Redis Cluster, a Sentinel-managed primary and a TLS CA (cache_params and router_settings alike).
+  const redisNode = z.union([z.tuple([str, num]), z.object({ host: str, port: num })]);
+  const redisTopology = {
+    redis_startup_nodes: z.array(redisNode).optional(),
+    sentinel_nodes: z.array(redisNode).optional(),
+    service_name: str.optional(),
+    sentinel_password: str.optional(),
+    ssl_ca_certs: str.optional(),
+  };
+
   const cacheParams = object({
     type: str.optional(),
     host: str.optional(),
@@ -145,6 +155,7 @@ function build(object: ObjectFactory) {
     url: str.optional(),
     namespace: str.optional(),
     ttl: num.optional(),
+    ...redisTopology,
   });
 
   const generalSettings = object({
@@ -194,6 +205,7 @@ function build(object: ObjectFactory) {
     redis_port: num.optional(),
     redis_password: str.optional(),
     redis_url: str.optional(),
+    ...redisTopology,
   });
 
   const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);

@@ -83,6 +83,7 @@ export const SECTION_KEYS: Readonly<Record<Section, readonly string[]>> = {
   router_settings: [
     ...ROUTING, 'routing_strategy', 'routing_strategy_args', 'model_group_alias', 'stream_timeout', 'retry_after',
     'disable_cooldowns', 'enable_health_check_routing', 'redis_host', 'redis_port', 'redis_password', 'redis_url',
+    'redis_startup_nodes', 'service_name', 'sentinel_nodes', 'sentinel_password', 'ssl_ca_certs',
     'enable_pre_call_checks', 'optional_pre_call_checks', 'enable_tag_filtering', 'tag_filtering_match_any',
     'provider_budget_config', 'default_litellm_params', 'default_max_parallel_requests', 'default_priority',
     'polling_interval', 'set_verbose', 'debug_level', 'cache_responses', 'caching_groups', 'client_ttl',
@@ -103,7 +104,7 @@ export const SECTION_KEYS: Readonly<Record<Section, readonly string[]>> = {
     'use_chat_completions_url_for_anthropic_messages', 'model_alias_map', 'default_max_internal_user_budget',
   ],
   cache_params: [
-    'type', 'host', 'port', 'password', 'username', 'ssl', 'url', 'namespace', 'ttl', 'default_in_memory_ttl',
+    'type', 'host', 'port', 'password', 'username', 'ssl', 'ssl_ca_certs', 'url', 'namespace', 'ttl', 'default_in_memory_ttl',
     'default_in_redis_ttl', 'supported_call_types', 'mode', 'similarity_threshold', 'redis_semantic_cache_embedding_model',
     'redis_startup_nodes', 'service_name', 'sentinel_nodes', 'sentinel_password', 's3_bucket_name', 's3_region_name',
     's3_api_key', 's3_endpoint_url', 'disk_cache_dir', 'max_connections', 'qdrant_api_base', 'qdrant_collection_name',

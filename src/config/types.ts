@@ -99,6 +99,11 @@ export interface HealthSettings {
   readonly probeMaxTokens: number;
 }
 
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface RedisSettings {
   readonly url?: string;
   readonly host: string;
@@ -106,6 +111,12 @@ export interface RedisSettings {
   readonly username?: string;
   readonly password?: string;
   readonly tls: boolean;
+  /** PEM file of the CA that signed the server's certificate (`ssl_ca_certs`); the system's CAs without it. */
+  readonly caCertsFile?: string;
+  /** Redis Cluster: the startup nodes (`redis_startup_nodes`); the client learns the rest. */
+  readonly cluster?: readonly RedisNode[];
+  /** A Sentinel-managed primary: the sentinels and the name they know it by (`service_name`). */
+  readonly sentinel?: { readonly nodes: readonly RedisNode[]; readonly serviceName: string; readonly password?: string };
   /** Key prefix, so that two clusters can share one Redis. */
   readonly namespace: string;
 }
