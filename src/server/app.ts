@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/index.js';
 import { Cancellation, GatewayError, sequentialId, type Logger } from '../core/index.js';
 import type { HealthEndpoints } from '../health/index.js';
+import { createResponseCache, type CacheDeps } from '../cache/index.js';
 import { createResponseStore, type ResponseStore } from '../response-store/index.js';
 import type { Router } from '../router/index.js';
 import { KeyCheck } from './auth.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   metrics?: MetricsEndpoint;
   /** Stored Responses API answers; default: Redis when configured, else this worker's memory. */
   responseStore?: ResponseStore;
+  /** The response cache; default: from the config (`litellm_settings.cache`); null: none. */
+  responseCache?: CacheDeps | null;
 }
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -59,7 +62,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     ...healthRoutes({ state, version: deps.version, health: deps.health }),
     ...metricsRoutes(deps.metrics, config.metricsRequireAuth),
     ...(deps.testHooks ? testHookRoutes(logger) : []),
-    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000) }),
+    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000), cache: deps.responseCache === undefined ? createResponseCache(config, logger) : deps.responseCache ?? undefined }),
     ...anthropicRoutes({ router: deps.router, logger }),
     ...modelInfoRoutes(config),
     ...responsesRoutes({ router: deps.router, store: deps.responseStore ?? createResponseStore(config, logger), logger }),

@@ -25,6 +25,7 @@ export function logRequest(logger: Logger, ctx: RequestContext, status: number):
   if (ctx.firstByteMs !== undefined) line += `,"ttft_ms":${round(ctx.firstByteMs)}`;
   if (ctx.usage !== undefined) line += `,"tokens":{"input":${ctx.usage.promptTokens},"output":${ctx.usage.completionTokens}}`;
   if (ctx.errorCode !== undefined) line += `,"error_code":${JSON.stringify(ctx.errorCode)}`;
+  if (ctx.cache !== undefined) line += `,"cache":"${ctx.cache}"`;
   if (ctx.tags !== undefined) line += `,"tags":${JSON.stringify(ctx.tags)}`;
   write(line);
 }

@@ -13,11 +13,12 @@ const ALLOWED: Record<string, string[]> = {
   metrics: ['core'],
   redis: ['core', 'config'],
   'response-store': ['core', 'config', 'protocol', 'redis'],
+  cache: ['core', 'config', 'protocol', 'providers', 'redis'],
   health: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
   router: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
-  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store'],
+  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store', 'cache'],
   supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol'],
-  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store'],
+  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store', 'cache'],
 };
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));

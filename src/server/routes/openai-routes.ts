@@ -4,9 +4,11 @@ import {
 } from '../../protocol/index.js';
 import type { Answer } from '../../providers/index.js';
 import { isModelGroupPattern, modelNotFound, type Routed, type Router } from '../../router/index.js';
+import { lookUp, type CacheDeps } from '../../cache/index.js';
 import type { RouteSpec } from '../http/route-table.js';
 import { queryOf, sendJson } from '../http/respond.js';
 import type { RequestContext } from '../request-context.js';
+import { noteCache, sendCachedOpenAI } from './cached-answer.js';
 import {
   accept, callContext, finishOverhead, noteRequest, noteUsage, recordRouting, sendAnswer, takeGatewayOptions, traced,
 } from './routed-request.js';
@@ -15,6 +17,8 @@ export interface OpenAIRouteDeps {
   router: Router;
   logger: Logger;
   startedAtSeconds: number;
+  /** The response cache (chat and embeddings); undefined when off. */
+  cache?: CacheDeps;
 }
 
 /** The OpenAI-compatible API: chat, completions, embeddings, models. */
@@ -28,7 +32,10 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateChatRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
-        await answer(ctx, await traced(ctx, (trace) => router.chat(body, callContext(ctx, options, logger), trace, options)));
+        const cached = await lookUp(deps.cache, 'completion', body.model, body, options.cache);
+        noteCache(ctx, cached);
+        if (cached.hit) return sendCachedOpenAI(ctx, cached.hit.body, body.stream === true, body.stream_options?.include_usage === true);
+        await answer(ctx, cached.store(await traced(ctx, (trace) => router.chat(body, callContext(ctx, options, logger), trace, options))));
       },
     },
     {
@@ -48,7 +55,11 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateEmbeddingRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, false);
+        const cached = await lookUp(deps.cache, 'embedding', body.model, body, options.cache);
+        noteCache(ctx, cached);
+        if (cached.hit) return sendCachedOpenAI(ctx, cached.hit.body, false, false);
         const routed = await traced(ctx, (trace) => router.embedding(body, callContext(ctx, options, logger), trace, options));
+        cached.storeJson(routed.answer);
         recordRouting(ctx, routed);
         const usage = routed.answer.usage;
         if (usage) ctx.usage = { promptTokens: usage.prompt_tokens ?? 0, completionTokens: 0 };
