@@ -10,6 +10,8 @@ export type CacheVerdict = 'hit' | 'miss' | 'skip';
 
 export interface CacheLookup {
   readonly verdict: CacheVerdict;
+  /** Undefined when the request is not cacheable (caching off, call type not cached, default_off). */
+  readonly cacheType?: 'redis' | 'local';
   /** Set on every cacheable request (hit or miss), for `x-litellm-cache-key`. */
   readonly key?: string;
   readonly hit?: CachedAnswer;
@@ -17,13 +19,13 @@ export interface CacheLookup {
   store<R extends { answer: Answer<unknown> }>(routed: R): R;
   /** A JSON answer, stored when fit (embeddings). */
   storeJson(body: unknown): void;
-  /** Called with the bytes each store wrote (metrics). */
-  onStored?: (bytes: number) => void;
 }
 
 export interface CacheDeps {
   readonly cache: ResponseCache;
   readonly settings: CacheSettings;
+  /** Each answer written (metrics): when the write is done, which may be after its request ended. */
+  onStored?: (modelGroup: string, cacheType: string, bytes: number) => void;
 }
 
 /** Finish reasons that never go into the cache (an answer a filter cut is not one to repeat). */
@@ -45,13 +47,14 @@ export async function lookUp(deps: CacheDeps | undefined, callType: string, mode
   const hit = controls?.noCache ? undefined : await cache.get(key, controls?.maxAgeSeconds === undefined ? undefined : controls.maxAgeSeconds * 1000);
   const ttlMs = controls?.ttlSeconds === undefined ? settings.ttlMs : controls.ttlSeconds * 1000;
   const lookup: CacheLookup = {
+    cacheType: cache.type,
     verdict: hit !== undefined ? 'hit' : controls?.noCache ? 'skip' : 'miss',
     key,
     hit,
     storeJson: (json) => {
       if (controls?.noStore || !fitToStore(json)) return;
       void cache.put(key, json, ttlMs).then((bytes) => {
-        if (bytes > 0) lookup.onStored?.(bytes);
+        if (bytes > 0) deps.onStored?.(modelGroup, cache.type, bytes);
       });
     },
     store: (routed) => {

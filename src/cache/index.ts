@@ -17,16 +17,16 @@ export type { CachedAnswer, ResponseCache } from './response-cache.js';
  * The worker's response cache (`litellm_settings.cache: true`), or undefined when caching is off.
  * Type `redis` without any Redis configured falls back to this worker's memory, with a warning.
  */
-export function createResponseCache(config: Config, logger: Logger): CacheDeps | undefined {
+export function createResponseCache(config: Config, logger: Logger, onStored?: CacheDeps['onStored']): CacheDeps | undefined {
   const settings = config.cache;
   if (settings === undefined) return undefined;
   if (settings.type === 'redis') {
     if (config.redis !== undefined) {
       const connection = new RedisConnection(config.redis, { logger, purpose: 'cache' });
       connection.start();
-      return { cache: new RedisCache(connection, settings.maxEntryBytes), settings };
+      return { cache: new RedisCache(connection, settings.maxEntryBytes), settings, onStored };
     }
     logger.warn('cache_params.type is redis but no Redis is configured: the response cache is in each worker\'s memory');
   }
-  return { cache: new MemoryCache(settings.maxMemoryBytes, settings.maxEntryBytes), settings };
+  return { cache: new MemoryCache(settings.maxMemoryBytes, settings.maxEntryBytes), settings, onStored };
 }

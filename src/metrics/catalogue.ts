@@ -53,6 +53,10 @@ export const METRICS = [
   { name: 'switchyard_time_to_first_token_seconds', type: 'histogram', help: 'Streams: time from the request\'s arrival to the first upstream event reaching the client.', labels: ['model_group'], buckets: LATENCY_BUCKETS, combine: 'ever-sum', source: 'worker' },
   { name: 'switchyard_in_flight_requests', type: 'gauge', help: 'Requests being handled now (scrapes of /metrics left out).', labels: [], combine: 'live-sum', source: 'worker' },
   { name: 'switchyard_tokens_total', type: 'counter', help: 'Tokens reported by upstreams, by model group, deployment and direction (input or output).', labels: ['model_group', 'deployment', 'direction'], combine: 'ever-sum', source: 'worker' },
+  // Response cache (worker; litellm_settings.cache).
+  { name: 'switchyard_cache_requests_total', type: 'counter', help: 'Cacheable requests by model group, cache type (redis, local) and result: hit, miss, skip (no-cache).', labels: ['model_group', 'cache_type', 'result'], combine: 'ever-sum', source: 'worker' },
+  { name: 'switchyard_cache_stores_total', type: 'counter', help: 'Answers written to the response cache, by model group and cache type.', labels: ['model_group', 'cache_type'], combine: 'ever-sum', source: 'worker' },
+  { name: 'switchyard_cache_stored_bytes_total', type: 'counter', help: 'Bytes written to the response cache (compressed size for Redis), by model group and cache type.', labels: ['model_group', 'cache_type'], combine: 'ever-sum', source: 'worker' },
   // Upstream attempts and routing (worker, from the router's observer).
   { name: 'switchyard_upstream_requests_total', type: 'counter', help: 'Upstream attempts by deployment and outcome (ok, or the failure kind).', labels: ['model_group', 'deployment', 'outcome'], combine: 'ever-sum', source: 'worker' },
   { name: 'switchyard_upstream_request_duration_seconds', type: 'histogram', help: 'Upstream attempt duration (to the first event for streams), failures included.', labels: ['model_group', 'deployment'], buckets: LATENCY_BUCKETS, combine: 'ever-sum', source: 'worker' },

@@ -13,6 +13,9 @@ export interface RequestFacts {
   readonly firstByteMs?: number;
   readonly overheadMs?: number;
   readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
+  /** What the response cache did, and its type (set only when caching is on). */
+  readonly cache?: string;
+  readonly cacheType?: string;
 }
 
 interface DeploymentRef {
@@ -58,6 +61,9 @@ export class WorkerMetrics {
   private readonly overhead = new HistogramTable(2, OVERHEAD_BUCKETS);
   private readonly ttft = new HistogramTable(1, LATENCY_BUCKETS);
   private readonly tokens = new CounterTable(3);
+  private readonly cacheRequests = new CounterTable(3);
+  private readonly cacheStores = new CounterTable(2);
+  private readonly cacheBytes = new CounterTable(2);
   private readonly upstream = new CounterTable(3);
   private readonly upstreamDuration = new HistogramTable(2, LATENCY_BUCKETS);
   private readonly retries = new CounterTable(2);
@@ -101,11 +107,19 @@ export class WorkerMetrics {
     this.duration.observe((this.now() - ctx.startedAt) / 1000, group, route);
     if (ctx.overheadMs !== undefined) this.overhead.observe(ctx.overheadMs / 1000, group, route);
     if (ctx.firstByteMs !== undefined) this.ttft.observe(ctx.firstByteMs / 1000, group);
+    if (ctx.cache !== undefined && ctx.cacheType !== undefined) this.cacheRequests.add(1, group, ctx.cacheType, ctx.cache);
     const { usage, deployment } = ctx;
     if (usage !== undefined && deployment !== undefined) {
       this.tokens.add(usage.promptTokens, deployment.modelName, deployment.id, 'input');
       this.tokens.add(usage.completionTokens, deployment.modelName, deployment.id, 'output');
     }
+  }
+
+  /** An answer written to the response cache (called when the write is done, maybe after its request ended). */
+  cacheStored(modelGroup: string, cacheType: string, bytes: number): void {
+    const group = this.labels.label(modelGroup);
+    this.cacheStores.add(1, group, cacheType);
+    this.cacheBytes.add(bytes, group, cacheType);
   }
 
   /** A RouterObserver (structurally): the router calls these synchronously; each is a few additions. */
@@ -196,6 +210,8 @@ export class WorkerMetrics {
       ['switchyard_requests_total', this.requests], ['switchyard_tokens_total', this.tokens],
       ['switchyard_upstream_requests_total', this.upstream], ['switchyard_retries_total', this.retries],
       ['switchyard_fallbacks_total', this.fallbacks], ['switchyard_deployment_cooldowns_total', this.cooldowns],
+      ['switchyard_cache_requests_total', this.cacheRequests], ['switchyard_cache_stores_total', this.cacheStores],
+      ['switchyard_cache_stored_bytes_total', this.cacheBytes],
     ];
     for (const [name, table] of counters) table.drain(delta.counters, name);
     const histograms: Array<[MetricName, HistogramTable]> = [

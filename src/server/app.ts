@@ -44,6 +44,8 @@ export interface AppDeps {
   responseStore?: ResponseStore;
   /** The response cache; default: from the config (`litellm_settings.cache`); null: none. */
   responseCache?: CacheDeps | null;
+  /** Each answer written to the response cache (metrics). */
+  onCacheStored?: CacheDeps['onStored'];
 }
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -62,7 +64,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     ...healthRoutes({ state, version: deps.version, health: deps.health }),
     ...metricsRoutes(deps.metrics, config.metricsRequireAuth),
     ...(deps.testHooks ? testHookRoutes(logger) : []),
-    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000), cache: deps.responseCache === undefined ? createResponseCache(config, logger) : deps.responseCache ?? undefined }),
+    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000), cache: deps.responseCache === undefined ? createResponseCache(config, logger, deps.onCacheStored) : deps.responseCache ?? undefined }),
     ...anthropicRoutes({ router: deps.router, logger }),
     ...modelInfoRoutes(config),
     ...responsesRoutes({ router: deps.router, store: deps.responseStore ?? createResponseStore(config, logger), logger }),

@@ -44,6 +44,7 @@ export interface ServeOptions {
   logger: Logger;
   onRequestStart?: AppDeps['onRequestStart'];
   onRequestEnd?: AppDeps['onRequestEnd'];
+  onCacheStored?: AppDeps['onCacheStored'];
   /** GET /metrics; undefined when metrics are off. */
   metrics?: AppDeps['metrics'];
   /** Watches the router (the metrics count attempts, retries, fallbacks, cooldowns). */
@@ -85,6 +86,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     version: VERSION,
     onRequestStart: serve.onRequestStart,
     onRequestEnd: serve.onRequestEnd,
+    onCacheStored: serve.onCacheStored,
     metrics: serve.metrics,
     testHooks: serve.testHooks ?? false,
   });

@@ -189,6 +189,24 @@ describe('response cache on Redis, two workers', () => {
     assert.equal(upstreamCalls('tides'), 2);
   });
 
+  test('metrics: hits, misses, stores and bytes by model group and cache type', async () => {
+    const series = (text: string, name: string, labels: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    };
+    let text = '';
+    for (let i = 0; i < 30; i++) {
+      text = await (await undiciFetch(`${gateway.url}/metrics`)).text();
+      if (series(text, 'switchyard_cache_requests_total', 'result="skip"') > 0) break;
+      await sleep(200);
+    }
+    assert.ok(series(text, 'switchyard_cache_requests_total', 'model_group="gpt",cache_type="redis",result="hit"') >= 5, text);
+    assert.ok(series(text, 'switchyard_cache_requests_total', 'model_group="gpt",cache_type="redis",result="miss"') >= 5);
+    assert.ok(series(text, 'switchyard_cache_requests_total', 'model_group="gpt",cache_type="redis",result="skip"') >= 1);
+    assert.ok(series(text, 'switchyard_cache_stores_total', 'model_group="gpt",cache_type="redis"') >= 5);
+    assert.ok(series(text, 'switchyard_cache_stored_bytes_total', 'model_group="gpt",cache_type="redis"') > 500);
+  });
+
   test('Redis killed mid-load: every call answered (misses), none failed', async () => {
     const calls: Array<Promise<Served>> = [];
     for (let i = 0; i < 40; i++) {

@@ -11,6 +11,7 @@ export const CACHE_KEY_HEADER = 'x-litellm-cache-key';
 /** The verdict for the log line and the key header; the one place the request path meets the cache. */
 export function noteCache(ctx: RequestContext, lookup: CacheLookup): void {
   ctx.cache = lookup.verdict;
+  ctx.cacheType = lookup.cacheType;
   if (lookup.key !== undefined) ctx.headers.push(CACHE_KEY_HEADER, lookup.key);
 }
 
