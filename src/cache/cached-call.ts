@@ -1,8 +1,9 @@
 import type { CacheSettings } from '../config/index.js';
-import type { CacheControls } from '../protocol/index.js';
+import type { CacheControls, SseEvent } from '../protocol/index.js';
 import type { Answer, EventStream } from '../providers/index.js';
 import { cacheKey } from './cache-key.js';
 import { ChatStreamAssembly } from './chat-stream-assembly.js';
+import { MessageStreamAssembly } from './message-stream.js';
 import type { CachedAnswer, ResponseCache } from './response-cache.js';
 
 /** What the cache did for a request, for its log line: answered it, looked and found nothing, or stayed out. */
@@ -29,7 +30,7 @@ export interface CacheDeps {
 }
 
 /** Finish reasons that never go into the cache (an answer a filter cut is not one to repeat). */
-const UNCACHEABLE_FINISH = new Set(['content_filter']);
+const UNCACHEABLE_FINISH = new Set(['content_filter', 'refusal']);
 
 const NOT_CACHED: CacheLookup = { verdict: 'skip', store: (routed) => routed, storeJson: () => {} };
 
@@ -41,9 +42,12 @@ const NOT_CACHED: CacheLookup = { verdict: 'skip', store: (routed) => routed, st
 export async function lookUp(deps: CacheDeps | undefined, callType: string, modelGroup: string, body: object, controls: CacheControls | undefined): Promise<CacheLookup> {
   if (deps === undefined) return NOT_CACHED;
   const { cache, settings } = deps;
-  if (!settings.callTypes.has(callType) && !settings.callTypes.has(`a${callType}`)) return NOT_CACHED;
+  // The Messages API is chat (LiteLLM's anthropic_messages call type, or acompletion as it has no other name in older configs).
+  const asType = callType === 'messages' ? ['anthropic_messages', 'completion'] : [callType];
+  if (!asType.some((t) => settings.callTypes.has(t) || settings.callTypes.has(`a${t}`))) return NOT_CACHED;
   if (settings.defaultOff && !(controls?.useCache ?? false)) return NOT_CACHED;
   const key = cacheKey(callType, modelGroup, body);
+  const assembly = callType === 'messages' ? () => new MessageStreamAssembly() : () => new ChatStreamAssembly();
   const hit = controls?.noCache ? undefined : await cache.get(key, controls?.maxAgeSeconds === undefined ? undefined : controls.maxAgeSeconds * 1000);
   const ttlMs = controls?.ttlSeconds === undefined ? settings.ttlMs : controls.ttlSeconds * 1000;
   const lookup: CacheLookup = {
@@ -64,15 +68,14 @@ export async function lookUp(deps: CacheDeps | undefined, callType: string, mode
         lookup.storeJson(answer.body);
         return routed;
       }
-      return { ...routed, answer: { stream: true, events: storingWhenWhole(answer.events, lookup.storeJson) } };
+      return { ...routed, answer: { stream: true, events: storingWhenWhole(answer.events, assembly(), lookup.storeJson) } };
     },
   };
   return lookup;
 }
 
 /** Passes a stream on untouched; when (and only when) it ends whole, stores the answer it amounts to. */
-async function* storingWhenWhole(events: EventStream, put: (json: unknown) => void): EventStream {
-  const assembly = new ChatStreamAssembly();
+async function* storingWhenWhole(events: EventStream, assembly: { add(event: SseEvent): void; result(): unknown }, put: (json: unknown) => void): EventStream {
   for await (const batch of events) {
     for (const event of batch) assembly.add(event);
     yield batch;
@@ -84,7 +87,9 @@ async function* storingWhenWhole(events: EventStream, put: (json: unknown) => vo
 
 function fitToStore(json: unknown): boolean {
   if (json === null || typeof json !== 'object') return false;
-  const choices = (json as { choices?: unknown }).choices;
+  const message = json as { type?: unknown; stop_reason?: unknown; choices?: unknown };
+  if (message.type === 'message') return typeof message.stop_reason === 'string' && !UNCACHEABLE_FINISH.has(message.stop_reason);
+  const choices = message.choices;
   if (!Array.isArray(choices)) return true; // embeddings, …
   return choices.every((c: { finish_reason?: unknown }) => typeof c?.finish_reason === 'string' && !UNCACHEABLE_FINISH.has(c.finish_reason));
 }

@@ -9,6 +9,7 @@ export { lookUp, type CacheDeps, type CacheLookup, type CacheVerdict } from './c
 export { cacheKey } from './cache-key.js';
 export { chatCompletionChunks } from './chat-stream-replay.js';
 export { ChatStreamAssembly } from './chat-stream-assembly.js';
+export { MessageStreamAssembly, messageEvents } from './message-stream.js';
 export { MemoryCache } from './memory-cache.js';
 export { RedisCache } from './redis-cache.js';
 export type { CachedAnswer, ResponseCache } from './response-cache.js';

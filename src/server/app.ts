@@ -60,12 +60,13 @@ const REQUEST_ID_PATTERN = /^[\w.:@/+=-]{1,128}$/;
  */
 export function createRequestHandler(deps: AppDeps): RequestHandler {
   const { config, state, logger } = deps;
+  const cache = deps.responseCache === undefined ? createResponseCache(config, logger, deps.onCacheStored) : deps.responseCache ?? undefined;
   const routes: RouteSpec[] = [
     ...healthRoutes({ state, version: deps.version, health: deps.health }),
     ...metricsRoutes(deps.metrics, config.metricsRequireAuth),
     ...(deps.testHooks ? testHookRoutes(logger) : []),
-    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000), cache: deps.responseCache === undefined ? createResponseCache(config, logger, deps.onCacheStored) : deps.responseCache ?? undefined }),
-    ...anthropicRoutes({ router: deps.router, logger }),
+    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000), cache }),
+    ...anthropicRoutes({ router: deps.router, logger, cache }),
     ...modelInfoRoutes(config),
     ...responsesRoutes({ router: deps.router, store: deps.responseStore ?? createResponseStore(config, logger), logger }),
     ...tokenCountRoutes({ router: deps.router, config }),

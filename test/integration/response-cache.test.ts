@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { startFakeUpstream, sleep, type FakeUpstream } from '../support/fake-upstream.js';
@@ -27,7 +28,10 @@ before(async () => {
   redis = await startRedis();
   gateway = await startGateway({
     config: {
-      model_list: [{ model_name: 'gpt', litellm_params: { model: `openai/${UPSTREAM_MODEL}`, api_base: `${upstream.url}/v1`, api_key: 'sk-cache-upstream' } }],
+      model_list: [
+        { model_name: 'gpt', litellm_params: { model: `openai/${UPSTREAM_MODEL}`, api_base: `${upstream.url}/v1`, api_key: 'sk-cache-upstream' } },
+        { model_name: 'claude', litellm_params: { model: 'anthropic/claude-cache-up', api_base: upstream.url, api_key: 'sk-ant-cache' } },
+      ],
       router_settings: { num_retries: 0 },
       litellm_settings: { cache: true, cache_params: { type: 'redis', url: redis.url, ttl: 600 } },
     },
@@ -187,6 +191,21 @@ describe('response cache on Redis, two workers', () => {
     upstream.behave((r) => JSON.stringify(r.body?.messages ?? '').includes('tides'), {});
     assert.equal((await ask('tides')).cache, 'miss');
     assert.equal(upstreamCalls('tides'), 2);
+  });
+
+  test('the Anthropic API: a streamed message is served back as JSON and as Anthropic events', async () => {
+    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 });
+    const params = { model: 'claude', max_tokens: 64, messages: [{ role: 'user' as const, content: 'tell me about comets' }] };
+    const first = await anthropic.messages.stream(params).finalMessage();
+    const json = await anthropic.messages.create(params);
+    const again = await anthropic.messages.stream(params).finalMessage();
+    const text = (m: Anthropic.Message) => m.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+    assert.ok(text(first).length > 0);
+    assert.equal(text(json), text(first));
+    assert.equal(text(again), text(first));
+    assert.equal(json.stop_reason, 'end_turn');
+    assert.equal(again.stop_reason, 'end_turn');
+    assert.equal(upstreamCalls('comets'), 1);
   });
 
   test('metrics: hits, misses, stores and bytes by model group and cache type', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cacheKey, ChatStreamAssembly, chatCompletionChunks, MemoryCache } from '../../src/cache/index.js';
+import { cacheKey, ChatStreamAssembly, chatCompletionChunks, MemoryCache, messageEvents, MessageStreamAssembly } from '../../src/cache/index.js';
 import { loadConfigText, type CacheSettings } from '../../src/config/index.js';
 
 function load(text: string): { config: { cache: CacheSettings | undefined }; warnings: readonly string[] } {
@@ -69,4 +69,22 @@ test('config: cache true with redis or local; unknown types warn and cache nothi
   assert.equal(s3.config.cache, undefined);
   assert.ok(s3.warnings.some((w) => /cache_params\.type s3 is not implemented/.test(w)), s3.warnings.join('\n'));
   assert.equal(load(models).config.cache, undefined);
+});
+
+test('an Anthropic message replays as events that assemble back to it (text, thinking, tool use)', () => {
+  const message = {
+    id: 'msg_1', type: 'message', role: 'assistant', model: 'claude',
+    content: [
+      { type: 'thinking', thinking: 'hmm', signature: 'sig' },
+      { type: 'text', text: 'Hello' },
+      { type: 'tool_use', id: 'toolu_1', name: 'f', input: { a: 1 } },
+    ],
+    stop_reason: 'tool_use', stop_sequence: null, usage: { input_tokens: 3, output_tokens: 7 },
+  };
+  const assembly = new MessageStreamAssembly();
+  const events = messageEvents(message);
+  for (const event of events.slice(0, -1)) assembly.add(event);
+  assert.equal(assembly.result(), undefined, 'no message_stop: partial');
+  assembly.add(events.at(-1)!);
+  assert.deepEqual(assembly.result(), message);
 });

@@ -1,4 +1,4 @@
-import { chatCompletionChunks, type CacheLookup } from '../../cache/index.js';
+import { chatCompletionChunks, messageEvents, type CacheLookup } from '../../cache/index.js';
 import type { SseEvent } from '../../protocol/index.js';
 import { sendHead, sendJson } from '../http/respond.js';
 import type { RequestContext } from '../request-context.js';
@@ -26,6 +26,18 @@ export async function sendCachedOpenAI(ctx: RequestContext, body: unknown, strea
   sendHead(ctx, 200, EVENT_STREAM_HEADERS);
   const events = chatCompletionChunks(body as Record<string, unknown>, includeUsage);
   const outcome = await pipeEvents(ctx.response, once(events), { shape: 'openai', done: true, onEvent: () => {} });
+  if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
+}
+
+/** A hit on the Anthropic Messages API: the message JSON, or the same answer as its event stream. */
+export async function sendCachedMessage(ctx: RequestContext, message: unknown, stream: boolean): Promise<void> {
+  finishOverhead(ctx);
+  if (!stream) {
+    sendJson(ctx, 200, message);
+    return;
+  }
+  sendHead(ctx, 200, EVENT_STREAM_HEADERS);
+  const outcome = await pipeEvents(ctx.response, once(messageEvents(message as Record<string, unknown>)), { shape: 'anthropic', done: false, onEvent: () => {} });
   if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
 }
 
