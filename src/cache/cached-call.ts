@@ -46,7 +46,8 @@ export async function lookUp(deps: CacheDeps | undefined, callType: string, mode
   const asType = callType === 'messages' ? ['anthropic_messages', 'completion'] : [callType];
   if (!asType.some((t) => settings.callTypes.has(t) || settings.callTypes.has(`a${t}`))) return NOT_CACHED;
   if (settings.defaultOff && !(controls?.useCache ?? false)) return NOT_CACHED;
-  const key = cacheKey(callType, modelGroup, body);
+  // A request's own namespace is hashed into the key's prefix, so that no client text reaches a Redis key as it is.
+  const key = controls?.namespace === undefined ? cacheKey(callType, modelGroup, body) : `${cacheKey('ns', controls.namespace, {}).slice(3, 19)}:${cacheKey(callType, modelGroup, body)}`;
   const assembly = callType === 'messages' ? () => new MessageStreamAssembly() : () => new ChatStreamAssembly();
   const hit = controls?.noCache ? undefined : await cache.get(key, controls?.maxAgeSeconds === undefined ? undefined : controls.maxAgeSeconds * 1000);
   const ttlMs = controls?.ttlSeconds === undefined ? settings.ttlMs : controls.ttlSeconds * 1000;

@@ -61,6 +61,8 @@ export interface CacheControls {
   readonly ttlSeconds?: number;
   /** Accept only a cached answer younger than this many seconds. */
   readonly maxAgeSeconds?: number;
+  /** Entries of this request live apart, under this namespace. */
+  readonly namespace?: string;
 }
 
 export const NO_GATEWAY_OPTIONS: GatewayOptions = Object.freeze({ disableFallbacks: false, tags: [], additionalDropParams: [], consumed: [] });
@@ -83,6 +85,7 @@ const schema = z.looseObject({
     'use-cache': z.boolean({ error: 'expected true or false' }).optional(),
     ttl: z.number({ error: 'expected a number of seconds' }).positive('must be above 0').optional(),
     's-maxage': z.number({ error: 'expected a number of seconds' }).min(0, 'must be 0 or more').optional(),
+    namespace: z.string({ error: 'expected a string' }).min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional(),
   }, { error: 'expected an object' }).nullable().optional(),
   metadata: z.looseObject({ tags: tagList.nullable().optional() }, { error: 'expected an object' }).nullable().optional(),
 });
@@ -132,7 +135,7 @@ export function takeGatewayFields<T extends object>(body: T, style: ParamStyle):
   if (p.cache != null) {
     const c = p.cache;
     (options as { cache?: CacheControls }).cache = {
-      useCache: c['use-cache'] === true, noCache: c['no-cache'] === true, noStore: c['no-store'] === true, ttlSeconds: c.ttl, maxAgeSeconds: c['s-maxage'],
+      useCache: c['use-cache'] === true, noCache: c['no-cache'] === true, noStore: c['no-store'] === true, ttlSeconds: c.ttl, maxAgeSeconds: c['s-maxage'], namespace: c.namespace,
     };
   }
   return { ok: true, value: { body: out as T, options } };

@@ -167,6 +167,12 @@ describe('response cache on Redis, two workers', () => {
     assert.equal((await ask('forests', { cache: { 's-maxage': 1 } })).cache, 'miss', 'older than s-maxage: not accepted');
     assert.equal((await ask('forests', { cache: { 's-maxage': 60 } })).cache, 'hit');
     assert.equal(upstreamCalls('forests'), 2);
+
+    await ask('meadows');
+    const apart = await ask('meadows', { cache: { namespace: 'team-b' } });
+    assert.equal(apart.cache, 'miss', 'another namespace: another entry');
+    assert.equal((await ask('meadows', { cache: { namespace: 'team-b' } })).cache, 'hit');
+    assert.equal(upstreamCalls('meadows'), 2);
   });
 
   test('errors, content-filtered answers and partial streams are never cached', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cacheKey, ChatStreamAssembly, chatCompletionChunks, MemoryCache, messageEvents, MessageStreamAssembly } from '../../src/cache/index.js';
 import { loadConfigText, type CacheSettings } from '../../src/config/index.js';
+import { takeGatewayFields } from '../../src/protocol/index.js';
 
 function load(text: string): { config: { cache: CacheSettings | undefined }; warnings: readonly string[] } {
   const result = loadConfigText(text, null, { env: {} });
@@ -87,4 +88,14 @@ test('an Anthropic message replays as events that assemble back to it (text, thi
   assert.equal(assembly.result(), undefined, 'no message_stop: partial');
   assembly.add(events.at(-1)!);
   assert.deepEqual(assembly.result(), message);
+});
+
+test('per-request controls are read from the body and taken out; a wrong type names the field', () => {
+  const taken = takeGatewayFields({ model: 'm', cache: { 'no-cache': true, ttl: 5, 's-maxage': 2, namespace: 'ns' } }, 'openai');
+  assert.ok(taken.ok);
+  assert.deepEqual(taken.value.options.cache, { useCache: false, noCache: true, noStore: false, ttlSeconds: 5, maxAgeSeconds: 2, namespace: 'ns' });
+  assert.equal('cache' in taken.value.body, false, 'never sent upstream');
+  const bad = takeGatewayFields({ model: 'm', cache: { ttl: 'soon' } }, 'openai');
+  assert.ok(!bad.ok);
+  assert.equal(bad.problem.param, 'cache.ttl');
 });
