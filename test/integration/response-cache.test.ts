@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { Redis } from 'ioredis';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { startFakeUpstream, sleep, type FakeUpstream } from '../support/fake-upstream.js';
 import { startGateway, stopAllGateways, type GatewayProcess } from '../support/gateway.js';
@@ -212,6 +213,27 @@ describe('response cache on Redis, two workers', () => {
     assert.equal(json.stop_reason, 'end_turn');
     assert.equal(again.stop_reason, 'end_turn');
     assert.equal(upstreamCalls('comets'), 1);
+  });
+
+  test('in Redis: a small answer as JSON, a large one gzipped, each with the ttl as its expiry', async () => {
+    const reader = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      const small = await ask('pebbles');
+      upstream.behave((r) => JSON.stringify(r.body?.messages ?? '').includes('mountains'), { text: 'granite '.repeat(400) });
+      const large = await ask('mountains');
+      const smallValue = await reader.get(`switchyard:cache:${small.key}`);
+      const largeValue = (await reader.get(`switchyard:cache:${large.key}`)) ?? '';
+      assert.ok(smallValue?.startsWith('j{'), String(smallValue));
+      assert.ok(largeValue?.startsWith('z'), 'gzipped');
+      assert.ok(largeValue.length < 'granite '.repeat(400).length / 4, `compressed to ${largeValue.length}`);
+      const ttl = await reader.pttl(`switchyard:cache:${large.key}`);
+      assert.ok(ttl > 590_000 && ttl <= 600_000, String(ttl));
+      const hit = await ask('mountains');
+      assert.equal(hit.cache, 'hit');
+      assert.equal(hit.text, large.text);
+    } finally {
+      reader.disconnect();
+    }
   });
 
   test('metrics: hits, misses, stores and bytes by model group and cache type', async () => {
