@@ -189,7 +189,7 @@ async function metricsOnOff(configPath: string): Promise<{ ratios: number[]; med
 function recorderCostUs(): number {
   const metrics = new WorkerMetrics({ channel: { send: () => undefined }, modelGroups: ['bench-chat'] });
   const deployment = { id: 'bench-deployment', modelName: 'bench-chat' };
-  const ctx = { startedAt: 0, modelGroup: 'bench-chat', stream: false, deployment, overheadMs: 0.2, usage: { promptTokens: 12, completionTokens: 20 } };
+  const ctx = { startedAt: 0, modelGroup: 'bench-chat', stream: false, deployment, overheadMs: 0.2, usage: { input: 12, output: 20, cacheRead: 0, cacheWrite: 0 }, cost: { usd: 0.0001 } };
   const run = (n: number) => {
     for (let i = 0; i < n; i++) {
       metrics.requestStarted();

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, loadConfigFile, type Config, type StartOptions } from '../config/index.js';
 import { createLogger, VERSION } from '../core/index.js';
+import { unpricedWarning } from '../cost/index.js';
 import { HostHealth } from '../health/index.js';
 import { buildDeploymentClients, unimplementedProviderWarning } from '../providers/index.js';
 import { openListenSocket, Supervisor, type ConfigCheck } from '../supervisor/index.js';
@@ -25,6 +26,8 @@ function reportConfig(configPath: string): ConfigReport {
   const warnings = [...loaded.value.warnings];
   const providerWarning = unimplementedProviderWarning(config);
   if (providerWarning) warnings.push(providerWarning);
+  const priceWarning = unpricedWarning(config);
+  if (priceWarning) warnings.push(priceWarning);
   const problems = buildDeploymentClients(config).problems.map(formatProblem);
   const summary = { deployments: config.deployments.length, modelGroups: config.modelGroups.length };
   return { check: problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, warnings }, summary, config };

@@ -2,9 +2,13 @@ import { formatProblem, loadConfigFile, readTestHooks, readWorkerIdentity, type 
 import { createLogger } from '../core/index.js';
 import { WorkerHealth } from '../health/index.js';
 import { drainServer, shedConnections, startServer, StartupError } from '../server/index.js';
+import { SpendLogs } from '../spend/index.js';
 import { WorkerLink } from '../supervisor/index.js';
 import { wireWorkerMetrics } from './metrics-wiring.js';
 import type { WorkerBoot } from './worker-entry.js';
+
+/** How long a draining worker keeps trying to write its last spend rows (PostgreSQL down) before it exits. */
+const SPEND_FINAL_FLUSH_MS = 5_000;
 
 /**
  * A worker process: loads the config, serves HTTP on the shared port, and links to the primary.
@@ -23,6 +27,12 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
   const config = loaded.value.config;
   const metrics = options.metricsDisabled ? undefined : wireWorkerMetrics(link, config, logger);
   const recorder = metrics?.metrics;
+  // Spend rows go to PostgreSQL from each worker, batched; nothing on the request path waits for it.
+  const database = config.database;
+  // The client library is loaded only when there is a database (see db/index.ts).
+  const spend = database?.spendLogs === true
+    ? new SpendLogs((await import('../db/postgres-client.js')).createPostgresClient(database.url, logger), logger, { observer: recorder?.spendLogObserver })
+    : undefined;
   // Health results and worker counts come from the primary; the server answers with them.
   const health = new WorkerHealth({ config, configuredWorkers: options.numWorkers });
   link.on('health-results', (message) => health.onMessage(message));
@@ -44,13 +54,18 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       onRequestEnd: recorder && ((ctx, status, route) => recorder.requestEnded(ctx, status, route)),
       onCacheStored: recorder && ((group, type, bytes) => recorder.cacheStored(group, type, bytes)),
       metrics: recorder,
+      spend,
       routerObserver: recorder?.routerObserver,
     });
     if (server.redisAvailable !== undefined) recorder?.watchRedis(server.redisAvailable);
     link.attach({
       stats: () => ({ served: server.state.served, inFlight: server.state.active.size }),
       drain: (timeoutMs) => drainServer(server.server, server.state, timeoutMs),
-      beforeExit: metrics?.beforeExit,
+      // The spend rows first: the metrics' final push then carries their counts.
+      beforeExit: async () => {
+        await spend?.close(SPEND_FINAL_FLUSH_MS);
+        await metrics?.beforeExit();
+      },
       rebalance: (share) => shedConnections(server.state, share),
     });
     link.on('reload-accepted', () => {

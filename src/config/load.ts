@@ -77,7 +77,11 @@ function loadTree(tree: ConfigTree, source: string | null, options: LoadOptions)
   // A missing variable under a key that is ignored anyway (an `x-` anchor holder, a guardrail's
   // key) stops nothing; under anything Switchyard uses, it is an error naming the key path.
   const isIgnored = (path: string) => keyWarnings.ignored.some((ignored) => path === ignored || path.startsWith(`${ignored}.`) || path.startsWith(`${ignored}[`));
-  problems.push(...envProblems.filter((p) => !isIgnored(p.path)));
+  // The database only holds spend logs (written off the request path): a config whose
+  // database_url names a variable this environment lacks still serves, without them.
+  const optional = (path: string) => path === 'general_settings.database_url';
+  for (const p of envProblems) if (optional(p.path)) warnings.push(`${annotate(p.path)}: ${p.message}; spend logs are off`);
+  problems.push(...envProblems.filter((p) => !isIgnored(p.path) && !optional(p.path)));
   const missingPaths = new Set(envProblems.map((p) => p.path));
   problems.push(...schemaProblems.filter((p) => !missingPaths.has(p.path))); // reported as the missing variable
 
@@ -99,6 +103,10 @@ function loadTree(tree: ConfigTree, source: string | null, options: LoadOptions)
     registerSecret(deployment.params.aws?.sessionToken);
   }
   if (config.redis?.password) registerSecret(config.redis.password);
+  if (config.database !== undefined) {
+    registerSecret(config.database.url);
+    registerSecret(urlPassword(config.database.url));
+  }
   return { ok: true, value: { config, warnings } };
 }
 
@@ -156,4 +164,13 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.expected === 'array') return 'expected a list';
   if (issue.code === 'invalid_union') return issue.message.replace(/^Invalid input$/, 'has an invalid value');
   return issue.message;
+}
+
+function urlPassword(url: string): string | undefined {
+  try {
+    const password = new URL(url).password;
+    return password === '' ? undefined : decodeURIComponent(password);
+  } catch {
+    return undefined;
+  }
 }

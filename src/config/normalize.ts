@@ -2,7 +2,7 @@ import { stableHash } from '../core/index.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import type { ConfigProblem } from './problems.js';
 import type { RawConfig, RawDeployment } from './schema.js';
-import type { AwsParams, Config, Deployment, DeploymentParams, CacheSettings, HealthSettings, RedisSettings, RouterSettings } from './types.js';
+import type { AwsParams, CacheSettings, Config, DatabaseSettings, Deployment, DeploymentParams, HealthSettings, RedisNode, RedisSettings, RouterSettings } from './types.js';
 
 const SAMPLING_DEFAULT_KEYS = [
   'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'frequency_penalty', 'presence_penalty', 'seed', 'stop',
@@ -91,6 +91,7 @@ export function normalizeConfig(input: NormalizeInput, problems: ConfigProblem[]
       maxMemoryBytes: Math.round((general.response_store_max_mb ?? CONFIG_DEFAULTS.responseStoreMaxMb) * 1024 * 1024),
     },
     cache: cacheSettings(raw, general),
+    database: databaseSettings(env, general),
     environment: { ...env },
   });
 }
@@ -138,6 +139,9 @@ function normalizeDeployments(list: RawDeployment[], unresolved: unknown[], drop
       dropParams: p.drop_params ?? dropParams,
       additionalDropParams: [...(p.additional_drop_params ?? [])],
       extraHeaders: { ...(p.extra_headers ?? {}) },
+      vertexProject: nonEmpty(p.vertex_project),
+      vertexLocation: nonEmpty(p.vertex_location),
+      vertexCredentials: typeof p.vertex_credentials === 'string' ? nonEmpty(p.vertex_credentials) : p.vertex_credentials,
       defaults,
       ...awsParams(p),
     };
@@ -163,16 +167,34 @@ function normalizeDeployments(list: RawDeployment[], unresolved: unknown[], drop
         healthCheckModel: info.health_check_model,
         healthCheckMaxTokens: info.health_check_max_tokens,
         disableBackgroundHealthCheck: info.disable_background_health_check ?? false,
-        declared: {
-          ...(p.input_cost_per_token === undefined ? {} : { input_cost_per_token: p.input_cost_per_token }),
-          ...(p.output_cost_per_token === undefined ? {} : { output_cost_per_token: p.output_cost_per_token }),
-          ...info,
-        },
+        declared: { ...priceParams(p), ...info },
       },
       index,
     };
   });
 }
+
+/** Spend logs: `DATABASE_URL` beats `general_settings.database_url`; `disable_spend_logs` turns them off. */
+function databaseSettings(env: NodeJS.ProcessEnv, general: { database_url?: string | undefined; disable_spend_logs?: boolean | undefined }): DatabaseSettings | undefined {
+  const url = nonEmpty(env.DATABASE_URL) ?? nonEmpty(general.database_url);
+  if (url === undefined) return undefined;
+  return { url, spendLogs: general.disable_spend_logs !== true };
+}
+
+/** The prices a deployment gives in `litellm_params` (its `model_info` ones win over them). */
+function priceParams(p: RawDeployment['litellm_params']): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of PRICE_PARAM_KEYS) {
+    const value = p[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+const PRICE_PARAM_KEYS = [
+  'input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost',
+  'input_cost_per_second', 'output_cost_per_second',
+] as const;
 
 /** The AWS keys of a deployment, only when it sets any (most deployments are not on AWS). */
 function awsParams(p: RawDeployment['litellm_params']): { aws?: AwsParams } {
@@ -188,30 +210,74 @@ function awsParams(p: RawDeployment['litellm_params']): { aws?: AwsParams } {
 
 function redisSettings(raw: RawConfig, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): RedisSettings | undefined {
   const cache = raw.litellm_settings?.cache_params;
-  const cacheIsRedis = cache !== undefined && (cache.type === undefined || cache.type === 'redis') && (cache.host !== undefined || cache.url !== undefined);
   const router = raw.router_settings ?? {};
+  const cacheIsRedis =
+    cache !== undefined &&
+    (cache.type === undefined || cache.type === 'redis') &&
+    (cache.host !== undefined || cache.url !== undefined || cache.redis_startup_nodes !== undefined || cache.sentinel_nodes !== undefined);
+  const fromCache = cacheIsRedis ? cache : undefined;
   // Precedence, as everywhere: environment beats the file; within the file, router_settings
   // (the routing/coordination Redis) beats cache_params.
-  const url = nonEmpty(env.REDIS_URL) ?? nonEmpty(router.redis_url) ?? (cacheIsRedis ? nonEmpty(cache.url) : undefined);
-  const host = nonEmpty(env.REDIS_HOST) ?? nonEmpty(router.redis_host) ?? (cacheIsRedis ? nonEmpty(cache.host) : undefined);
-  if (url === undefined && host === undefined) return undefined;
+  const url = nonEmpty(env.REDIS_URL) ?? nonEmpty(router.redis_url) ?? nonEmpty(fromCache?.url);
+  const host = nonEmpty(env.REDIS_HOST) ?? nonEmpty(router.redis_host) ?? nonEmpty(fromCache?.host);
+  const cluster = redisNodes('REDIS_CLUSTER_NODES', env, problems) ?? nodeList(router.redis_startup_nodes) ?? nodeList(fromCache?.redis_startup_nodes);
+  const sentinelNodes = redisNodes('REDIS_SENTINEL_NODES', env, problems) ?? nodeList(router.sentinel_nodes) ?? nodeList(fromCache?.sentinel_nodes);
+  const serviceName = nonEmpty(env.REDIS_SERVICE_NAME) ?? nonEmpty(router.service_name) ?? nonEmpty(fromCache?.service_name);
+  if (url === undefined && host === undefined && cluster === undefined && sentinelNodes === undefined) return undefined;
+  if (sentinelNodes !== undefined && serviceName === undefined) {
+    problems.push({ path: 'cache_params.service_name', message: 'sentinel_nodes need service_name (the name the sentinels know the primary by)' });
+  }
   let port: number = CONFIG_DEFAULTS.redisPort;
   const envPort = nonEmpty(env.REDIS_PORT);
   if (envPort !== undefined) {
     if (!/^\d+$/.test(envPort)) problems.push({ path: 'environment REDIS_PORT', message: `expected a port number, got "${envPort}"` });
     else port = Number(envPort);
   } else {
-    port = router.redis_port ?? (cacheIsRedis ? cache.port : undefined) ?? CONFIG_DEFAULTS.redisPort;
+    port = router.redis_port ?? fromCache?.port ?? CONFIG_DEFAULTS.redisPort;
   }
+  const sentinelPassword = nonEmpty(env.REDIS_SENTINEL_PASSWORD) ?? nonEmpty(router.sentinel_password) ?? nonEmpty(fromCache?.sentinel_password);
+  const caCertsFile = nonEmpty(env.REDIS_SSL_CA_CERTS) ?? nonEmpty(router.ssl_ca_certs) ?? nonEmpty(fromCache?.ssl_ca_certs);
   return {
     url,
     host: host ?? '127.0.0.1',
     port,
-    username: nonEmpty(env.REDIS_USERNAME) ?? (cacheIsRedis ? cache.username : undefined),
-    password: nonEmpty(env.REDIS_PASSWORD) ?? nonEmpty(router.redis_password) ?? (cacheIsRedis ? cache.password : undefined),
-    tls: (env.REDIS_SSL ?? '').toLowerCase() === 'true' || (cacheIsRedis && cache.ssl === true),
-    namespace: (cache?.namespace ?? CONFIG_DEFAULTS.redisNamespace),
+    username: nonEmpty(env.REDIS_USERNAME) ?? fromCache?.username,
+    password: nonEmpty(env.REDIS_PASSWORD) ?? nonEmpty(router.redis_password) ?? fromCache?.password,
+    tls: (env.REDIS_SSL ?? '').toLowerCase() === 'true' || fromCache?.ssl === true || url?.startsWith('rediss://') === true,
+    ...(caCertsFile !== undefined ? { caCertsFile } : {}),
+    ...(cluster !== undefined ? { cluster } : {}),
+    ...(sentinelNodes !== undefined && serviceName !== undefined
+      ? { sentinel: { nodes: sentinelNodes, serviceName, ...(sentinelPassword !== undefined ? { password: sentinelPassword } : {}) } }
+      : {}),
+    namespace: cache?.namespace ?? CONFIG_DEFAULTS.redisNamespace,
   };
+}
+
+type NodeEntry = readonly [string, number] | { readonly host: string; readonly port: number };
+
+function nodeList(entries: readonly NodeEntry[] | undefined): RedisNode[] | undefined {
+  if (entries === undefined || entries.length === 0) return undefined;
+  return entries.map((entry) => ('host' in entry ? { host: entry.host, port: entry.port } : { host: entry[0], port: entry[1] }));
+}
+
+/** LiteLLM's REDIS_CLUSTER_NODES / REDIS_SENTINEL_NODES: JSON, `[{"host": …, "port": …}]` or `[["host", port]]`. */
+function redisNodes(name: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): RedisNode[] | undefined {
+  const text = nonEmpty(env[name]);
+  if (text === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!Array.isArray(parsed)) throw new Error('not a list');
+    const nodes = parsed.map((entry: unknown) => {
+      const [h, p] = Array.isArray(entry) ? entry : [(entry as { host?: unknown } | null)?.host, (entry as { port?: unknown } | null)?.port];
+      const nodePort = Number(p);
+      if (typeof h !== 'string' || h === '' || !Number.isInteger(nodePort) || nodePort <= 0) throw new Error('bad entry');
+      return { host: h, port: nodePort };
+    });
+    return nodes.length > 0 ? nodes : undefined;
+  } catch {
+    problems.push({ path: `environment ${name}`, message: 'expected JSON like [{"host": "10.0.0.1", "port": 6379}] or [["10.0.0.1", 26379]]' });
+    return undefined;
+  }
 }
 
 function fallbackMap(list: Array<Record<string, string[]>> | undefined): Record<string, readonly string[]> {

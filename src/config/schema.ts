@@ -77,6 +77,10 @@ function build(object: ObjectFactory) {
     // Prices (USD) a deployment declares for itself; shown by /model/info.
     input_cost_per_token: nonNegative.optional(),
     output_cost_per_token: nonNegative.optional(),
+    cache_read_input_token_cost: nonNegative.optional(),
+    cache_creation_input_token_cost: nonNegative.optional(),
+    input_cost_per_second: nonNegative.optional(),
+    output_cost_per_second: nonNegative.optional(),
     // Default sampling parameters: applied to a request that does not set them.
     temperature: num.optional(),
     top_p: num.optional(),
@@ -92,6 +96,11 @@ function build(object: ObjectFactory) {
     aws_session_token: str.optional(),
     aws_region_name: str.optional(),
     aws_bedrock_runtime_endpoint: str.optional(),
+    // Google Vertex AI: the project and region, and a service account (a JSON file's path, its
+    // JSON text, or the JSON written as a mapping); without it Application Default Credentials.
+    vertex_project: stringish.optional(),
+    vertex_location: stringish.optional(),
+    vertex_credentials: z.union([str, z.record(z.string(), z.unknown())]).optional(),
   });
 
   // model_info is free-form metadata in LiteLLM (costs, context sizes, descriptions): keys we do
@@ -104,6 +113,13 @@ function build(object: ObjectFactory) {
     health_check_model: str.optional(),
     health_check_max_tokens: wholeNonNegative.pipe(z.number().min(1, 'must be at least 1')).optional(),
     disable_background_health_check: bool.optional(),
+    // Price overrides (USD): they win over the price library (src/cost/).
+    input_cost_per_token: nonNegative.optional(),
+    output_cost_per_token: nonNegative.optional(),
+    cache_read_input_token_cost: nonNegative.optional(),
+    cache_creation_input_token_cost: nonNegative.optional(),
+    input_cost_per_second: nonNegative.optional(),
+    output_cost_per_second: nonNegative.optional(),
   });
 
   // A credential is a set of litellm_params that deployments pick by name (credential-fill.ts).
@@ -119,6 +135,16 @@ function build(object: ObjectFactory) {
     model_info: modelInfo.optional(),
   });
 
+  // LiteLLM's names for a Redis Cluster, a Sentinel-managed primary and a TLS CA (cache_params and router_settings alike).
+  const redisNode = z.union([z.tuple([str, num]), z.object({ host: str, port: num })]);
+  const redisTopology = {
+    redis_startup_nodes: z.array(redisNode).optional(),
+    sentinel_nodes: z.array(redisNode).optional(),
+    service_name: str.optional(),
+    sentinel_password: str.optional(),
+    ssl_ca_certs: str.optional(),
+  };
+
   const cacheParams = object({
     type: str.optional(),
     host: str.optional(),
@@ -131,6 +157,7 @@ function build(object: ObjectFactory) {
     ttl: num.optional(),
     supported_call_types: stringList.optional(),
     mode: str.optional(),
+    ...redisTopology,
   });
 
   const generalSettings = object({
@@ -142,6 +169,9 @@ function build(object: ObjectFactory) {
     max_request_size_mb: positive.optional(),
     max_response_size_mb: positive.optional(),
     require_auth_for_metrics_endpoint: bool.optional(),
+    // Spend logs in PostgreSQL (DATABASE_URL wins), and LiteLLM's switch to turn them off.
+    database_url: str.optional(),
+    disable_spend_logs: bool.optional(),
     // Stored Responses API conversations (translated deployments): how long, and the in-memory cap.
     response_store_ttl: positive.optional(),
     response_store_max_mb: positive.optional(),
@@ -180,6 +210,7 @@ function build(object: ObjectFactory) {
     redis_port: num.optional(),
     redis_password: str.optional(),
     redis_url: str.optional(),
+    ...redisTopology,
   });
 
   const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);

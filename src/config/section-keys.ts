@@ -50,7 +50,7 @@ export const SECTION_KEYS: Readonly<Record<Section, readonly string[]>> = {
     'weight', 'order', 'mock_response', 'extra_headers', 'litellm_credential_name', 'temperature', 'top_p', 'max_tokens',
     'max_completion_tokens', 'frequency_penalty', 'presence_penalty', 'seed', 'stop', 'num_retries', 'custom_llm_provider',
     'drop_params', 'additional_drop_params', 'input_cost_per_token', 'output_cost_per_token', 'input_cost_per_second',
-    'output_cost_per_second', 'region_name', 'aws_access_key_id', 'aws_secret_access_key', 'aws_region_name',
+    'output_cost_per_second', 'cache_read_input_token_cost', 'cache_creation_input_token_cost', 'region_name', 'aws_access_key_id', 'aws_secret_access_key', 'aws_region_name',
     'aws_session_token', 'aws_role_name', 'aws_session_name', 'aws_profile_name', 'aws_bedrock_runtime_endpoint',
     'vertex_project', 'vertex_location', 'vertex_credentials', 'azure_ad_token', 'azure_ad_token_provider', 'tenant_id',
     'client_id', 'client_secret', 'use_in_pass_through', 'merge_reasoning_content_in_choices', 'tags', 'budget_duration',
@@ -61,6 +61,7 @@ export const SECTION_KEYS: Readonly<Record<Section, readonly string[]>> = {
     'disable_background_health_check', 'input_cost_per_token', 'output_cost_per_token', 'max_tokens', 'max_input_tokens',
     'max_output_tokens', 'supports_function_calling', 'supports_vision', 'supports_reasoning', 'supports_prompt_caching',
     'supports_response_schema', 'supports_tool_choice', 'description', 'team_id', 'access_groups', 'db_model', 'tier',
+    'cache_read_input_token_cost', 'cache_creation_input_token_cost', 'input_cost_per_second', 'output_cost_per_second',
   ],
   credential: ['credential_name', 'credential_values', 'credential_info'],
   general_settings: [
@@ -82,6 +83,7 @@ export const SECTION_KEYS: Readonly<Record<Section, readonly string[]>> = {
   router_settings: [
     ...ROUTING, 'routing_strategy', 'routing_strategy_args', 'model_group_alias', 'stream_timeout', 'retry_after',
     'disable_cooldowns', 'enable_health_check_routing', 'redis_host', 'redis_port', 'redis_password', 'redis_url',
+    'redis_startup_nodes', 'service_name', 'sentinel_nodes', 'sentinel_password', 'ssl_ca_certs',
     'enable_pre_call_checks', 'optional_pre_call_checks', 'enable_tag_filtering', 'tag_filtering_match_any',
     'provider_budget_config', 'default_litellm_params', 'default_max_parallel_requests', 'default_priority',
     'polling_interval', 'set_verbose', 'debug_level', 'cache_responses', 'caching_groups', 'client_ttl',
@@ -102,7 +104,7 @@ export const SECTION_KEYS: Readonly<Record<Section, readonly string[]>> = {
     'use_chat_completions_url_for_anthropic_messages', 'model_alias_map', 'default_max_internal_user_budget',
   ],
   cache_params: [
-    'type', 'host', 'port', 'password', 'username', 'ssl', 'url', 'namespace', 'ttl', 'default_in_memory_ttl',
+    'type', 'host', 'port', 'password', 'username', 'ssl', 'ssl_ca_certs', 'url', 'namespace', 'ttl', 'default_in_memory_ttl',
     'default_in_redis_ttl', 'supported_call_types', 'mode', 'similarity_threshold', 'redis_semantic_cache_embedding_model',
     'redis_startup_nodes', 'service_name', 'sentinel_nodes', 'sentinel_password', 's3_bucket_name', 's3_region_name',
     's3_api_key', 's3_endpoint_url', 'disk_cache_dir', 'max_connections', 'qdrant_api_base', 'qdrant_collection_name',

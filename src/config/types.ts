@@ -20,6 +20,11 @@ export interface DeploymentParams {
   /** `additional_drop_params`: top-level request fields never sent to this deployment. */
   readonly additionalDropParams: readonly string[];
   readonly extraHeaders: Readonly<Record<string, string>>;
+  /** Google Vertex AI (`vertex_ai/`): `vertex_project`, `vertex_location`, `vertex_credentials`. */
+  readonly vertexProject?: string;
+  readonly vertexLocation?: string;
+  /** A service account: a file path or JSON text as written, or the JSON given as a mapping. */
+  readonly vertexCredentials?: string | Readonly<Record<string, unknown>>;
   /** Sampling parameters applied to requests that do not set them (temperature, max_tokens, …). */
   readonly defaults: Readonly<Record<string, unknown>>;
   /** AWS settings of a `bedrock/` deployment, as written (the AWS_* variables fill the gaps). */
@@ -94,6 +99,11 @@ export interface HealthSettings {
   readonly probeMaxTokens: number;
 }
 
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface RedisSettings {
   readonly url?: string;
   readonly host: string;
@@ -101,6 +111,12 @@ export interface RedisSettings {
   readonly username?: string;
   readonly password?: string;
   readonly tls: boolean;
+  /** PEM file of the CA that signed the server's certificate (`ssl_ca_certs`); the system's CAs without it. */
+  readonly caCertsFile?: string;
+  /** Redis Cluster: the startup nodes (`redis_startup_nodes`); the client learns the rest. */
+  readonly cluster?: readonly RedisNode[];
+  /** A Sentinel-managed primary: the sentinels and the name they know it by (`service_name`). */
+  readonly sentinel?: { readonly nodes: readonly RedisNode[]; readonly serviceName: string; readonly password?: string };
   /** Key prefix, so that two clusters can share one Redis. */
   readonly namespace: string;
 }
@@ -127,6 +143,14 @@ export interface ResponseStoreSettings {
   readonly maxMemoryBytes: number;
 }
 
+/** PostgreSQL (spend logs now; keys and budgets later). */
+export interface DatabaseSettings {
+  /** A postgres:// URL; a secret (it may hold a password). */
+  readonly url: string;
+  /** False with `general_settings.disable_spend_logs: true`. */
+  readonly spendLogs: boolean;
+}
+
 export interface Config {
   /** The file it was read from; null for the built-in demo config text. */
   readonly source: string | null;
@@ -144,6 +168,8 @@ export interface Config {
   readonly responseStore: ResponseStoreSettings;
   /** The response cache (`litellm_settings.cache: true`); undefined when off or of a type not implemented. */
   readonly cache: CacheSettings | undefined;
+  /** Set by `DATABASE_URL` or `general_settings.database_url`. */
+  readonly database: DatabaseSettings | undefined;
   /**
    * The environment as it stood after `environment_variables` was applied. Other folders read
    * provider keys (OPENAI_API_KEY, …) from here, never from process.env.

@@ -45,6 +45,8 @@ export const ERROR_CATALOGUE = {
   server_busy: { status: 503, type: 'api_error' },
   /** GET /metrics on a worker: the primary, which holds the metrics, did not answer in time. */
   metrics_unavailable: { status: 503, type: 'api_error' },
+  /** GET /spend/logs: no database is configured, or PostgreSQL did not answer. */
+  database_unavailable: { status: 503, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 

@@ -11,6 +11,8 @@ const KEY_PATTERNS: RegExp[] = [
   /\bsk-ant-[A-Za-z0-9_-]{8,}/g,
   /\b(gsk|xai|fw)_[A-Za-z0-9]{8,}/g,
   /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\bya29\.[A-Za-z0-9._-]{8,}/g, // Google OAuth access tokens
+  /\bAIza[A-Za-z0-9_-]{30,}/g, // Google API keys
 ];
 
 export function registerSecret(value: string | undefined | null): void {

@@ -11,16 +11,17 @@ export interface HealthKeys {
 }
 
 /**
- * Keys for the shared health checks: `<namespace>:health:<fingerprint>:lock|results|announce`.
+ * Keys for the shared health checks: `<namespace>:{<namespace>:health:<fingerprint>}:lock|results|announce`.
  * The fingerprint is a digest of the scheduled deployment ids, so hosts share results only with
  * hosts that probe the same deployments: during a rolling change of the model list, old and new
  * hosts each coordinate among themselves instead of adopting results that miss deployments.
  */
-export function healthKeys(key: (...parts: string[]) => string, scheduled: readonly Deployment[]): HealthKeys {
+export function healthKeys(groupKey: (group: string, ...parts: string[]) => string, scheduled: readonly Deployment[]): HealthKeys {
   const fingerprint = stableHash([...scheduled.map((d) => d.id)].sort(), 12);
+  // Lock and results are read together (one MGET): one hash tag per fingerprint.
   return {
-    lock: key('health', fingerprint, 'lock'),
-    results: key('health', fingerprint, 'results'),
-    channel: key('health', fingerprint, 'announce'),
+    lock: groupKey(`health:${fingerprint}`, 'lock'),
+    results: groupKey(`health:${fingerprint}`, 'results'),
+    channel: groupKey(`health:${fingerprint}`, 'announce'),
   };
 }

@@ -54,7 +54,7 @@ export class SharedCoordinator {
   constructor(private readonly options: SharedCoordinatorOptions) {
     const { logger, redisSettings } = options;
     this.redis = new RedisConnection(redisSettings, { logger, purpose: 'health' });
-    const keys = healthKeys((...parts) => this.redis.key(...parts), options.scheduled);
+    const keys = healthKeys((group, ...parts) => this.redis.groupKey(group, ...parts), options.scheduled);
     this.keys = keys;
     this.deployments = new Map(options.scheduled.map((d) => [d.id, d]));
     this.subscription = new RedisSubscription(redisSettings, {

@@ -48,7 +48,7 @@ export async function readSharedStatus(
     last_checked_by: null,
   };
   if (enabled && redis !== undefined) {
-    const keys = healthKeys((...parts) => redis.key(...parts), scheduled);
+    const keys = healthKeys((group, ...parts) => redis.groupKey(group, ...parts), scheduled);
     const reply = await redis.run('health status read', (r) => r.mget(keys.lock, keys.results));
     if (reply === undefined) {
       status.redis_available = false;

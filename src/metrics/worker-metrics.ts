@@ -12,7 +12,9 @@ export interface RequestFacts {
   readonly deployment?: { readonly id: string; readonly modelName: string };
   readonly firstByteMs?: number;
   readonly overheadMs?: number;
-  readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
+  readonly usage?: { readonly input: number; readonly output: number; readonly cacheRead: number; readonly cacheWrite: number };
+  /** The call's cost: USD, null when its deployment has no price, undefined when not priced (no usage). */
+  readonly cost?: { readonly usd: number } | null;
   /** What the response cache did, and its type (set only when caching is on). */
   readonly cache?: string;
   readonly cacheType?: string;
@@ -61,6 +63,14 @@ export class WorkerMetrics {
   private readonly overhead = new HistogramTable(2, OVERHEAD_BUCKETS);
   private readonly ttft = new HistogramTable(1, LATENCY_BUCKETS);
   private readonly tokens = new CounterTable(3);
+  private readonly cacheTokens = new CounterTable(3);
+  private readonly spend = new CounterTable(2);
+  private readonly unpriced = new CounterTable(2);
+  private readonly spendRowsWritten = new CounterTable(0);
+  private readonly spendRowsDropped = new CounterTable(0);
+  /** Undefined until the spend log writer reports (no database: no gauge share). */
+  private spendRowsPending: number | undefined;
+  private lastPushedSpendRowsPending: number | undefined;
   private readonly cacheRequests = new CounterTable(3);
   private readonly cacheStores = new CounterTable(2);
   private readonly cacheBytes = new CounterTable(2);
@@ -110,8 +120,13 @@ export class WorkerMetrics {
     if (ctx.cache !== undefined && ctx.cacheType !== undefined) this.cacheRequests.add(1, group, ctx.cacheType, ctx.cache);
     const { usage, deployment } = ctx;
     if (usage !== undefined && deployment !== undefined) {
-      this.tokens.add(usage.promptTokens, deployment.modelName, deployment.id, 'input');
-      this.tokens.add(usage.completionTokens, deployment.modelName, deployment.id, 'output');
+      this.tokens.add(usage.input, deployment.modelName, deployment.id, 'input');
+      this.tokens.add(usage.output, deployment.modelName, deployment.id, 'output');
+      this.cacheTokens.add(usage.cacheRead, deployment.modelName, deployment.id, 'read');
+      this.cacheTokens.add(usage.cacheWrite, deployment.modelName, deployment.id, 'creation');
+      const cost = ctx.cost;
+      if (cost === null) this.unpriced.add(1, deployment.modelName, deployment.id);
+      else if (cost !== undefined) this.spend.add(cost.usd, deployment.modelName, deployment.id);
     }
   }
 
@@ -142,6 +157,15 @@ export class WorkerMetrics {
       this.states.set(id, [modelName, id, event.coolingDown || !event.healthy ? 2 : 0]);
       this.statesChanged = true;
     },
+  };
+
+  /** A SpendWriterObserver (structurally): the spend log writer's counts. */
+  readonly spendLogObserver = {
+    pending: (rows: number): void => {
+      this.spendRowsPending = rows;
+    },
+    written: (rows: number): void => this.spendRowsWritten.add(rows),
+    dropped: (rows: number): void => this.spendRowsDropped.add(rows),
   };
 
   /** Marks one /metrics request open; call the returned function when its response is over. */
@@ -185,7 +209,8 @@ export class WorkerMetrics {
 
   /** Pushes what changed since the last push; nothing when nothing did. */
   push(): void {
-    const gaugesMoved = this.statesChanged || this.currentInFlight() !== this.lastPushedInFlight || this.redisValue() !== this.lastPushedRedis;
+    const gaugesMoved = this.statesChanged || this.currentInFlight() !== this.lastPushedInFlight || this.redisValue() !== this.lastPushedRedis
+      || this.spendRowsPending !== this.lastPushedSpendRowsPending;
     const delta = this.takeDelta();
     if (!gaugesMoved && delta.counters.length === 0 && delta.histograms.length === 0) return;
     this.options.channel.send({ type: 'metrics-push', seq: ++this.seq, final: false, delta });
@@ -208,6 +233,9 @@ export class WorkerMetrics {
     const delta = emptyDelta();
     const counters: Array<[MetricName, CounterTable]> = [
       ['switchyard_requests_total', this.requests], ['switchyard_tokens_total', this.tokens],
+      ['switchyard_cache_tokens_total', this.cacheTokens], ['switchyard_spend_usd_total', this.spend],
+      ['switchyard_unpriced_calls_total', this.unpriced], ['switchyard_spend_log_rows_written_total', this.spendRowsWritten],
+      ['switchyard_spend_log_rows_dropped_total', this.spendRowsDropped],
       ['switchyard_upstream_requests_total', this.upstream], ['switchyard_retries_total', this.retries],
       ['switchyard_fallbacks_total', this.fallbacks], ['switchyard_deployment_cooldowns_total', this.cooldowns],
       ['switchyard_cache_requests_total', this.cacheRequests], ['switchyard_cache_stores_total', this.cacheStores],
@@ -221,6 +249,8 @@ export class WorkerMetrics {
     for (const [name, table] of histograms) table.drain(delta.histograms, name);
     const inFlight = this.currentInFlight();
     delta.gauges.push(['switchyard_in_flight_requests', [], inFlight]);
+    if (this.spendRowsPending !== undefined) delta.gauges.push(['switchyard_spend_log_rows_pending', [], this.spendRowsPending]);
+    this.lastPushedSpendRowsPending = this.spendRowsPending;
     for (const [group, id, value] of this.states.values()) delta.gauges.push(['switchyard_deployment_state', [group, id], value]);
     this.lastPushedInFlight = inFlight;
     const redis = this.redisValue();

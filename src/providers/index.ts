@@ -1,15 +1,22 @@
 import type { Config, ConfigProblem, Deployment } from '../config/index.js';
 import { GatewayError } from '../core/index.js';
-import type { DeploymentClient } from './adapter.js';
+import type { CallLimits, DeploymentClient } from './adapter.js';
 import { AnthropicClient } from './anthropic/anthropic-client.js';
 import { anthropicTarget } from './anthropic/anthropic-target.js';
 import { azureTarget } from './azure/azure-target.js';
 import { BedrockClient } from './bedrock/bedrock-client.js';
 import { bedrockTarget } from './bedrock/bedrock-target.js';
+import { cohereClient } from './cohere/cohere-client.js';
 import { MockClient } from './mock/mock-client.js';
 import { OPENAI_COMPATIBLE_FAMILIES } from './openai-compatible/families.js';
 import { OpenAICompatibleClient, familyTarget } from './openai-compatible/openai-compatible-client.js';
+import { ollamaClient } from './ollama/ollama-client.js';
 import { UnimplementedClient } from './unimplemented-client.js';
+import { GeminiClient } from './gemini/gemini-client.js';
+import { geminiTarget } from './gemini/gemini-target.js';
+import { VertexClaudeClient } from './vertex/vertex-claude-client.js';
+import { vertexEndpoint, vertexGeminiTarget } from './vertex/vertex-target.js';
+import { deploymentLabel } from './adapter.js';
 
 export type { Answer, CallContext, DeploymentClient, EventStream, StoredResponseAction } from './adapter.js';
 export { answerResponses, previousResponseNotFound, type PreviousResponse, type ResponsesAnswer } from './responses-via-chat.js';
@@ -24,7 +31,16 @@ export function mockClientFor(deployment: Deployment, text: string): DeploymentC
   return new MockClient(deployment, text);
 }
 
-export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', 'bedrock', ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
+/** Providers with a client of their own (not an OpenAI-compatible family). */
+const NATIVE_CLIENTS: Readonly<Record<string, (deployment: Deployment, config: Config, limits: CallLimits) => DeploymentClient>> = {
+  cohere: cohereClient,
+  // LiteLLM's prefix for Cohere's older chat API: the same models and key, reached through v2.
+  cohere_chat: cohereClient,
+  ollama: ollamaClient,
+  ollama_chat: ollamaClient,
+};
+
+export const IMPLEMENTED_PROVIDERS: readonly string[] = ['anthropic', 'azure', 'bedrock', 'gemini', 'vertex_ai', ...Object.keys(NATIVE_CLIENTS), ...Object.keys(OPENAI_COMPATIBLE_FAMILIES)];
 
 export function isImplementedProvider(provider: string): boolean {
   return IMPLEMENTED_PROVIDERS.includes(provider);
@@ -37,9 +53,21 @@ export function createDeploymentClient(deployment: Deployment, config: Config): 
   if (deployment.provider === 'anthropic') return new AnthropicClient(deployment, anthropicTarget(deployment, config), limits);
   if (deployment.provider === 'azure') return new OpenAICompatibleClient(deployment, azureTarget(deployment, config), limits);
   if (deployment.provider === 'bedrock') return new BedrockClient(deployment, bedrockTarget(deployment, config), limits);
-  const family = OPENAI_COMPATIBLE_FAMILIES[deployment.provider];
+  if (deployment.provider === 'gemini') return new GeminiClient(deployment, geminiTarget(deployment, config), limits);
+  if (deployment.provider === 'vertex_ai') return vertexClient(deployment, config, limits);
+  // Own keys only: a provider named `constructor` must not find Object's.
+  const provider = deployment.provider;
+  if (Object.hasOwn(NATIVE_CLIENTS, provider)) return NATIVE_CLIENTS[provider]!(deployment, config, limits);
+  const family = Object.hasOwn(OPENAI_COMPATIBLE_FAMILIES, provider) ? OPENAI_COMPATIBLE_FAMILIES[provider] : undefined;
   if (family !== undefined) return new OpenAICompatibleClient(deployment, familyTarget(deployment, family, config), limits);
   return new UnimplementedClient(deployment);
+}
+
+/** Vertex AI: Claude models through rawPredict, everything else as Gemini (`vertex_ai/gemini-…`, embedding models). */
+function vertexClient(deployment: Deployment, config: Config, limits: { timeoutMs: number; maxAnswerBytes: number }): DeploymentClient {
+  const endpoint = vertexEndpoint(deployment, config, deploymentLabel(deployment));
+  if (deployment.model.startsWith('claude')) return new VertexClaudeClient(deployment, endpoint, limits);
+  return new GeminiClient(deployment, vertexGeminiTarget(endpoint), limits);
 }
 
 /** One warning listing deployments whose provider is not implemented (their requests get 501). */

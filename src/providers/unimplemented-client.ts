@@ -9,7 +9,7 @@ export class UnimplementedClient implements DeploymentClient {
   private fail(): never {
     throw new GatewayError(
       'not_implemented',
-      `provider "${this.deployment.provider}" (model group "${this.deployment.modelName}") is not implemented by Switchyard; supported: ${'openai, azure, anthropic, bedrock and the OpenAI-compatible families'}`,
+      `provider "${this.deployment.provider}" (model group "${this.deployment.modelName}") is not implemented by Switchyard; supported: ${'openai, azure, anthropic, bedrock, cohere, ollama, ollama_chat and the OpenAI-compatible families'}`,
     );
   }
 

@@ -54,6 +54,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamRes
   private ended = false;
   /** The reader stopped early on purpose (e.g. at `[DONE]`): the rest is read and dropped. */
   private discarding = false;
+  /**
+   * text() is reading: the whole answer is wanted (up to the size limit), so the upstream is never
+   * paused. A pause is for a streaming reader that lags; text() has no way to resume one, and a
+   * chunked answer whose chunks came faster than text() re-armed its wake-up would hang there.
+   */
+  private wantsWhole = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private started: ((response: UpstreamResponse) => void) | undefined;
@@ -122,6 +128,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamRes
   }
 
   async text(): Promise<string> {
+    this.wantsWhole = true;
+    if (this.controller?.paused) this.controller.resume();
     this.collectWhole();
     while (!this.ended && this.failure === undefined) await new Promise<void>((resolve) => (this.wake = resolve));
     if (this.failure !== undefined) throw this.failure;
@@ -178,7 +186,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamRes
     this.queued += chunk.length;
     if (this.queued > this.limits.maxBytes) return this.abort(this.tooLarge());
     if (this.wake !== undefined) this.notify();
-    else if (this.chunks.length >= HIGH_WATER_CHUNKS && this.controller?.paused === false) this.controller.pause();
+    else if (!this.wantsWhole && this.chunks.length >= HIGH_WATER_CHUNKS && this.controller?.paused === false) this.controller.pause();
   }
 
   /** text() on an answer of declared length: what is queued and what follows go into one buffer. */

@@ -36,7 +36,7 @@ export async function readJsonBody<T>(response: UpstreamResponse, request: Upstr
 }
 
 /** Which API a stream speaks: how it ends, and how it shows that it was not cut short. */
-export type StreamProtocol = 'openai' | 'anthropic' | 'responses';
+export type StreamProtocol = 'openai' | 'anthropic' | 'responses' | 'gemini';
 
 /**
  * Upstream SSE as batches of events (what each read completed); errors while reading become
@@ -60,8 +60,11 @@ async function* iterateEvents(response: UpstreamResponse, request: UpstreamReque
   // Decoded synchronously, a batch of chunks at a time: the async steps are per upstream read.
   const decoder = new SseByteDecoder();
   const openai = protocol === 'openai';
-  const cut = (events: SseEvent[]) => (openai ? cutAtEnd(events, endsOpenAIStream) : protocol === 'responses' ? cutAtEnd(events, isErrorEvent) : { before: events, end: undefined });
-  const completes = openai ? hasFinishReason : protocol === 'responses' ? endsResponse : isMessageStop;
+  // Gemini ends with no sentinel (its last event has a finishReason) and reports a failure after
+  // the first byte as an `{"error": …}` event, as OpenAI-compatible servers do.
+  const gemini = protocol === 'gemini';
+  const cut = (events: SseEvent[]) => (openai || gemini ? cutAtEnd(events, endsOpenAIStream) : protocol === 'responses' ? cutAtEnd(events, isErrorEvent) : { before: events, end: undefined });
+  const completes = openai ? hasFinishReason : gemini ? hasGeminiFinishReason : protocol === 'responses' ? endsResponse : isMessageStop;
   let complete = false;
   try {
     for await (const chunks of response) {
@@ -89,6 +92,10 @@ function hasFinishReason(event: SseEvent): boolean {
   return event.data.includes('finish_reason":"') || event.data.includes('finish_reason": "');
 }
 
+function hasGeminiFinishReason(event: SseEvent): boolean {
+  return event.data.includes('"finishReason"');
+}
+
 function isMessageStop(event: SseEvent): boolean {
   return event.event === 'message_stop';
 }
@@ -104,7 +111,7 @@ function isErrorEvent(event: SseEvent): boolean {
 }
 
 function truncated(request: UpstreamRequest, protocol: StreamProtocol): GatewayError {
-  const missing = protocol === 'openai' ? 'without [DONE] or a finish_reason' : protocol === 'responses' ? 'before response.completed' : 'before message_stop';
+  const missing = protocol === 'openai' ? 'without [DONE] or a finish_reason' : protocol === 'gemini' ? 'without a finishReason' : protocol === 'responses' ? 'before response.completed' : 'before message_stop';
   return upstreamFailure('upstream_error', `${request.label} ended the stream ${missing}: the answer was cut short`);
 }
 

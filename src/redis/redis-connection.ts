@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { RedisSettings } from '../config/index.js';
 import type { Logger } from '../core/index.js';
 import type { RedisCommands } from './redis-commands.js';
@@ -18,6 +19,8 @@ const CONNECT_TIMEOUT_MS = 1_000;
 /** How long a PING's answer is reused (see ping()). */
 const PING_REUSE_MS = 1_000;
 const RECONNECT_BASE_MS = 100;
+const RECOVERY_PING_MS = 250;
+const SLOTS_REFRESH_MS = 1_000;
 const RECONNECT_MAX_MS = 2_000;
 
 export interface RedisConnectionOptions {
@@ -33,7 +36,7 @@ export class RedisConnection {
   readonly namespace: string;
   /** host:port only: a URL may carry a password, and logs never do. */
   readonly endpoint: string;
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private readonly logger: Logger;
   private state: LinkState = 'connecting';
   /** The PING in flight, which concurrent callers of ping() share, and when the last one ended. */
@@ -41,6 +44,8 @@ export class RedisConnection {
   private pinged = { at: -Infinity, ok: false };
   private downSince = 0;
   private closed = false;
+  /** While down with the client still 'ready' (a cluster whose one node failed): PINGs until it answers. */
+  private recovery: NodeJS.Timeout | undefined;
 
   constructor(settings: RedisSettings, options: RedisConnectionOptions) {
     this.namespace = settings.namespace;
@@ -112,6 +117,18 @@ export class RedisConnection {
   }
 
   /**
+   * A key in a hash-tag group: `<namespace>:{<namespace>:<group>}:<part>…`. Every key that one
+   * script, MGET or transaction touches together must come from the same group, so that a
+   * Redis Cluster keeps them in one slot (else CROSSSLOT); a group is as small as the atomic unit
+   * (one per deployment fingerprint, conversation, minute…) so that load spreads over the slots.
+   * The namespace is in the tag: two gateways sharing a cluster land on different slots.
+   * See docs/architecture.md, "Redis keys".
+   */
+  groupKey(group: string, ...parts: string[]): string {
+    return `${this.namespace}:${hashTag(`${this.namespace}:${group}`)}:${parts.join(':')}`;
+  }
+
+  /**
    * Runs commands, bounded by the command timeout. Answers `undefined` when Redis is unreachable
    * or the commands failed, at once when disconnected (nothing is queued).
    */
@@ -132,11 +149,13 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopRecovery();
     await quitClient(this.client);
   }
 
   private markUp(): void {
     if (this.state === 'up' || this.client.status !== 'ready') return;
+    this.stopRecovery();
     if (this.state === 'down') {
       this.logger.info({ redis: this.endpoint, outage_ms: Date.now() - this.downSince }, 'redis available again; coordination across hosts resumes');
     }
@@ -147,17 +166,57 @@ export class RedisConnection {
     if (this.closed || this.state === 'down') return;
     this.state = 'down';
     this.downSince = Date.now();
+    this.startRecovery();
     const message = error instanceof Error ? error.message : String(error);
+    if (isAuthError(message)) {
+      this.logger.warn({ redis: this.endpoint, during: what, error: message }, 'redis refused our credentials (check the username and password); working locally');
+      return;
+    }
     this.logger.error({ redis: this.endpoint, during: what, error: message }, 'redis unavailable; working locally until it returns');
+  }
+
+  /**
+   * A reconnect announces itself ('ready'), but a cluster stays 'ready' while one of its primaries
+   * fails over, and a command timing out on a live connection sends no event either: without this,
+   * callers that skip work while unavailable would never try again. A PING on the command timeout
+   * (a cluster: CLUSTER INFO saying every slot is served) every RECOVERY_PING_MS while down and
+   * connected; the first good answer ends the outage.
+   */
+  private startRecovery(): void {
+    if (this.recovery !== undefined || this.closed) return;
+    this.recovery = setInterval(() => {
+      if (this.client.status !== 'ready') return;
+      // On a cluster any live node answers a PING; its own view of the cluster says whether every
+      // slot has a primary again (after the promotion), which is what the scripts need.
+      const probe = this.client.isCluster ? this.client.cluster('INFO').then((info) => String(info).includes('cluster_state:ok')) : this.client.ping().then(() => true);
+      probe.then(
+        (ok) => ok && this.markUp(),
+        () => undefined,
+      );
+    }, RECOVERY_PING_MS);
+    this.recovery.unref();
+  }
+
+  private stopRecovery(): void {
+    if (this.recovery !== undefined) clearInterval(this.recovery);
+    this.recovery = undefined;
   }
 }
 
+/** A standalone or Sentinel-managed connection (ioredis `Redis`) or a cluster (ioredis `Cluster`). */
+export type RedisClient = Redis | Cluster;
+
 /**
- * An ioredis client with the fail-fast tuning above. Exported for the one other kind of
- * connection, a pub/sub subscriber (redis-subscription.ts), which must be tuned the same way.
+ * The connection factory: an ioredis client of the kind the settings name, with the fail-fast
+ * tuning above. A cluster (`redis_startup_nodes`) gets a `Cluster`, which follows MOVED/ASK
+ * redirections and refreshes its slot map after a failover; `sentinel_nodes` + `service_name` get
+ * a `Redis` that asks the sentinels for the current primary, on every reconnect and as soon as a
+ * sentinel announces a switch; anything else a plain `Redis`. Callers see the same `RedisCommands`
+ * either way. Exported for the one other kind of connection, a pub/sub subscriber
+ * (redis-subscription.ts), which must be tuned the same way.
  */
-export function createRedisClient(settings: RedisSettings, options: Pick<RedisConnectionOptions, 'purpose' | 'commandTimeoutMs'>): Redis {
-  const RedisClient = loadIoredis();
+export function createRedisClient(settings: RedisSettings, options: Pick<RedisConnectionOptions, 'purpose' | 'commandTimeoutMs'> & { subscriber?: boolean }): RedisClient {
+  const ioredisModule = loadIoredis();
   const commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
   const tuned: RedisOptions = {
     lazyConnect: true,
@@ -170,22 +229,73 @@ export function createRedisClient(settings: RedisSettings, options: Pick<RedisCo
     connectTimeout: CONNECT_TIMEOUT_MS,
     connectionName: `switchyard-${options.purpose}`,
     retryStrategy: reconnectDelay,
+    // A subscriber subscribes again on every 'ready' itself (redis-subscription.ts).
+    ...(options.subscriber === true ? { autoResubscribe: false } : {}),
   };
-  if (settings.tls) tuned.tls = {};
+  const tls = tlsOptions(settings);
+  if (tls !== undefined) tuned.tls = tls;
+  const auth = { username: settings.username, password: settings.password };
+  if (settings.cluster !== undefined) {
+    const { lazyConnect, enableOfflineQueue, retryStrategy: _perNode, ...perNode } = tuned;
+    const clusterOptions: ClusterOptions = {
+      lazyConnect,
+      enableOfflineQueue,
+      redisOptions: { ...perNode, ...auth },
+      clusterRetryStrategy: reconnectDelay,
+      // After a failover the old primary's slots move: refresh the map quickly, bounded.
+      slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
+      // A command to a dead primary times out rather than answering MOVED, so nothing else tells
+      // the client that a replica took over: re-read the slot map every second (one CLUSTER SLOTS).
+      slotsRefreshInterval: SLOTS_REFRESH_MS,
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      retryDelayOnTryAgain: 100,
+      // Managed clusters (ElastiCache, Memorystore) announce names that resolve to many addresses.
+      dnsLookup: (address, callback) => callback(null, address),
+    };
+    return new ioredisModule.Cluster(settings.cluster.map((node) => ({ host: node.host, port: node.port })), clusterOptions);
+  }
+  if (settings.sentinel !== undefined) {
+    return new ioredisModule.Redis({
+      ...tuned,
+      ...auth,
+      sentinels: settings.sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
+      name: settings.sentinel.serviceName,
+      ...(settings.sentinel.password !== undefined ? { sentinelPassword: settings.sentinel.password } : {}),
+      ...(tls !== undefined ? { enableTLSForSentinelMode: true } : {}),
+      sentinelCommandTimeout: commandTimeoutMs,
+      sentinelRetryStrategy: reconnectDelay,
+    });
+  }
   return settings.url !== undefined
-    ? new RedisClient(settings.url, tuned)
-    : new RedisClient({ ...tuned, host: settings.host, port: settings.port, username: settings.username, password: settings.password });
+    ? new ioredisModule.Redis(settings.url, { ...tuned, ...(settings.username !== undefined ? { username: settings.username } : {}), ...(settings.password !== undefined && !hasUrlPassword(settings.url) ? { password: settings.password } : {}) })
+    : new ioredisModule.Redis({ ...tuned, host: settings.host, port: settings.port, ...auth });
 }
 
-let ioredis: typeof Redis | undefined;
+/** TLS: `rediss://`, `ssl: true` or REDIS_SSL=true; `ssl_ca_certs` names a CA file to trust besides the system's. */
+function tlsOptions(settings: RedisSettings): RedisOptions['tls'] {
+  if (!settings.tls && settings.caCertsFile === undefined) return undefined;
+  if (settings.caCertsFile === undefined) return {};
+  return { ca: readFileSync(settings.caCertsFile) };
+}
+
+function hasUrlPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
+
+let ioredis: { Redis: typeof Redis; Cluster: typeof Cluster } | undefined;
 
 /**
  * ioredis, loaded on the first connection rather than at start-up: most deployments run without
  * Redis, and the module alone added about 20 MB to every worker's resident memory. It is
  * CommonJS, so it loads synchronously and the connection API stays synchronous.
  */
-function loadIoredis(): typeof Redis {
-  ioredis ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
+function loadIoredis(): { Redis: typeof Redis; Cluster: typeof Cluster } {
+  ioredis ??= createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis; Cluster: typeof Cluster };
   return ioredis;
 }
 
@@ -200,7 +310,7 @@ function reconnectDelay(times: number): number {
 }
 
 /** Closes a client politely (QUIT), or at once when Redis cannot answer. */
-export async function quitClient(client: Redis): Promise<void> {
+export async function quitClient(client: RedisClient): Promise<void> {
   try {
     await client.quit();
   } catch {
@@ -209,6 +319,8 @@ export async function quitClient(client: Redis): Promise<void> {
 }
 
 export function describeEndpoint(settings: RedisSettings): string {
+  if (settings.cluster !== undefined) return `cluster ${settings.cluster.map((node) => `${node.host}:${node.port}`).join(',')}`;
+  if (settings.sentinel !== undefined) return `sentinel ${settings.sentinel.serviceName}`;
   if (settings.url === undefined) return `${settings.host}:${settings.port}`;
   try {
     const url = new URL(settings.url);
@@ -216,4 +328,14 @@ export function describeEndpoint(settings: RedisSettings): string {
   } catch {
     return 'redis (unparsable url)';
   }
+}
+
+/** `{text}`, with any brace in `text` replaced: Redis hashes only up to the first `}`. */
+export function hashTag(text: string): string {
+  return `{${text.replace(/[{}]/g, '_')}}`;
+}
+
+/** An answer that says our credentials are wrong: retrying will not help, the operator must act. */
+export function isAuthError(message: string): boolean {
+  return /WRONGPASS|NOAUTH|NOPERM|invalid username-password|Authentication required/i.test(message);
 }

@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { RedisSettings } from '../config/index.js';
 import type { Logger } from '../core/index.js';
-import { createRedisClient, quitClient } from './redis-connection.js';
+import { createRedisClient, quitClient, type RedisClient } from './redis-connection.js';
 
 export interface RedisSubscriptionOptions {
   logger: Logger;
@@ -20,12 +19,13 @@ export interface RedisSubscriptionOptions {
  * logs outages; this one stays quiet about them (debug) to keep one line per outage.
  */
 export class RedisSubscription {
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private closed = false;
 
   constructor(settings: RedisSettings, private readonly options: RedisSubscriptionOptions) {
-    this.client = createRedisClient(settings, { purpose: options.purpose });
-    this.client.options.autoResubscribe = false; // we subscribe on every 'ready' ourselves
+    // On a cluster, classic pub/sub reaches every node's subscribers (the cluster bus relays each
+    // PUBLISH), so the subscriber may sit on any node and survives a failover by reconnecting.
+    this.client = createRedisClient(settings, { purpose: options.purpose, subscriber: true });
     this.client.on('ready', () => this.subscribe());
     this.client.on('error', (error: Error) => options.logger.debug({ during: `${options.purpose} subscription`, error: error.message }, 'redis subscription error'));
     this.client.on('message', (channel: string, message: string) => {

@@ -51,7 +51,7 @@ export class SharedRouterState {
   /** Tells the other hosts; fire and forget. */
   announceCooldown(id: string, durationMs: number, reason: string): void {
     const { redis } = this.options;
-    const keys = [this.cooldownKey(id), redis.key('router', 'cooldown-epoch')];
+    const keys = [this.cooldownKey(id), this.epochKey()];
     void redis.run('announce cooldown', (r) => runScript(r, COOLDOWN_EXTEND_SCRIPT, keys, [Math.ceil(durationMs), reason, randomId(9)]));
   }
 
@@ -69,7 +69,7 @@ export class SharedRouterState {
   private async readCooldowns(): Promise<void> {
     const { coolable, redis } = this.options;
     if (coolable.length === 0) return;
-    const keys = [redis.key('router', 'cooldown-epoch'), ...coolable.map((id) => this.cooldownKey(id))];
+    const keys = [this.epochKey(), ...coolable.map((id) => this.cooldownKey(id))];
     const reply = await redis.run('read cooldowns', (r) => runScript(r, COOLDOWN_READ_SCRIPT, keys, [this.cooldownEpoch]));
     if (!Array.isArray(reply) || reply.length === 0) return;
     this.cooldownEpoch = String(reply[0]);
@@ -99,7 +99,13 @@ export class SharedRouterState {
     }
   }
 
+  // The epoch and every cooldown are read together by one script, so they share one hash tag;
+  // the set is small (one key per coolable deployment) and read once per round at most.
   private cooldownKey(id: string): string {
-    return this.options.redis.key('router', 'cooldown', id);
+    return this.options.redis.groupKey('router:cooldowns', 'cooldown', id);
+  }
+
+  private epochKey(): string {
+    return this.options.redis.groupKey('router:cooldowns', 'epoch');
   }
 }

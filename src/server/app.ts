@@ -1,11 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/index.js';
+import { PriceBook } from '../cost/index.js';
 import { Cancellation, GatewayError, sequentialId, type Logger } from '../core/index.js';
 import type { HealthEndpoints } from '../health/index.js';
 import { createResponseCache, type CacheDeps } from '../cache/index.js';
 import { createResponseStore, type ResponseStore } from '../response-store/index.js';
 import type { Router } from '../router/index.js';
+import type { SpendLogs } from '../spend/index.js';
 import { KeyCheck } from './auth.js';
+import { priceCall } from './call-cost.js';
+import { spendRecord } from './spend-record.js';
+import { spendRoutes } from './routes/spend-routes.js';
 import { sendError } from './error-response.js';
 import { noteLargeGarbage } from './http/memory-release.js';
 import { readJsonBody, type BodyLimits } from './http/request-body.js';
@@ -42,6 +47,10 @@ export interface AppDeps {
   metrics?: MetricsEndpoint;
   /** Stored Responses API answers; default: Redis when configured, else this worker's memory. */
   responseStore?: ResponseStore;
+  /** Every deployment's price; default: looked up from the config. */
+  prices?: PriceBook;
+  /** Spend logs in PostgreSQL; undefined without a database (or with disable_spend_logs). */
+  spend?: SpendLogs;
   /** The response cache; default: from the config (`litellm_settings.cache`); null: none. */
   responseCache?: CacheDeps | null;
   /** Each answer written to the response cache (metrics). */
@@ -60,16 +69,19 @@ const REQUEST_ID_PATTERN = /^[\w.:@/+=-]{1,128}$/;
  */
 export function createRequestHandler(deps: AppDeps): RequestHandler {
   const { config, state, logger } = deps;
+  const prices = deps.prices ?? new PriceBook(config.deployments);
+  const spend = deps.spend;
   const cache = deps.responseCache === undefined ? createResponseCache(config, logger, deps.onCacheStored) : deps.responseCache ?? undefined;
   const routes: RouteSpec[] = [
     ...healthRoutes({ state, version: deps.version, health: deps.health }),
     ...metricsRoutes(deps.metrics, config.metricsRequireAuth),
     ...(deps.testHooks ? testHookRoutes(logger) : []),
-    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000), cache }),
-    ...anthropicRoutes({ router: deps.router, logger, cache }),
+    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000), prices, cache }),
+    ...anthropicRoutes({ router: deps.router, logger, prices, cache }),
     ...modelInfoRoutes(config),
-    ...responsesRoutes({ router: deps.router, store: deps.responseStore ?? createResponseStore(config, logger), logger }),
+    ...responsesRoutes({ router: deps.router, store: deps.responseStore ?? createResponseStore(config, logger), logger, prices }),
     ...tokenCountRoutes({ router: deps.router, config }),
+    ...spendRoutes(deps.spend),
   ];
   const table = new RouteTable(routes);
   const keys = new KeyCheck(config.masterKey);
@@ -82,7 +94,8 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
 
   return (request, response) => {
     const header = request.headers[REQUEST_ID_HEADER];
-    const id = typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : sequentialId();
+    const idFromClient = typeof header === 'string' && REQUEST_ID_PATTERN.test(header);
+    const id = idFromClient ? header : sequentialId();
     const url = request.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
@@ -91,7 +104,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     // Every field from the start: the routes fill them in later, and an object that keeps one
     // shape stays on V8's fast path (adding them one by one made a new hidden class per field).
     const ctx: RequestContext = {
-      id, startedAt: performance.now(), abort: new Cancellation(), request, response, method,
+      id, idFromClient, startedAt: performance.now(), abort: new Cancellation(), request, response, method,
       // LiteLLM's call id (the request id again) and version header go on every response.
       headers: state.draining || closesAfterThis(state, request)
         ? [REQUEST_ID_HEADER, id, CALL_ID_HEADER, id, VERSION_HEADER, deps.version, 'connection', 'close']
@@ -99,7 +112,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
       modelGroup: undefined, deployment: undefined, apiBase: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
       fallbackGroup: undefined, stream: undefined, upstreamMs: undefined, firstByteMs: undefined, overheadMs: undefined,
-      errorCode: undefined, usage: undefined, tags: undefined, bodyBytes: 0,
+      errorCode: undefined, usage: undefined, cost: undefined, tags: undefined, bodyBytes: 0,
     };
     state.served++;
     state.active.add(ctx);
@@ -113,7 +126,12 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
       // The client went away before the response was complete: stop the upstream call now.
       if (!response.writableFinished) ctx.abort.abort();
       const status = response.writableFinished ? response.statusCode : 499;
+      priceCall(ctx, prices); // a stream's usage came with its end
       logRequest(logger, ctx, status);
+      if (spend !== undefined) {
+        const row = spendRecord(ctx, status);
+        if (row !== undefined) spend.record(row);
+      }
       deps.onRequestEnd?.(ctx, status, ctx.route);
     });
 

@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deployment } from '../config/index.js';
 import type { Cancellation } from '../core/index.js';
+import type { CallCost, CallUsage } from '../cost/index.js';
 import type { ErrorShape } from './http/route-table.js';
 
 /** What the gateway learns about one request as it handles it; read by the log line (and metrics). */
 export interface RequestContext {
   readonly id: string;
+  /** The id came from the client's `x-request-id` (so it may repeat). */
+  readonly idFromClient: boolean;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
   /** Aborted when the client goes away (no reason) or the drain gives up (a GatewayError reason). */
@@ -39,7 +42,9 @@ export interface RequestContext {
   firstByteMs?: number;
   overheadMs?: number;
   errorCode?: string;
-  usage?: { promptTokens: number; completionTokens: number };
+  usage?: CallUsage;
+  /** The call's cost once priced (priceCall); null when its deployment has no price. */
+  cost?: CallCost | null;
   /** The request's LiteLLM tags (`tags`, `metadata.tags`), for the log line. */
   tags?: readonly string[];
   /** What the response cache did (`litellm_settings.cache`), for the log line; unset when caching is off. */

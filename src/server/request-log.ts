@@ -23,7 +23,15 @@ export function logRequest(logger: Logger, ctx: RequestContext, status: number):
   if (ctx.fallbackGroup !== undefined) line += `,"fallback_group":${JSON.stringify(ctx.fallbackGroup)}`;
   if (ctx.overheadMs !== undefined) line += `,"overhead_ms":${round(ctx.overheadMs)}`;
   if (ctx.firstByteMs !== undefined) line += `,"ttft_ms":${round(ctx.firstByteMs)}`;
-  if (ctx.usage !== undefined) line += `,"tokens":{"input":${ctx.usage.promptTokens},"output":${ctx.usage.completionTokens}}`;
+  const usage = ctx.usage;
+  if (usage !== undefined) {
+    line += `,"tokens":{"input":${usage.input},"output":${usage.output}`;
+    if (usage.cacheRead > 0) line += `,"cache_read":${usage.cacheRead}`;
+    if (usage.cacheWrite > 0) line += `,"cache_creation":${usage.cacheWrite}`;
+    line += '}';
+    // null: the deployment has no price (never a made-up $0)
+    if (ctx.cost !== undefined) line += ctx.cost === null ? ',"cost_usd":null' : `,"cost_usd":${ctx.cost.usd},"price_source":${JSON.stringify(ctx.cost.source)}`;
+  }
   if (ctx.errorCode !== undefined) line += `,"error_code":${JSON.stringify(ctx.errorCode)}`;
   if (ctx.cache !== undefined) line += `,"cache":"${ctx.cache}"`;
   if (ctx.tags !== undefined) line += `,"tags":${JSON.stringify(ctx.tags)}`;

@@ -47,6 +47,8 @@ export interface ServeOptions {
   onCacheStored?: AppDeps['onCacheStored'];
   /** GET /metrics; undefined when metrics are off. */
   metrics?: AppDeps['metrics'];
+  /** Spend logs in PostgreSQL (the worker's writer); undefined without a database. */
+  spend?: AppDeps['spend'];
   /** Watches the router (the metrics count attempts, retries, fallbacks, cooldowns). */
   routerObserver?: RouterObserver;
   /** Health results pushed by the primary; a worker without a primary gets one of its own. */
@@ -88,6 +90,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     onRequestEnd: serve.onRequestEnd,
     onCacheStored: serve.onCacheStored,
     metrics: serve.metrics,
+    spend: serve.spend,
     testHooks: serve.testHooks ?? false,
   });
   // Slow clients: node answers 408 when a request's headers, or the whole request, take longer than

@@ -24,10 +24,17 @@ export interface StreamOutcome {
 export async function pipeEvents(
   res: ServerResponse,
   events: AsyncIterable<SseEvent[]>,
-  options: { shape: ErrorShape; done: boolean; onEvent?: (event: SseEvent) => void; errorEvent?: (error: GatewayError) => SseEvent },
+  options: {
+    shape: ErrorShape;
+    done: boolean;
+    onEvent?: (event: SseEvent) => void;
+    /** What the client receives of each event (after onEvent saw it): the event, another, or null for nothing. */
+    rewrite?: (event: SseEvent) => SseEvent | null;
+    errorEvent?: (error: GatewayError) => SseEvent;
+  },
 ): Promise<StreamOutcome> {
   const outcome: StreamOutcome = {};
-  const onEvent = options.onEvent;
+  const { onEvent, rewrite } = options;
   try {
     for await (const batch of events) {
       if (res.destroyed) return outcome;
@@ -35,9 +42,10 @@ export async function pipeEvents(
       let text = '';
       for (const event of batch) {
         onEvent?.(event);
-        text += encodeSse(event);
+        const out = rewrite === undefined ? event : rewrite(event);
+        if (out !== null) text += encodeSse(out);
       }
-      if (!res.write(text)) await drained(res);
+      if (text !== '' && !res.write(text)) await drained(res);
     }
     if (!res.destroyed) {
       if (options.done) res.end(SSE_DONE);

@@ -111,7 +111,7 @@ describe('/v1/messages → anthropic/ deployment: forwarded natively', () => {
     assert.equal(message.usage.cache_read_input_tokens, 100);
     assert.match(message._request_id ?? '', /^[\w-]{8,}$/, 'the gateway request id, as Anthropic\'s request-id header');
     const line = await gateway.waitForLog((l) => l.msg === 'request' && l.route === '/v1/messages' && l.model_group === 'claude');
-    assert.deepEqual(line.tokens, { input: 137, output: 4 });
+    assert.deepEqual(line.tokens, { input: 137, output: 4, cache_read: 100, cache_creation: 7 });
     assert.equal(line.provider, 'anthropic');
   });
 

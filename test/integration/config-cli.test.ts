@@ -45,7 +45,7 @@ describe('--validate_config', () => {
         { model_name: 'a', litellm_params: { model: 'openai/y', mock_response: 'hi' } },
         { model_name: 'b', litellm_params: { model: 'openai/z', mock_response: 'hi' } },
       ],
-      general_settings: { database_url: 'postgres://nowhere', health_check_interval: '60' },
+      general_settings: { database_url: 'postgres://nowhere', health_check_interval: '60', alert_to_webhook_url: 'https://x' },
       something_else: true,
     });
     const { code, stdout } = await runCli(['--validate-config', '--config', path]);
@@ -54,7 +54,7 @@ describe('--validate_config', () => {
     const warnings = stdout.split('\n').filter((l) => l.startsWith('warning: '));
     assert.deepEqual(warnings, [
       'warning: top-level sections Switchyard does not implement, ignored: something_else',
-      'warning: unknown config keys, ignored: model_list[0].litellm_params.fancy_param, general_settings.database_url',
+      'warning: unknown config keys, ignored: model_list[0].litellm_params.fancy_param, general_settings.alert_to_webhook_url',
     ]);
   });
 

@@ -21,22 +21,23 @@ interface Fixture {
 }
 
 const FIXTURES: Fixture[] = [
-  { file: 'hand-edited.yaml', summary: '4 deployments in 3 model groups', warnings: ['duplicate keys'], key: FIXTURE_MASTER_KEY, models: ['gpt-4o', 'cheap', 'text-embedding-3-small'] },
+  { file: 'hand-edited.yaml', summary: '4 deployments in 3 model groups', warnings: ['duplicate keys', 'deployments without a price'], key: FIXTURE_MASTER_KEY, models: ['gpt-4o', 'cheap', 'text-embedding-3-small'] },
   { file: 'helm-rendered.yaml', summary: '3 deployments in 3 model groups', warnings: [], key: FIXTURE_MASTER_KEY, models: ['gpt-4o', 'gpt-4o-mini', 'embeddings'] },
   { file: 'anchor-heavy.yaml', summary: '4 deployments in 3 model groups', warnings: ['top-level sections'], models: ['fast', 'precise', 'mocked'] },
-  { file: 'credential-based.yaml', summary: '4 deployments in 4 model groups', warnings: [], models: ['gpt-4o', 'gpt-4o-own-org', 'azure-gpt', 'no-credential'] },
-  { file: 'wildcard-based.yaml', summary: '7 deployments in 7 model groups', warnings: ['providers not implemented'], models: ['gpt-4o'] },
-  { file: 'include-based/config.yaml', summary: '4 deployments in 3 model groups', warnings: ['settings set in more than one file'], key: FIXTURE_MASTER_KEY, models: ['house-mock', 'gpt-4o', 'gpt-4o-mini'] },
+  { file: 'credential-based.yaml', summary: '4 deployments in 4 model groups', warnings: ['deployments without a price'], models: ['gpt-4o', 'gpt-4o-own-org', 'azure-gpt', 'no-credential'] },
+  { file: 'wildcard-based.yaml', summary: '7 deployments in 7 model groups', warnings: ['deployments without a price'], models: ['gpt-4o'] },
+  { file: 'include-based/config.yaml', summary: '4 deployments in 3 model groups', warnings: ['settings set in more than one file', 'deployments without a price'], key: FIXTURE_MASTER_KEY, models: ['house-mock', 'gpt-4o', 'gpt-4o-mini'] },
   {
     file: 'enterprise.yaml', summary: '6 deployments in 6 model groups', key: FIXTURE_MASTER_KEY,
-    warnings: ['top-level sections', 'keys in the wrong section', 'unknown config keys', 'model_info.mode values', 'providers not implemented'],
+    warnings: ['top-level sections', 'keys in the wrong section', 'unknown config keys', 'general_settings.database_url: environment variable', 'model_info.mode values', 'deployments without a price'],
     models: ['gpt-4o', 'claude-sonnet', 'gemini-pro', 'gemini-flash', 'rerank-english', 'dall-e-3'],
   },
-  { file: 'bedrock-based.yaml', summary: '5 deployments in 5 model groups', warnings: [], models: ['claude-3-5-sonnet', 'claude-3-7-sonnet', 'llama3-70b', 'titan-embed', 'cohere-embed'] },
+  { file: 'bedrock-based.yaml', summary: '5 deployments in 5 model groups', warnings: ['deployments without a price'], models: ['claude-3-5-sonnet', 'claude-3-7-sonnet', 'llama3-70b', 'titan-embed', 'cohere-embed'] },
   { file: 'empty-model-list.yaml', summary: '0 deployments in 0 model groups', warnings: [], key: FIXTURE_MASTER_KEY, models: [] },
-  { file: 'docs-quickstart.yaml', summary: '3 deployments in 2 model groups', warnings: ['unknown config keys'], key: 'sk-1234', models: ['gpt-3.5-turbo', 'vllm-models'] },
+  { file: 'docs-quickstart.yaml', summary: '3 deployments in 2 model groups', warnings: ['unknown config keys', 'deployments without a price'], key: 'sk-1234', models: ['gpt-3.5-turbo', 'vllm-models'] },
   { file: 'misplaced-keys.yaml', summary: '1 deployment in 1 model group', warnings: ['keys in the wrong section', 'unknown config keys'], key: FIXTURE_MASTER_KEY, models: ['support-bot'] },
   { file: 'null-heavy.yaml', summary: '1 deployment in 1 model group', warnings: [], models: ['generated'] },
+  { file: 'local-and-cohere.yaml', summary: '5 deployments in 5 model groups', warnings: ['unknown config keys', 'deployments without a price'], models: ['llama3', 'llama3-prompt', 'nomic-embed', 'command-r-plus', 'cohere-embed'] },
 ];
 
 let upstream: FakeUpstream;
@@ -178,7 +179,7 @@ describe('wildcard model names', () => {
     assert.equal(catchAll.seen?.headers.authorization, `Bearer ${FIXTURE_OPENAI_KEY}`, 'the * deployment has its own key');
   });
 
-  test('streams too; a pattern reaches Anthropic with the substituted model; an unimplemented provider is a 501; patterns listed only on request', async () => {
+  test('streams too; a pattern reaches Anthropic with the substituted model; Vertex without credentials is a clear 401; patterns listed only on request', async () => {
     const stream = await client('wildcard-based.yaml').chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 's' }], stream: true });
     const models = new Set<string>();
     for await (const chunk of stream) models.add(chunk.model);
@@ -187,7 +188,8 @@ describe('wildcard model names', () => {
     assert.equal(claude.seen?.path, '/v1/messages');
     assert.equal(claude.seen?.body?.model, 'claude-3-haiku');
     assert.ok(claude.text);
-    await assert.rejects(ask('wildcard-based.yaml', 'gemini-1.5-pro'), (error: APIError) => error.status === 501 && /vertex_ai/.test(error.message));
+    // vertex_ai/gemini-* names no credentials: Application Default Credentials, of which the test machine has none.
+    await assert.rejects(ask('wildcard-based.yaml', 'gemini-1.5-pro'), (error: APIError) => error.status === 401 && /vertex_ai.*no Google credentials/.test(error.message));
     const response = await fetch(`${gateways.get('wildcard-based.yaml')!.url}/v1/models?return_wildcard_routes=true`);
     const listed = (await response.json()) as { data: Array<{ id: string }> };
     assert.deepEqual(listed.data.map((m) => m.id), ['gpt-4o', 'openai/*', 'team-a/*', 'gpt-*', 'claude-*', 'gemini-*', '*']);

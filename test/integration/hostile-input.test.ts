@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { startFakeCohere, type FakeCohere } from '../support/fake-cohere.js';
+import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { startGateway, stopAllGateways, type GatewayProcess } from '../support/gateway.js';
 import { baseBody, bodyText, deeplyNestedJson, hostileCases, PATHS, type Api, type HostileCase } from '../support/hostile-payloads.js';
@@ -16,18 +18,25 @@ import { baseBody, bodyText, deeplyNestedJson, hostileCases, PATHS, type Api, ty
 const KEY = 'sk-hostile-master-key-7';
 /** 24 KB of JSON: deeper than JSON.stringify's stack allows (12 KB of it did in the report). */
 const NESTING_DEPTH = 6_000;
-const PROVIDERS = ['openai', 'azure', 'anthropic', 'groq', 'hosted_vllm', 'mock'] as const;
+const PROVIDERS = ['openai', 'azure', 'anthropic', 'groq', 'hosted_vllm', 'cohere', 'ollama_chat', 'mock'] as const;
+const UPSTREAM_KEY = 'sk-fake-upstream-key';
 const APIS: Api[] = ['chat', 'completions', 'embeddings', 'messages'];
 
 let upstream: FakeUpstream;
+let cohere: FakeCohere;
+let ollama: FakeOllama;
 let gateway: GatewayProcess;
 
 before(async () => {
   upstream = await startFakeUpstream();
+  cohere = await startFakeCohere(UPSTREAM_KEY);
+  ollama = await startFakeOllama(['fuzz-ollama_chat']);
   const deployment = (provider: (typeof PROVIDERS)[number], n: number) => {
-    const params: Record<string, unknown> = { model: `${provider}/fuzz-${provider}`, api_key: 'sk-fake-upstream-key' };
+    const params: Record<string, unknown> = { model: `${provider}/fuzz-${provider}`, api_key: UPSTREAM_KEY };
     if (provider === 'mock') Object.assign(params, { model: 'openai/fuzz-mock', mock_response: 'mocked' });
     else if (provider === 'anthropic' || provider === 'azure') params.api_base = upstream.url;
+    else if (provider === 'cohere') params.api_base = cohere.url;
+    else if (provider === 'ollama_chat') params.api_base = ollama.url;
     else params.api_base = `${upstream.url}/v1`;
     return { model_name: `p-${provider}`, litellm_params: params, model_info: { id: `${provider}-${n}` } };
   };
@@ -42,7 +51,12 @@ before(async () => {
 after(async () => {
   await stopAllGateways();
   await upstream.close();
+  await cohere.close();
+  await ollama.close();
 });
+
+/** Requests every fake received. */
+const sent = () => upstream.requests.length + cohere.requests.length + ollama.requests.length;
 
 interface Answer {
   status: number;
@@ -97,11 +111,16 @@ function nonZero(text: string, name: string, labels: RegExp = /.*/): string[] {
   return text.split('\n').filter((line) => line.startsWith(`${name}{`) && labels.test(line) && Number(line.slice(line.lastIndexOf(' ') + 1)) !== 0);
 }
 
-/** Valid calls still answer on every API and provider (anthropic/ has no completions or embeddings). */
+/**
+ * Valid calls still answer on every API and provider (anthropic/ has no completions or
+ * embeddings, cohere/ no completions; ollama_chat/ refuses the chat body's image URL, since it
+ * fetches nothing).
+ */
 async function everyPathServes(): Promise<void> {
   for (const api of APIS) {
     for (const provider of PROVIDERS) {
       if (provider === 'anthropic' && (api === 'completions' || api === 'embeddings')) continue;
+      if ((provider === 'cohere' && api === 'completions') || (provider === 'ollama_chat' && api === 'chat')) continue;
       const answer = await send(api, JSON.stringify(baseBody(api, `p-${provider}`)));
       assert.equal(answer.status, 200, `${api} on ${provider}: ${answer.message}`);
     }
@@ -111,7 +130,7 @@ async function everyPathServes(): Promise<void> {
 describe('hostile payloads', () => {
   test('every wrong kind in every field a translator reads, and deep nesting, on every API and provider: a 4xx naming the field, and no deployment blamed', async () => {
     await everyPathServes();
-    const sentBefore = upstream.requests.length;
+    const sentBefore = sent();
     const cases = APIS.flatMap((api) => hostileCases(api));
     const runs = cases.flatMap((c) => PROVIDERS.map((provider) => ({ c, model: `p-${provider}` })));
     const problems: string[] = [];
@@ -126,7 +145,7 @@ describe('hostile payloads', () => {
     assert.deepEqual(problems.slice(0, 40), [], `${problems.length} of ${runs.length} answers were wrong`);
     assert.equal(statuses.get(500), undefined, 'no 500 at all');
 
-    assert.equal(upstream.requests.length, sentBefore, 'no hostile payload reached an upstream');
+    assert.equal(sent(), sentBefore, 'no hostile payload reached an upstream');
     const metrics = await metricsText();
     assert.deepEqual(nonZero(metrics, 'switchyard_upstream_requests_total', /outcome="(?!ok")/), [], 'no failed upstream attempt');
     assert.deepEqual(nonZero(metrics, 'switchyard_deployment_cooldowns_total'), [], 'no cooldown');

@@ -11,6 +11,7 @@ export function fixturePath(name: string): string {
 export const FIXTURE_MASTER_KEY = 'sk-fixture-master-0123';
 export const FIXTURE_OPENAI_KEY = 'sk-fixture-openai-4567';
 export const FIXTURE_AZURE_KEY = 'fixture-azure-key-8901';
+export const FIXTURE_COHERE_KEY = 'fixture-cohere-key-6543';
 export const FIXTURE_AWS_KEY_ID = 'AKIAFIXTURE000000001';
 export const FIXTURE_AWS_SECRET = 'fixture-aws-secret-2345';
 
@@ -21,6 +22,7 @@ export function fixtureEnv(upstreamUrl = 'http://127.0.0.1:9'): Record<string, s
     FAKE_UPSTREAM_ORIGIN: upstreamUrl,
     FIXTURE_OPENAI_KEY,
     FIXTURE_AZURE_KEY,
+    FIXTURE_COHERE_KEY,
     FIXTURE_MASTER_KEY,
     GPT4O_RPM: '500',
     FIXTURE_REDIS_HOST: '127.0.0.1',

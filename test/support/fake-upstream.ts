@@ -55,6 +55,11 @@ export interface Behaviour {
   forcedToolInput?: Record<string, unknown>;
   /** Override usage numbers. */
   usage?: { prompt_tokens: number; completion_tokens: number };
+  /**
+   * OpenAI: the details real answers carry (`prompt_tokens_details.cached_tokens`, part of
+   * prompt_tokens; `completion_tokens_details.reasoning_tokens`, part of completion_tokens).
+   */
+  usageDetails?: { cachedTokens?: number; reasoningTokens?: number };
   /** Anthropic only: prompt-cache counters reported besides `input_tokens`. */
   cacheTokens?: { read: number; creation: number };
   /** Anthropic only: the stop reason (default `end_turn`, or `tool_use` with a tool call). */
@@ -223,7 +228,14 @@ export function replyText(record: RecordedRequest, behaviour: Behaviour): string
 function usageFor(record: RecordedRequest, text: string, behaviour: Behaviour) {
   const prompt = behaviour.usage?.prompt_tokens ?? Math.max(1, Math.ceil(JSON.stringify(record.body?.messages ?? record.body?.prompt ?? '').length / 4));
   const completion = behaviour.usage?.completion_tokens ?? Math.max(1, Math.ceil(text.length / 4));
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const details = behaviour.usageDetails;
+  return {
+    prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion,
+    ...(details === undefined ? {} : {
+      prompt_tokens_details: { cached_tokens: details.cachedTokens ?? 0, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: details.reasoningTokens ?? 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    }),
+  };
 }
 
 function sendChat(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour): void {
@@ -278,8 +290,9 @@ export function splitText(text: string, count?: number): string[] {
 async function streamChat(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour): Promise<void> {
   const text = replyText(record, behaviour);
   const model = record.model ?? 'fake-model';
-  const base = { id: 'chatcmpl-fake-stream', object: 'chat.completion.chunk', created: 1_700_000_000, model };
   const includeUsage = (record.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  // As OpenAI does: with include_usage every chunk carries `usage: null`, and a last one the usage.
+  const base = { id: 'chatcmpl-fake-stream', object: 'chat.completion.chunk', created: 1_700_000_000, model, ...(includeUsage ? { usage: null } : {}) };
   const events: object[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
   if (behaviour.toolCall) {
     events.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_fake_1', type: 'function', function: { name: behaviour.toolCall.name, arguments: '' } }] }, finish_reason: null }] });
@@ -297,9 +310,11 @@ async function streamChat(res: ServerResponse, record: RecordedRequest, behaviou
 
 async function streamCompletion(res: ServerResponse, record: RecordedRequest, behaviour: Behaviour): Promise<void> {
   const text = replyText(record, behaviour);
-  const base = { id: 'cmpl-fake-stream', object: 'text_completion', created: 1_700_000_000, model: record.model ?? 'fake-model' };
+  const includeUsage = (record.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  const base = { id: 'cmpl-fake-stream', object: 'text_completion', created: 1_700_000_000, model: record.model ?? 'fake-model', ...(includeUsage ? { usage: null } : {}) };
   const events: object[] = splitText(text, behaviour.chunkCount).map((piece) => ({ ...base, choices: [{ index: 0, text: piece, finish_reason: null, logprobs: null }] }));
   events.push({ ...base, choices: [{ index: 0, text: '', finish_reason: 'stop', logprobs: null }] });
+  if (includeUsage) events.push({ ...base, choices: [], usage: usageFor(record, text, behaviour) });
   await writeStream(res, events, behaviour);
 }
 

@@ -59,11 +59,19 @@ const SCRUBBED_ENV = [
   'LITELLM_MASTER_KEY', 'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'USE_SHARED_HEALTH_CHECK', 'NUM_WORKERS',
   'PORT', 'HOST', 'CONFIG_FILE_PATH', 'MAX_REQUESTS_BEFORE_RESTART', 'MAX_REQUESTS_BEFORE_RESTART_JITTER', 'OPENAI_API_KEY',
   'LITELLM_LOG', 'PROMETHEUS_METRICS_PORT', 'SWITCHYARD_DISABLE_METRICS', 'NODE_OPTIONS', 'SWITCHYARD_MAX_BODY_MB_IN_FLIGHT',
-  'SWITCHYARD_CLIENT_HEADER_TIMEOUT', 'SWITCHYARD_CLIENT_REQUEST_TIMEOUT', 'SWITCHYARD_MAX_CONNECTIONS_PER_WORKER',
+  'SWITCHYARD_CLIENT_HEADER_TIMEOUT', 'SWITCHYARD_CLIENT_REQUEST_TIMEOUT', 'SWITCHYARD_MAX_CONNECTIONS_PER_WORKER', 'DATABASE_URL',
+  'GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'VERTEXAI_PROJECT',
+  'VERTEXAI_LOCATION', 'VERTEXAI_CREDENTIALS',
 ];
 
+/**
+ * Google's auth library looks for Application Default Credentials in gcloud's folder and on the
+ * metadata server (169.254.169.254): in tests it finds neither, and asks no one.
+ */
+const HERMETIC_ENV = { METADATA_SERVER_DETECTION: 'none', CLOUDSDK_CONFIG: '/nonexistent/switchyard-test-gcloud' };
+
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...HERMETIC_ENV };
   for (const name of SCRUBBED_ENV) delete env[name];
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];

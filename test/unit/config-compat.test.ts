@@ -164,11 +164,11 @@ describe('fatal errors name their key path', () => {
     const { warnings } = ok(loadText(`
 x-secrets: {key: os.environ/NOT_SET_A}
 guardrails: [{guardrail_name: g, litellm_params: {api_key: os.environ/NOT_SET_B}}]
-general_settings: {database_url: os.environ/NOT_SET_C}
+general_settings: {alert_to_webhook_url: os.environ/NOT_SET_C}
 `));
     assert.deepEqual(warnings, [
       'top-level sections Switchyard does not implement, ignored: x-secrets, guardrails',
-      'unknown config keys, ignored: general_settings.database_url',
+      'unknown config keys, ignored: general_settings.alert_to_webhook_url',
     ]);
   });
 

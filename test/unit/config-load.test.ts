@@ -164,6 +164,31 @@ litellm_settings: {cache_params: {type: redis, host: file-host, port: 7000, pass
     assert.deepEqual([fromEnv.redis?.host, fromEnv.redis?.port], ['env-host', 6390]);
   });
 
+  test('Redis Cluster, Sentinel, TLS and ACL settings by LiteLLM\'s names', () => {
+    const cluster = ok(`
+litellm_settings:
+  cache_params: {type: redis, redis_startup_nodes: [{host: 10.0.0.1, port: 7000}, {host: 10.0.0.2, port: 7001}], username: app, password: pw, ssl: true, ssl_ca_certs: /etc/ca.pem}
+`).config.redis;
+    assert.deepEqual(cluster?.cluster, [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }]);
+    assert.deepEqual([cluster?.username, cluster?.password, cluster?.tls, cluster?.caCertsFile], ['app', 'pw', true, '/etc/ca.pem']);
+    const sentinel = ok(`
+router_settings: {service_name: mymaster, sentinel_nodes: [[10.0.0.5, 26379]], sentinel_password: spw}
+`).config.redis;
+    assert.deepEqual(sentinel?.sentinel, { nodes: [{ host: '10.0.0.5', port: 26379 }], serviceName: 'mymaster', password: 'spw' });
+    const fromEnv = ok('model_list: []', {
+      REDIS_CLUSTER_NODES: '[{"host": "10.1.0.1", "port": 7000}]',
+      REDIS_SENTINEL_NODES: '[["10.1.0.9", 26379]]',
+      REDIS_SERVICE_NAME: 'primary',
+    }).config.redis;
+    assert.deepEqual(fromEnv?.cluster, [{ host: '10.1.0.1', port: 7000 }]);
+    assert.equal(fromEnv?.sentinel?.serviceName, 'primary');
+    assert.equal(ok('router_settings: {redis_url: "rediss://u:p@h:6380"}').config.redis?.tls, true);
+    const bad = load('model_list: []', { REDIS_CLUSTER_NODES: 'host1:7000' });
+    assert.ok(!bad.ok && bad.problems.some((p) => p.path === 'environment REDIS_CLUSTER_NODES'));
+    const noName = load('router_settings: {sentinel_nodes: [[h, 26379]]}');
+    assert.ok(!noName.ok && noName.problems.some((p) => /service_name/.test(p.message)));
+  });
+
   test('YAML 1.1 as LiteLLM reads it: merge keys, 1e+06, dates kept as strings', () => {
     const { config } = ok(`
 x-base: &base {model: openai/x, api_version: 2024-06-01, tpm: 1e+06}

@@ -72,12 +72,14 @@ describe('entries and reports', () => {
   });
 
   test('keys are namespaced and name the scheduled set, whatever its order', () => {
-    const key = (...parts: string[]) => `ns:${parts.join(':')}`;
+    const key = (group: string, ...parts: string[]) => `ns:{ns:${group}}:${parts.join(':')}`;
     const [a, b] = cfg.deployments;
     const one = healthKeys(key, [a!, b!]);
     assert.deepEqual(healthKeys(key, [b!, a!]), one);
     assert.notEqual(healthKeys(key, [a!]).lock, one.lock);
-    assert.match(one.lock, /^ns:health:[0-9a-f]{12}:lock$/);
+    // Lock and results are read by one MGET: they must share a hash tag (one slot on a cluster).
+    assert.match(one.lock, /^ns:\{ns:health:[0-9a-f]{12}\}:lock$/);
+    assert.equal(one.results.replace(/:results$/, ''), one.lock.replace(/:lock$/, ''));
   });
 });
 

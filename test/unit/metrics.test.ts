@@ -40,7 +40,7 @@ describe('worker recorder', () => {
   test('a request is counted by config model group, route pattern and status; deltas start again at zero', () => {
     const { metrics, sent } = recorder({ groups: ['gpt', 'team/*'] });
     metrics.requestStarted();
-    metrics.requestEnded(facts({ modelGroup: 'gpt', stream: false, deployment, overheadMs: 0.5, usage: { promptTokens: 7, completionTokens: 3 } }), 200, '/v1/chat/completions');
+    metrics.requestEnded(facts({ modelGroup: 'gpt', stream: false, deployment, overheadMs: 0.5, usage: { input: 7, output: 3, cacheRead: 0, cacheWrite: 0 } }), 200, '/v1/chat/completions');
     metrics.requestStarted();
     metrics.requestEnded(facts({ modelGroup: 'team/alice-secret-model', stream: true, firstByteMs: 50 }), 200, '/v1/chat/completions');
     metrics.requestStarted();

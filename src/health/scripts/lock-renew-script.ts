@@ -4,7 +4,7 @@ import { defineScript } from '../../redis/index.js';
  * lock-renew: extends the health check lock only while the caller still holds it, so that a host
  * whose lock expired (and was taken by another) cannot extend someone else's lock.
  *
- * KEYS[1]: the lock, `<namespace>:health:<fingerprint>:lock`
+ * KEYS[1]: the lock, `<namespace>:{<namespace>:health:<fingerprint>}:lock`
  * ARGV[1]: the caller's holder id (its pod id)
  * ARGV[2]: the new time to live in ms
  * Returns: 1 when extended, 0 when the caller does not hold the lock

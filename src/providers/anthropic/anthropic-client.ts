@@ -113,7 +113,7 @@ export class AnthropicClient implements DeploymentClient {
 }
 
 /** Deployment defaults are written with OpenAI names; these are the ones Messages shares. */
-function nativeDefaults(defaults: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function nativeDefaults(defaults: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (typeof defaults.temperature === 'number') out.temperature = defaults.temperature;
   if (typeof defaults.top_p === 'number') out.top_p = defaults.top_p;

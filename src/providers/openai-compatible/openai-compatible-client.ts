@@ -9,6 +9,7 @@ import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
 import type { Family } from './families.js';
+import { familyAdapter, familyModel, type BodyAdapter } from './family-adapt.js';
 import { NativeResponses, type ResponsesUrl } from './native-responses.js';
 
 export type Operation = 'chat' | 'completion' | 'embedding';
@@ -20,6 +21,10 @@ export interface Target {
   headers: Record<string, string>;
   /** Where its Responses API is, for the providers that have one (OpenAI, Azure); absent: translated. */
   responses?: ResponsesUrl;
+  /** The family's request differences (families.ts), applied to chat and completion bodies. */
+  adapt?: BodyAdapter;
+  /** The model name as the upstream wants it (a family's prefix). */
+  upstreamModel?: (model: string) => string;
 }
 
 /** Sends OpenAI-shaped requests to an OpenAI-compatible API; the upstream's answer passes through. */
@@ -57,17 +62,32 @@ export class OpenAICompatibleClient implements DeploymentClient {
   }
 
   async embedding(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const upstream = this.request('embedding', { ...this.withoutDropped(request, ctx), model: ctx.upstreamModel ?? this.deployment.model }, false, ctx);
+    const upstream = this.request('embedding', { ...this.withoutDropped(request, ctx), model: this.modelFor(ctx) }, false, ctx);
     return readJsonBody<EmbeddingResponse>(await sendUpstream(upstream), upstream, EMBEDDING_LIST);
   }
 
   private async generate<T>(operation: 'chat' | 'completion', request: { stream?: boolean | null }, ctx: CallContext): Promise<Answer<T>> {
     const stream = request.stream === true;
-    const body = { ...this.withoutDropped({ ...this.deployment.params.defaults, ...request }, ctx), model: ctx.upstreamModel ?? this.deployment.model };
+    const body = this.adapted({ ...this.withoutDropped({ ...this.deployment.params.defaults, ...request }, ctx), model: this.modelFor(ctx) }, ctx);
     const upstream = this.request(operation, body, stream, ctx);
     const response = await sendUpstream(upstream);
     if (stream) return { stream: true, events: await openEventStream(response, upstream, 'openai') };
     return { stream: false, body: await readJsonBody<T>(response, upstream, operation === 'chat' ? CHAT_COMPLETION : TEXT_COMPLETION) };
+  }
+
+  private modelFor(ctx: CallContext): string {
+    const model = ctx.upstreamModel ?? this.deployment.model;
+    return this.target.upstreamModel === undefined ? model : this.target.upstreamModel(model);
+  }
+
+  /** The family's renames, respellings and refused fields (the latter named in the debug line). */
+  private adapted(body: Record<string, unknown>, ctx: CallContext): Record<string, unknown> {
+    const adapt = this.target.adapt;
+    if (adapt === undefined) return body;
+    const dropped: string[] = [];
+    const out = adapt(body, dropped);
+    reportDropped(this.deployment, ctx, dropped);
+    return out;
   }
 
   /**
@@ -113,8 +133,17 @@ export function familyTarget(deployment: Deployment, family: Family, config: Con
   const headers: Record<string, string> = { 'content-type': 'application/json', ...deployment.params.extraHeaders };
   if (apiKey !== undefined) headers.authorization = `Bearer ${apiKey}`;
   if (deployment.params.organization !== undefined) headers['openai-organization'] = deployment.params.organization;
+  const named = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+  for (const [name, variable] of Object.entries(family.headerEnv ?? {})) {
+    const value = firstSet(env, [variable]);
+    // The deployment's own extra_headers win.
+    if (value !== undefined && !named.has(name.toLowerCase())) headers[name] = value;
+  }
   const paths: Record<Operation, string> = { chat: '/chat/completions', completion: '/completions', embedding: '/embeddings' };
   const target: Target = { url: (operation) => new URL(base + paths[operation]), headers };
+  const adapt = familyAdapter(family);
+  if (adapt !== undefined) target.adapt = adapt;
+  if (family.modelPrefix !== undefined) target.upstreamModel = (model) => familyModel(family, model);
   // Only OpenAI's own API (or a server given as openai/ with an api_base) is taken to have it.
   if (deployment.provider === 'openai') target.responses = (_model, path) => new URL(`${base}/responses${path}`);
   return target;

@@ -6,8 +6,8 @@ import { defineScript } from '../../redis/index.js';
  * not a counter: a counter restarts at 0 with an emptied Redis and could come back to the very
  * value a reader saw before the restart.
  *
- * KEYS[1]: the deployment's cooldown key, `<namespace>:router:cooldown:<deployment id>`
- * KEYS[2]: the cooldown epoch, `<namespace>:router:cooldown-epoch`
+ * KEYS[1]: the deployment's cooldown key, `<namespace>:{<namespace>:router:cooldowns}:cooldown:<deployment id>`
+ * KEYS[2]: the cooldown epoch, `<namespace>:{<namespace>:router:cooldowns}:epoch`
  * ARGV[1]: the cooldown in ms (a whole number)
  * ARGV[2]: why ("rate_limited", "failures"), kept as the value for anyone inspecting Redis
  * ARGV[3]: the new epoch (a random token)

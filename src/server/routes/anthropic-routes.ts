@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/index.js';
+import { anthropicUsage, type PriceBook } from '../../cost/index.js';
 import { validateMessagesRequest, type AnthropicMessage, type SseEvent } from '../../protocol/index.js';
 import { lookUp, type CacheDeps } from '../../cache/index.js';
 import type { Router } from '../../router/index.js';
@@ -10,6 +11,7 @@ import { accept, callContext, noteRequest, sendAnswer, takeGatewayOptions, trace
 export interface AnthropicRouteDeps {
   router: Router;
   logger: Logger;
+  prices: PriceBook;
   /** The response cache; undefined when off. */
   cache?: CacheDeps;
 }
@@ -45,6 +47,7 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): RouteSpec[] {
       await sendAnswer(ctx, routed, {
         shape: 'anthropic',
         done: false,
+        prices: deps.prices,
         noteBody: (message) => noteUsage(ctx, message.usage),
         onEvent: (event) => noteStreamUsage(ctx, event),
       });
@@ -66,12 +69,7 @@ export function passHeaders(ctx: RequestContext): Record<string, string> | undef
 /** Input as OpenAI counts it (cached tokens included), so logs read the same on both routes. */
 function noteUsage(ctx: RequestContext, usage: Partial<AnthropicMessage['usage']> | undefined): void {
   if (usage == null) return;
-  const previous = ctx.usage;
-  const input = (usage.input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
-  ctx.usage = {
-    promptTokens: usage.input_tokens == null && previous ? previous.promptTokens : input,
-    completionTokens: usage.output_tokens ?? 0,
-  };
+  ctx.usage = anthropicUsage(usage, ctx.usage);
 }
 
 function noteStreamUsage(ctx: RequestContext, event: SseEvent): void {

@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/index.js';
+import type { PriceBook } from '../../cost/index.js';
 import {
   mayCarryUsage, validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent,
 } from '../../protocol/index.js';
@@ -7,6 +8,7 @@ import { isModelGroupPattern, modelNotFound, type Routed, type Router } from '..
 import { lookUp, type CacheDeps } from '../../cache/index.js';
 import type { RouteSpec } from '../http/route-table.js';
 import { queryOf, sendJson } from '../http/respond.js';
+import { addCostHeader, withoutUsage } from '../call-cost.js';
 import type { RequestContext } from '../request-context.js';
 import { noteCache, sendCachedOpenAI } from './cached-answer.js';
 import {
@@ -17,13 +19,14 @@ export interface OpenAIRouteDeps {
   router: Router;
   logger: Logger;
   startedAtSeconds: number;
+  prices: PriceBook;
   /** The response cache (chat and embeddings); undefined when off. */
   cache?: CacheDeps;
 }
 
 /** The OpenAI-compatible API: chat, completions, embeddings, models. */
 export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
-  const { router, logger } = deps;
+  const { router, logger, prices } = deps;
   return [
     {
       method: 'POST',
@@ -32,10 +35,11 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateChatRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
+        const { request, hidden } = withStreamUsage(body);
         const cached = await lookUp(deps.cache, 'completion', body.model, body, options.cache);
         noteCache(ctx, cached);
         if (cached.hit) return sendCachedOpenAI(ctx, cached.hit.body, body.stream === true, body.stream_options?.include_usage === true);
-        await answer(ctx, cached.store(await traced(ctx, (trace) => router.chat(body, callContext(ctx, options, logger), trace, options))));
+        await answer(ctx, cached.store(await traced(ctx, (trace) => router.chat(request, callContext(ctx, options, logger), trace, options))), prices, hidden);
       },
     },
     {
@@ -45,7 +49,8 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateCompletionRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
-        await answer(ctx, await traced(ctx, (trace) => router.completion(body, callContext(ctx, options, logger), trace, options)));
+        const { request, hidden } = withStreamUsage(body);
+        await answer(ctx, await traced(ctx, (trace) => router.completion(request, callContext(ctx, options, logger), trace, options)), prices, hidden);
       },
     },
     {
@@ -61,8 +66,8 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
         const routed = await traced(ctx, (trace) => router.embedding(body, callContext(ctx, options, logger), trace, options));
         cached.storeJson(routed.answer);
         recordRouting(ctx, routed);
-        const usage = routed.answer.usage;
-        if (usage) ctx.usage = { promptTokens: usage.prompt_tokens ?? 0, completionTokens: 0 };
+        noteUsage(ctx, routed.answer.usage);
+        addCostHeader(ctx, prices);
         finishOverhead(ctx);
         sendJson(ctx, 200, routed.answer);
       },
@@ -110,10 +115,22 @@ function withPathModel(raw: unknown, params: Readonly<Record<string, string>>): 
   return { ...raw, model: name };
 }
 
-function answer(ctx: RequestContext, routed: Routed<Answer<{ usage?: unknown }>>): Promise<void> {
+/**
+ * A stream is priced from its usage, so the upstream is always asked for it
+ * (`stream_options.include_usage`); when the client did not ask, `hidden` says to take it out of
+ * what the client receives.
+ */
+function withStreamUsage<T extends { stream?: boolean | null; stream_options?: { include_usage?: boolean } | null }>(body: T): { request: T; hidden: boolean } {
+  if (body.stream !== true || body.stream_options?.include_usage === true) return { request: body, hidden: false };
+  return { request: { ...body, stream_options: { ...body.stream_options, include_usage: true } }, hidden: true };
+}
+
+function answer(ctx: RequestContext, routed: Routed<Answer<{ usage?: unknown }>>, prices: PriceBook, hidden: boolean): Promise<void> {
   return sendAnswer(ctx, routed, {
     shape: 'openai',
     done: true,
+    prices,
+    ...(hidden ? { rewrite: withoutUsage } : {}),
     noteBody: (body) => noteUsage(ctx, body.usage),
     onEvent: (event: SseEvent) => {
       if (mayCarryUsage(event.data)) noteUsage(ctx, safeParse(event.data)?.usage);

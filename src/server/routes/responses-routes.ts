@@ -1,4 +1,5 @@
 import type { GatewayError, Logger } from '../../core/index.js';
+import { responsesUsage, type PriceBook } from '../../cost/index.js';
 import { RESPONSES_TERMINAL_EVENTS, validateResponsesRequest, type ResponseObject, type SseEvent } from '../../protocol/index.js';
 import { previousResponseNotFound, type EventStream, type PreviousResponse, type ResponsesAnswer } from '../../providers/index.js';
 import type { ResponseStore, StoredResponse } from '../../response-store/index.js';
@@ -12,6 +13,7 @@ export interface ResponsesRouteDeps {
   router: Router;
   store: ResponseStore;
   logger: Logger;
+  prices: PriceBook;
 }
 
 /**
@@ -40,6 +42,7 @@ export function responsesRoutes(deps: ResponsesRouteDeps): RouteSpec[] {
         await sendAnswer(ctx, answer.stream ? { ...routed, answer: { ...answer, events: finishing(answer.events, ctx, keep) } } : routed, {
           shape: 'openai',
           done: false,
+          prices: deps.prices,
           noteBody: (response) => noteUsage(ctx, response),
           onEvent: () => sequence++,
           errorEvent: (error) => streamError(error, sequence),
@@ -112,14 +115,10 @@ function parseResponse(data: string): ResponseObject | undefined {
   }
 }
 
-/** Responses usage (input/output tokens) for the log line and metrics. */
+/** Responses usage (input, cached input, output with reasoning) for the log line, metrics and cost. */
 function noteUsage(ctx: RequestContext, response: Pick<ResponseObject, 'usage'>): void {
-  const usage = response.usage;
-  if (usage == null || typeof usage !== 'object') return;
-  ctx.usage = {
-    promptTokens: typeof usage.input_tokens === 'number' ? usage.input_tokens : 0,
-    completionTokens: typeof usage.output_tokens === 'number' ? usage.output_tokens : 0,
-  };
+  const read = responsesUsage(response.usage);
+  if (read !== undefined) ctx.usage = read;
 }
 
 /** A failure after the stream began, as the Responses API reports one (both SDKs raise it). */

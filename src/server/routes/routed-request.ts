@@ -1,7 +1,9 @@
 import { GatewayError, type Logger } from '../../core/index.js';
+import { openAIUsage, type PriceBook } from '../../cost/index.js';
 import { takeGatewayFields, type GatewayOptions, type ParamStyle, type SseEvent, type Validated } from '../../protocol/index.js';
 import type { Answer, CallContext } from '../../providers/index.js';
 import { newRouteTrace, type RouteTrace, type Routed, type Router } from '../../router/index.js';
+import { addCostHeader } from '../call-cost.js';
 import { sendHead, sendJson } from '../http/respond.js';
 import type { ErrorShape } from '../http/route-table.js';
 import type { RequestContext } from '../request-context.js';
@@ -85,12 +87,8 @@ export function finishOverhead(ctx: RequestContext): void {
 
 /** Token counts from an OpenAI-shaped usage object. */
 export function noteUsage(ctx: RequestContext, usage: unknown): void {
-  if (usage === null || typeof usage !== 'object') return;
-  const u = usage as { prompt_tokens?: unknown; completion_tokens?: unknown };
-  ctx.usage = {
-    promptTokens: typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0,
-    completionTokens: typeof u.completion_tokens === 'number' ? u.completion_tokens : 0,
-  };
+  const read = openAIUsage(usage);
+  if (read !== undefined) ctx.usage = read;
 }
 
 /**
@@ -106,6 +104,10 @@ export async function sendAnswer<B>(
     done: boolean;
     noteBody: (body: B) => void;
     onEvent: (event: SseEvent) => void;
+    /** Prices the answer (the cost header of a whole answer; a stream is priced when it ends). */
+    prices: PriceBook;
+    /** What the client receives of each stream event (pipeEvents' `rewrite`). */
+    rewrite?: (event: SseEvent) => SseEvent | null;
     /** The event that ends a stream that failed after it began, when the API has its own (Responses). */
     errorEvent?: (error: GatewayError) => SseEvent;
   },
@@ -115,11 +117,12 @@ export async function sendAnswer<B>(
   const answer = routed.answer;
   if (!answer.stream) {
     api.noteBody(answer.body);
+    addCostHeader(ctx, api.prices);
     sendJson(ctx, 200, answer.body);
     return;
   }
   sendHead(ctx, 200, EVENT_STREAM_HEADERS);
-  const outcome = await pipeEvents(ctx.response, answer.events, { shape: api.shape, done: api.done, onEvent: api.onEvent, errorEvent: api.errorEvent });
+  const outcome = await pipeEvents(ctx.response, answer.events, { shape: api.shape, done: api.done, onEvent: api.onEvent, rewrite: api.rewrite, errorEvent: api.errorEvent });
   if (outcome.firstEventAt !== undefined) ctx.firstByteMs = outcome.firstEventAt - ctx.startedAt;
   if (outcome.error) ctx.errorCode = outcome.error.code;
   // A bug mid-stream: the client has its error event; thrown on, it is logged like any other bug.

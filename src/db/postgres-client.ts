@@ -1,0 +1,44 @@
+import postgres from 'postgres';
+import type { Logger } from '../core/index.js';
+import type { SqlClient, SqlQuery } from './sql-client.js';
+
+/** Connections per worker: the spend writer's one batch at a time plus a `/spend/logs` read. */
+const MAX_CONNECTIONS = 2;
+/** Seconds to connect; an unreachable database fails the attempt (the caller holds and retries). */
+const CONNECT_TIMEOUT_S = 3;
+/** Seconds an idle connection stays open. */
+const IDLE_TIMEOUT_S = 30;
+
+/**
+ * PostgreSQL through `postgres` (postgres.js; chosen over `pg` with the figures in
+ * docs/benchmarks.md#postgresql-client). Connections open lazily on the first query, so a
+ * database that is down at start-up stops nothing; statements are unprepared (`unsafe` with
+ * parameters), which keeps working behind PgBouncer in transaction mode.
+ */
+export function createPostgresClient(url: string, logger: Logger): SqlClient {
+  const sql = postgres(url, {
+    max: MAX_CONNECTIONS,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    idle_timeout: IDLE_TIMEOUT_S,
+    prepare: false,
+    onnotice: () => undefined, // "relation already exists, skipping" from the migrations' IF NOT EXISTS
+    debug: false,
+    connection: { application_name: 'switchyard' },
+  });
+  const run = (runner: postgres.Sql | postgres.TransactionSql): SqlQuery => ({
+    query: async <T>(text: string, params: readonly unknown[] = []) => (await runner.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
+  });
+  return {
+    ...run(sql),
+    async transaction<T>(work: (tx: SqlQuery) => Promise<T>): Promise<T> {
+      return (await sql.begin((tx) => work(run(tx)))) as T;
+    },
+    async end(timeoutMs = 1_000) {
+      try {
+        await sql.end({ timeout: timeoutMs / 1000 });
+      } catch (error) {
+        logger.debug({ err: error }, 'postgres: closing the connections failed');
+      }
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * One row of `LiteLLM_SpendLogs`, with LiteLLM's column names: what a call cost and who made it.
+ * Times are ISO-8601 UTC strings (stored as TIMESTAMP(3) without a zone, as Prisma does).
+ * `api_key`, `user`, `team_id`, `organization_id`, `end_user` are filled once virtual keys exist.
+ */
+export interface SpendRow {
+  request_id: string;
+  call_type: string;
+  api_key: string;
+  /** USD; 0 with `metadata.spend_unknown: true` when the deployment has no price (the column is NOT NULL in LiteLLM's schema). */
+  spend: number;
+  total_tokens: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  startTime: string;
+  endTime: string;
+  request_duration_ms: number;
+  completionStartTime: string | null;
+  model: string;
+  model_id: string;
+  model_group: string;
+  custom_llm_provider: string;
+  api_base: string;
+  user: string;
+  metadata: Record<string, unknown>;
+  request_tags: readonly string[];
+  team_id: string | null;
+  organization_id: string | null;
+  end_user: string | null;
+  status: string;
+}
+
+/** The columns written, with the SQL type each is read as from the batch's JSON. */
+export const SPEND_COLUMNS: ReadonlyArray<readonly [keyof SpendRow, string]> = [
+  ['request_id', 'text'], ['call_type', 'text'], ['api_key', 'text'], ['spend', 'double precision'],
+  ['total_tokens', 'integer'], ['prompt_tokens', 'integer'], ['completion_tokens', 'integer'],
+  ['startTime', 'timestamp(3)'], ['endTime', 'timestamp(3)'], ['request_duration_ms', 'integer'],
+  ['completionStartTime', 'timestamp(3)'], ['model', 'text'], ['model_id', 'text'], ['model_group', 'text'],
+  ['custom_llm_provider', 'text'], ['api_base', 'text'], ['user', 'text'], ['metadata', 'jsonb'], ['request_tags', 'jsonb'],
+  ['team_id', 'text'], ['organization_id', 'text'], ['end_user', 'text'], ['status', 'text'],
+];

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { sleep, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
+import { startGateway, stopAllGateways, type GatewayProcess, type LogLine } from '../support/gateway.js';
+import { startRedisCluster, type RedisClusterProcess } from '../support/redis-topologies.js';
+
+/**
+ * Two gateway processes (two hosts) on a real Redis Cluster (3 primaries, 1 replica each),
+ * configured with LiteLLM's `redis_startup_nodes`: shared health checks (one probe per deployment
+ * per interval between them), shared cooldowns, and then the primary holding the cooldown keys'
+ * slot is SIGKILLed: no client request fails, and cooldowns are shared again after the promotion.
+ * No CROSSSLOT or MOVED ever reaches an error-level log line.
+ */
+
+const INTERVAL_S = 2;
+const INTERVAL_MS = INTERVAL_S * 1000;
+const NAMESPACE = 'switchyard';
+
+let cluster: RedisClusterProcess;
+let upstream: FakeUpstream;
+let hostA: GatewayProcess;
+let hostB: GatewayProcess;
+let clientA: OpenAI;
+let clientB: OpenAI;
+
+before(async () => {
+  [cluster, upstream] = await Promise.all([startRedisCluster({ primaries: 3, replicasPerPrimary: 1 }), startFakeUpstream()]);
+  const deployment = (group: string, model: string, info: Record<string, unknown> = {}) => ({
+    model_name: group,
+    litellm_params: { model: `openai/${model}`, api_base: `${upstream.url}/v1`, api_key: 'sk-fake-upstream-key' },
+    model_info: { id: model, ...info },
+  });
+  const config = {
+    model_list: [
+      deployment('probed', 'p1'),
+      deployment('probed', 'p2'),
+      deployment('shared', 'shared-good', { disable_background_health_check: true }),
+      deployment('shared', 'shared-bad', { disable_background_health_check: true }),
+      deployment('second', 'second-good', { disable_background_health_check: true }),
+      deployment('second', 'second-bad', { disable_background_health_check: true }),
+    ],
+    general_settings: { background_health_checks: true, health_check_interval: String(INTERVAL_S), use_shared_health_check: true },
+    router_settings: { routing_strategy: 'usage-based-routing-v2', cooldown_time: 60, redis_startup_nodes: cluster.startupNodes },
+  };
+  const env = { DEFAULT_SHARED_HEALTH_CHECK_LOCK_TTL: '1.5' };
+  [hostA, hostB] = await Promise.all([startGateway({ config, env }), startGateway({ config, env })]);
+  clientA = new OpenAI({ baseURL: `${hostA.url}/v1`, apiKey: 'anything', maxRetries: 0 });
+  clientB = new OpenAI({ baseURL: `${hostB.url}/v1`, apiKey: 'anything', maxRetries: 0 });
+});
+
+after(async () => {
+  await stopAllGateways();
+  await upstream.close();
+  await cluster.stop();
+});
+
+const ask = (client: OpenAI, model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+
+const cooling = (id: string, reason: string) => (line: LogLine) => line.msg === 'deployment cooling down' && line.deployment_id === id && line.reason === reason;
+
+async function coolDownOnHostA(group: string, bad: string): Promise<void> {
+  upstream.behave(bad, { status: 429, errorMessage: 'rate limited upstream' });
+  for (let i = 0; i < 50 && !hostA.logs.some(cooling(bad, 'rate_limited')); i++) {
+    const { response } = await ask(clientA, group);
+    assert.equal(response.status, 200);
+  }
+  await hostA.waitForLog(cooling(bad, 'rate_limited'), 1_000, `host A cooling ${bad} down`);
+}
+
+async function assertHostBAvoids(group: string, bad: string, good: string, withinMs: number): Promise<void> {
+  await hostB.waitForLog(cooling(bad, 'shared'), withinMs, `host B learning of ${bad}'s cooldown`);
+  const before = upstream.count(bad);
+  for (let i = 0; i < 10; i++) {
+    const { response } = await ask(clientB, group);
+    assert.equal(response.headers.get('x-litellm-model-id'), good);
+  }
+  assert.equal(upstream.count(bad), before);
+}
+
+function probes(model: string, from: number, to: number): number {
+  return upstream.requests.filter((r) => r.model === model && r.receivedAt >= from && r.receivedAt < to).length;
+}
+
+describe('on a Redis Cluster', () => {
+  test('two hosts probe each deployment once per interval between them', async (t) => {
+    await sleep(INTERVAL_MS); // both hosts past their first round
+    const windowMs = 4 * INTERVAL_MS;
+    const from = Date.now();
+    await sleep(windowMs);
+    const to = Date.now();
+    const counts = ['p1', 'p2'].map((m) => probes(m, from, to));
+    t.diagnostic(`probes in 4 intervals: p1 ${counts[0]}, p2 ${counts[1]}`);
+    for (const count of counts) assert.ok(Math.abs(count - 4) <= 1, `${count} probes in 4 intervals across 2 sharing hosts (want 4 ± 1)`);
+    const all = [...hostA.logs, ...hostB.logs];
+    assert.ok(all.some((l) => l.msg === 'using cached health check results'), 'one host adopted the other\'s results');
+  });
+
+  test('a cooldown taken on one host is honoured by the other', async () => {
+    await coolDownOnHostA('shared', 'shared-bad');
+    await assertHostBAvoids('shared', 'shared-bad', 'shared-good', 5_000);
+  });
+
+  test('readiness reports the cluster as a bounded ping sees it', async () => {
+    const response = await fetch(`${hostA.url}/health/readiness`, { signal: AbortSignal.timeout(5_000) });
+    assert.equal(((await response.json()) as { redis?: unknown }).redis, 'connected');
+  });
+
+  test('the primary of the cooldown keys is SIGKILLed under load: no request fails; cooldowns are shared again after the promotion', async (t) => {
+    const cooldownKey = `${NAMESPACE}:{${NAMESPACE}:router:cooldowns}:epoch`;
+    const victim = cluster.primaryFor(cooldownKey);
+    let stop = false;
+    let failed = 0;
+    let served = 0;
+    const load = Array.from({ length: 8 }, async (_, i) => {
+      while (!stop) {
+        try {
+          const { response } = await ask(i % 2 === 0 ? clientA : clientB, 'probed');
+          if (response.status === 200) served++;
+          else failed++;
+        } catch {
+          failed++;
+        }
+      }
+    });
+    await sleep(300);
+    const killedAt = Date.now();
+    await victim.kill();
+    await cluster.waitPromoted(cooldownKey, victim.port);
+    const promotedAt = Date.now();
+    await sleep(500);
+    stop = true;
+    await Promise.all(load);
+    assert.equal(failed, 0, `${failed} of ${served + failed} requests failed`);
+    await coolDownOnHostA('second', 'second-bad');
+    await assertHostBAvoids('second', 'second-bad', 'second-good', 5_000);
+    t.diagnostic(`promotion ${promotedAt - killedAt} ms after the kill; ${served} requests served, 0 failed; sharing resumed ${Date.now() - promotedAt} ms after`);
+  });
+
+  test('no CROSSSLOT or MOVED error ever reached an error-level log line', () => {
+    for (const gateway of [hostA, hostB]) {
+      const bad = gateway.logs.filter((l) => l.level === 'error' && /CROSSSLOT|MOVED/.test(JSON.stringify(l)));
+      assert.deepEqual(bad, []);
+    }
+  });
+});
