@@ -52,6 +52,7 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
           link.noteRequest(state.served);
         },
       onRequestEnd: recorder && ((ctx, status, route) => recorder.requestEnded(ctx, status, route)),
+      onCacheStored: recorder && ((group, type, bytes) => recorder.cacheStored(group, type, bytes)),
       metrics: recorder,
       spend,
       routerObserver: recorder?.routerObserver,

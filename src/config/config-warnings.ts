@@ -77,13 +77,10 @@ export function unimplementedModesWarning(doc: Mapping, annotate: (path: string)
   return `model_info.mode values Switchyard does not implement (only ${IMPLEMENTED_MODES.join(', ')}; these deployments are still reachable through those endpoints): ${found.join(', ')}`;
 }
 
-/** Response caching is not implemented; `cache_params` only ever supplies a Redis connection. */
+/** Cache types Switchyard does not implement (`s3`, `qdrant-semantic`, …): named at start, nothing cached. */
 export function cachingWarning(doc: Mapping): string | undefined {
   const settings = isMapping(doc.litellm_settings) ? doc.litellm_settings : {};
-  const found: string[] = [];
-  if (settings.cache === true || settings.cache === 'true' || settings.cache === 'True') found.push('litellm_settings.cache (response caching)');
   const type = isMapping(settings.cache_params) ? settings.cache_params.type : undefined;
-  if (typeof type === 'string' && type !== 'redis') found.push(`litellm_settings.cache_params.type (${type})`);
-  if (found.length === 0) return undefined;
-  return `caching Switchyard does not implement, ignored (cache_params of type redis is used only as the Redis connection): ${found.join(', ')}`;
+  if (typeof type !== 'string' || ['redis', 'local', 'in-memory', 'memory'].includes(type)) return undefined;
+  return `litellm_settings.cache_params.type ${type} is not implemented (only redis and local): no response is cached`;
 }

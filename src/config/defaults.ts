@@ -20,4 +20,8 @@ export const CONFIG_DEFAULTS = {
   modelMode: 'chat',
   responseStoreTtlSeconds: 86_400,
   responseStoreMaxMb: 16,
+  /** LiteLLM's default cache ttl (seconds), when cache_params gives none. */
+  cacheTtlSeconds: 600,
+  cacheMaxMemoryMb: 64,
+  cacheMaxEntryKb: 1024,
 } as const;

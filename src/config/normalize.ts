@@ -2,7 +2,7 @@ import { stableHash } from '../core/index.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import type { ConfigProblem } from './problems.js';
 import type { RawConfig, RawDeployment } from './schema.js';
-import type { AwsParams, Config, DatabaseSettings, Deployment, DeploymentParams, HealthSettings, RedisNode, RedisSettings, RouterSettings } from './types.js';
+import type { AwsParams, CacheSettings, Config, DatabaseSettings, Deployment, DeploymentParams, HealthSettings, RedisNode, RedisSettings, RouterSettings } from './types.js';
 
 const SAMPLING_DEFAULT_KEYS = [
   'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'frequency_penalty', 'presence_penalty', 'seed', 'stop',
@@ -90,9 +90,30 @@ export function normalizeConfig(input: NormalizeInput, problems: ConfigProblem[]
       ttlMs: seconds(general.response_store_ttl ?? CONFIG_DEFAULTS.responseStoreTtlSeconds),
       maxMemoryBytes: Math.round((general.response_store_max_mb ?? CONFIG_DEFAULTS.responseStoreMaxMb) * 1024 * 1024),
     },
+    cache: cacheSettings(raw, general),
     database: databaseSettings(env, general),
     environment: { ...env },
   });
+}
+
+const CACHE_TYPES: Readonly<Record<string, 'redis' | 'local'>> = { redis: 'redis', local: 'local', 'in-memory': 'local', memory: 'local' };
+const DEFAULT_CACHE_CALL_TYPES = ['completion', 'acompletion', 'text_completion', 'atext_completion', 'embedding', 'aembedding'];
+
+/** `litellm_settings.cache: true`; a type Switchyard does not implement caches nothing (load warns). */
+function cacheSettings(raw: RawConfig, general: NonNullable<RawConfig['general_settings']>): CacheSettings | undefined {
+  const settings = raw.litellm_settings;
+  if (settings?.cache !== true) return undefined;
+  const params = settings.cache_params ?? {};
+  const type = CACHE_TYPES[params.type ?? 'local'];
+  if (type === undefined) return undefined;
+  return {
+    type,
+    ttlMs: seconds(params.ttl ?? CONFIG_DEFAULTS.cacheTtlSeconds),
+    callTypes: new Set(params.supported_call_types ?? DEFAULT_CACHE_CALL_TYPES),
+    defaultOff: params.mode === 'default_off',
+    maxMemoryBytes: Math.round((general.cache_max_memory_mb ?? CONFIG_DEFAULTS.cacheMaxMemoryMb) * 1024 * 1024),
+    maxEntryBytes: Math.round((general.cache_max_entry_kb ?? CONFIG_DEFAULTS.cacheMaxEntryKb) * 1024),
+  };
 }
 
 function normalizeDeployments(list: RawDeployment[], unresolved: unknown[], dropParams: boolean): Deployment[] {

@@ -155,6 +155,8 @@ function build(object: ObjectFactory) {
     url: str.optional(),
     namespace: str.optional(),
     ttl: num.optional(),
+    supported_call_types: stringList.optional(),
+    mode: str.optional(),
     ...redisTopology,
   });
 
@@ -173,6 +175,9 @@ function build(object: ObjectFactory) {
     // Stored Responses API conversations (translated deployments): how long, and the in-memory cap.
     response_store_ttl: positive.optional(),
     response_store_max_mb: positive.optional(),
+    // The response cache's bounds in one worker's memory (type local, or Redis down): all, and one entry.
+    cache_max_memory_mb: positive.optional(),
+    cache_max_entry_kb: positive.optional(),
   });
 
   const litellmSettings = object({

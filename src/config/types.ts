@@ -122,6 +122,20 @@ export interface RedisSettings {
 }
 
 /** Stored Responses API answers of translated deployments (`store`, `previous_response_id`). */
+/** Call types the response cache knows (LiteLLM's names); the ones served today are in docs/caching.md. */
+export type CacheCallType = 'completion' | 'acompletion' | 'text_completion' | 'atext_completion' | 'embedding' | 'aembedding';
+
+export interface CacheSettings {
+  /** `redis` (shared, the Redis connection settings) or `local` (this worker's memory). */
+  readonly type: 'redis' | 'local';
+  readonly ttlMs: number;
+  readonly callTypes: ReadonlySet<string>;
+  /** `mode: default_off`: only requests that ask (`cache: {...}` in the body) are cached. */
+  readonly defaultOff: boolean;
+  readonly maxMemoryBytes: number;
+  readonly maxEntryBytes: number;
+}
+
 export interface ResponseStoreSettings {
   /** How long a stored response lives (Redis and memory alike); each new turn renews its conversation. */
   readonly ttlMs: number;
@@ -152,6 +166,8 @@ export interface Config {
   readonly health: HealthSettings;
   readonly redis: RedisSettings | undefined;
   readonly responseStore: ResponseStoreSettings;
+  /** The response cache (`litellm_settings.cache: true`); undefined when off or of a type not implemented. */
+  readonly cache: CacheSettings | undefined;
   /** Set by `DATABASE_URL` or `general_settings.database_url`. */
   readonly database: DatabaseSettings | undefined;
   /**

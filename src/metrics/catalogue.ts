@@ -59,6 +59,10 @@ export const METRICS = [
   { name: 'switchyard_spend_log_rows_pending', type: 'gauge', help: 'Spend log rows waiting in the workers to be written to PostgreSQL (held while it is unreachable).', labels: [], combine: 'live-sum', source: 'worker' },
   { name: 'switchyard_spend_log_rows_written_total', type: 'counter', help: 'Spend log rows written to PostgreSQL.', labels: [], combine: 'ever-sum', source: 'worker' },
   { name: 'switchyard_spend_log_rows_dropped_total', type: 'counter', help: 'Spend log rows given up: the buffer was full while PostgreSQL was unreachable, or a worker exited before it came back.', labels: [], combine: 'ever-sum', source: 'worker' },
+  // Response cache (worker; litellm_settings.cache).
+  { name: 'switchyard_cache_requests_total', type: 'counter', help: 'Cacheable requests by model group, cache type (redis, local) and result: hit, miss, skip (no-cache).', labels: ['model_group', 'cache_type', 'result'], combine: 'ever-sum', source: 'worker' },
+  { name: 'switchyard_cache_stores_total', type: 'counter', help: 'Answers written to the response cache, by model group and cache type.', labels: ['model_group', 'cache_type'], combine: 'ever-sum', source: 'worker' },
+  { name: 'switchyard_cache_stored_bytes_total', type: 'counter', help: 'Bytes written to the response cache (compressed size for Redis), by model group and cache type.', labels: ['model_group', 'cache_type'], combine: 'ever-sum', source: 'worker' },
   // Upstream attempts and routing (worker, from the router's observer).
   { name: 'switchyard_upstream_requests_total', type: 'counter', help: 'Upstream attempts by deployment and outcome (ok, or the failure kind).', labels: ['model_group', 'deployment', 'outcome'], combine: 'ever-sum', source: 'worker' },
   { name: 'switchyard_upstream_request_duration_seconds', type: 'histogram', help: 'Upstream attempt duration (to the first event for streams), failures included.', labels: ['model_group', 'deployment'], buckets: LATENCY_BUCKETS, combine: 'ever-sum', source: 'worker' },

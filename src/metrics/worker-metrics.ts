@@ -15,6 +15,9 @@ export interface RequestFacts {
   readonly usage?: { readonly input: number; readonly output: number; readonly cacheRead: number; readonly cacheWrite: number };
   /** The call's cost: USD, null when its deployment has no price, undefined when not priced (no usage). */
   readonly cost?: { readonly usd: number } | null;
+  /** What the response cache did, and its type (set only when caching is on). */
+  readonly cache?: string;
+  readonly cacheType?: string;
 }
 
 interface DeploymentRef {
@@ -68,6 +71,9 @@ export class WorkerMetrics {
   /** Undefined until the spend log writer reports (no database: no gauge share). */
   private spendRowsPending: number | undefined;
   private lastPushedSpendRowsPending: number | undefined;
+  private readonly cacheRequests = new CounterTable(3);
+  private readonly cacheStores = new CounterTable(2);
+  private readonly cacheBytes = new CounterTable(2);
   private readonly upstream = new CounterTable(3);
   private readonly upstreamDuration = new HistogramTable(2, LATENCY_BUCKETS);
   private readonly retries = new CounterTable(2);
@@ -111,6 +117,7 @@ export class WorkerMetrics {
     this.duration.observe((this.now() - ctx.startedAt) / 1000, group, route);
     if (ctx.overheadMs !== undefined) this.overhead.observe(ctx.overheadMs / 1000, group, route);
     if (ctx.firstByteMs !== undefined) this.ttft.observe(ctx.firstByteMs / 1000, group);
+    if (ctx.cache !== undefined && ctx.cacheType !== undefined) this.cacheRequests.add(1, group, ctx.cacheType, ctx.cache);
     const { usage, deployment } = ctx;
     if (usage !== undefined && deployment !== undefined) {
       this.tokens.add(usage.input, deployment.modelName, deployment.id, 'input');
@@ -121,6 +128,13 @@ export class WorkerMetrics {
       if (cost === null) this.unpriced.add(1, deployment.modelName, deployment.id);
       else if (cost !== undefined) this.spend.add(cost.usd, deployment.modelName, deployment.id);
     }
+  }
+
+  /** An answer written to the response cache (called when the write is done, maybe after its request ended). */
+  cacheStored(modelGroup: string, cacheType: string, bytes: number): void {
+    const group = this.labels.label(modelGroup);
+    this.cacheStores.add(1, group, cacheType);
+    this.cacheBytes.add(bytes, group, cacheType);
   }
 
   /** A RouterObserver (structurally): the router calls these synchronously; each is a few additions. */
@@ -224,6 +238,8 @@ export class WorkerMetrics {
       ['switchyard_spend_log_rows_dropped_total', this.spendRowsDropped],
       ['switchyard_upstream_requests_total', this.upstream], ['switchyard_retries_total', this.retries],
       ['switchyard_fallbacks_total', this.fallbacks], ['switchyard_deployment_cooldowns_total', this.cooldowns],
+      ['switchyard_cache_requests_total', this.cacheRequests], ['switchyard_cache_stores_total', this.cacheStores],
+      ['switchyard_cache_stored_bytes_total', this.cacheBytes],
     ];
     for (const [name, table] of counters) table.drain(delta.counters, name);
     const histograms: Array<[MetricName, HistogramTable]> = [

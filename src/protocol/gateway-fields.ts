@@ -9,12 +9,12 @@ import { formatParam, type ParamStyle, type Validated } from './validation.js';
  */
 
 /** Read and acted on. */
-const HONOURED = ['mock_response', 'num_retries', 'fallbacks', 'disable_fallbacks', 'tags', 'drop_params', 'additional_drop_params'] as const;
+const HONOURED = ['mock_response', 'num_retries', 'fallbacks', 'disable_fallbacks', 'tags', 'drop_params', 'additional_drop_params', 'cache'] as const;
 
 /** LiteLLM's own bookkeeping, caching and testing fields: consumed and never forwarded. */
 const CONSUMED = [
   'litellm_session_id', 'litellm_trace_id', 'litellm_metadata', 'litellm_call_id', 'litellm_logging_obj', 'context_window_fallback_dict',
-  'caching', 'cache', 'ttl', 'no-log', 'mock_testing_fallbacks', 'mock_testing_rate_limit_error', 'mock_timeout', 'guardrails',
+  'caching', 'ttl', 'no-log', 'mock_testing_fallbacks', 'mock_testing_rate_limit_error', 'mock_timeout', 'guardrails',
   'proxy_server_request', 'secret_fields', 'timeout', 'request_timeout', 'max_retries',
 ] as const;
 
@@ -44,8 +44,25 @@ export interface GatewayOptions {
   readonly tags: readonly string[];
   readonly dropParams?: boolean;
   readonly additionalDropParams: readonly string[];
+  /** LiteLLM's per-request cache controls (`cache: {"no-cache": true, …}`); see docs/caching.md. */
+  readonly cache?: CacheControls;
   /** Names of the gateway-only fields the request carried (never values), for the debug log. */
   readonly consumed: readonly string[];
+}
+
+export interface CacheControls {
+  /** `use-cache`: this request takes part when the cache is `mode: default_off`. */
+  readonly useCache: boolean;
+  /** Do not answer from the cache (the answer may still be stored). */
+  readonly noCache: boolean;
+  /** Do not store this answer. */
+  readonly noStore: boolean;
+  /** Seconds this answer lives in the cache, in place of the configured ttl. */
+  readonly ttlSeconds?: number;
+  /** Accept only a cached answer younger than this many seconds. */
+  readonly maxAgeSeconds?: number;
+  /** Entries of this request live apart, under this namespace. */
+  readonly namespace?: string;
 }
 
 export const NO_GATEWAY_OPTIONS: GatewayOptions = Object.freeze({ disableFallbacks: false, tags: [], additionalDropParams: [], consumed: [] });
@@ -62,6 +79,14 @@ const schema = z.looseObject({
   tags: tagList.nullable().optional(),
   drop_params: z.boolean({ error: 'expected true or false' }).nullable().optional(),
   additional_drop_params: z.array(z.string({ error: 'expected a string' }), { error: 'expected a list of field names' }).nullable().optional(),
+  cache: z.looseObject({
+    'no-cache': z.boolean({ error: 'expected true or false' }).optional(),
+    'no-store': z.boolean({ error: 'expected true or false' }).optional(),
+    'use-cache': z.boolean({ error: 'expected true or false' }).optional(),
+    ttl: z.number({ error: 'expected a number of seconds' }).positive('must be above 0').optional(),
+    's-maxage': z.number({ error: 'expected a number of seconds' }).min(0, 'must be 0 or more').optional(),
+    namespace: z.string({ error: 'expected a string' }).min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional(),
+  }, { error: 'expected an object' }).nullable().optional(),
   metadata: z.looseObject({ tags: tagList.nullable().optional() }, { error: 'expected an object' }).nullable().optional(),
 });
 
@@ -107,6 +132,12 @@ export function takeGatewayFields<T extends object>(body: T, style: ParamStyle):
     additionalDropParams: p.additional_drop_params ?? [],
     consumed,
   };
+  if (p.cache != null) {
+    const c = p.cache;
+    (options as { cache?: CacheControls }).cache = {
+      useCache: c['use-cache'] === true, noCache: c['no-cache'] === true, noStore: c['no-store'] === true, ttlSeconds: c.ttl, maxAgeSeconds: c['s-maxage'], namespace: c.namespace,
+    };
+  }
   return { ok: true, value: { body: out as T, options } };
 }
 

@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import { PriceBook } from '../cost/index.js';
 import { Cancellation, GatewayError, sequentialId, type Logger } from '../core/index.js';
 import type { HealthEndpoints } from '../health/index.js';
+import { createResponseCache, type CacheDeps } from '../cache/index.js';
 import { createResponseStore, type ResponseStore } from '../response-store/index.js';
 import type { Router } from '../router/index.js';
 import type { SpendLogs } from '../spend/index.js';
@@ -50,6 +51,10 @@ export interface AppDeps {
   prices?: PriceBook;
   /** Spend logs in PostgreSQL; undefined without a database (or with disable_spend_logs). */
   spend?: SpendLogs;
+  /** The response cache; default: from the config (`litellm_settings.cache`); null: none. */
+  responseCache?: CacheDeps | null;
+  /** Each answer written to the response cache (metrics). */
+  onCacheStored?: CacheDeps['onStored'];
 }
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -66,12 +71,13 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
   const { config, state, logger } = deps;
   const prices = deps.prices ?? new PriceBook(config.deployments);
   const spend = deps.spend;
+  const cache = deps.responseCache === undefined ? createResponseCache(config, logger, deps.onCacheStored) : deps.responseCache ?? undefined;
   const routes: RouteSpec[] = [
     ...healthRoutes({ state, version: deps.version, health: deps.health }),
     ...metricsRoutes(deps.metrics, config.metricsRequireAuth),
     ...(deps.testHooks ? testHookRoutes(logger) : []),
-    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000), prices }),
-    ...anthropicRoutes({ router: deps.router, logger, prices }),
+    ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000), prices, cache }),
+    ...anthropicRoutes({ router: deps.router, logger, prices, cache }),
     ...modelInfoRoutes(config),
     ...responsesRoutes({ router: deps.router, store: deps.responseStore ?? createResponseStore(config, logger), logger, prices }),
     ...tokenCountRoutes({ router: deps.router, config }),

@@ -47,6 +47,9 @@ export interface RequestContext {
   cost?: CallCost | null;
   /** The request's LiteLLM tags (`tags`, `metadata.tags`), for the log line. */
   tags?: readonly string[];
+  /** What the response cache did (`litellm_settings.cache`), for the log line; unset when caching is off. */
+  cache?: 'hit' | 'miss' | 'skip';
+  cacheType?: 'redis' | 'local';
   /** Bytes of the request body held against the worker's body budget (given back when the response ends). */
   bodyBytes: number;
 }

@@ -44,6 +44,7 @@ export interface ServeOptions {
   logger: Logger;
   onRequestStart?: AppDeps['onRequestStart'];
   onRequestEnd?: AppDeps['onRequestEnd'];
+  onCacheStored?: AppDeps['onCacheStored'];
   /** GET /metrics; undefined when metrics are off. */
   metrics?: AppDeps['metrics'];
   /** Spend logs in PostgreSQL (the worker's writer); undefined without a database. */
@@ -87,6 +88,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     version: VERSION,
     onRequestStart: serve.onRequestStart,
     onRequestEnd: serve.onRequestEnd,
+    onCacheStored: serve.onCacheStored,
     metrics: serve.metrics,
     spend: serve.spend,
     testHooks: serve.testHooks ?? false,

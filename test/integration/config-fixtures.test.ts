@@ -29,7 +29,7 @@ const FIXTURES: Fixture[] = [
   { file: 'include-based/config.yaml', summary: '4 deployments in 3 model groups', warnings: ['settings set in more than one file', 'deployments without a price'], key: FIXTURE_MASTER_KEY, models: ['house-mock', 'gpt-4o', 'gpt-4o-mini'] },
   {
     file: 'enterprise.yaml', summary: '6 deployments in 6 model groups', key: FIXTURE_MASTER_KEY,
-    warnings: ['top-level sections', 'keys in the wrong section', 'unknown config keys', 'general_settings.database_url: environment variable', 'model_info.mode values', 'caching', 'deployments without a price'],
+    warnings: ['top-level sections', 'keys in the wrong section', 'unknown config keys', 'general_settings.database_url: environment variable', 'model_info.mode values', 'deployments without a price'],
     models: ['gpt-4o', 'claude-sonnet', 'gemini-pro', 'gemini-flash', 'rerank-english', 'dall-e-3'],
   },
   { file: 'bedrock-based.yaml', summary: '5 deployments in 5 model groups', warnings: ['deployments without a price'], models: ['claude-3-5-sonnet', 'claude-3-7-sonnet', 'llama3-70b', 'titan-embed', 'cohere-embed'] },

@@ -97,7 +97,8 @@ describe('config fixtures', () => {
     assert.equal(pick(config, 1).model, 'anthropic.claude-3-5-sonnet-20240620-v1:0');
     assert.deepEqual(pick(config, 1).params.aws, { accessKeyId: FIXTURE_AWS_KEY_ID, secretAccessKey: FIXTURE_AWS_SECRET, sessionToken: undefined, regionName: 'us-east-1', runtimeEndpoint: undefined });
     assert.equal(config.router.strategy, 'usage-based-routing-v2');
-    assert.equal(warnings.length, 6, warnings.join('\n'));
+    assert.equal(warnings.length, 5, warnings.join('\n'));
+    assert.equal(config.cache?.type, 'local', 'cache: true with cache_params.type local is implemented now');
     assert.equal(warnings[0], 'top-level sections Switchyard does not implement, ignored: x-bedrock-defaults, guardrails, mcp_servers, callback_settings');
     assert.equal(warnings[1], 'keys in the wrong section, ignored: general_settings.num_retries (belongs in router_settings or litellm_settings), general_settings.routing_strategy (belongs in router_settings), litellm_settings.master_key (belongs in general_settings)');
     assert.match(warnings[2]!, /^unknown config keys, ignored: .*general_settings\.store_model_in_db.*litellm_settings\.success_callback/);
@@ -105,7 +106,6 @@ describe('config fixtures', () => {
     assert.equal(warnings[3], 'general_settings.database_url: environment variable DATABASE_URL_NOT_SET_HERE is not set (referenced as os.environ/DATABASE_URL_NOT_SET_HERE); spend logs are off');
     assert.equal(config.database, undefined);
     assert.match(warnings[4]!, /^model_info\.mode values Switchyard does not implement .*: model_list\[4\]\.model_info\.mode \(rerank\), model_list\[5\]\.model_info\.mode \(image_generation\)$/);
-    assert.match(warnings[5]!, /^caching Switchyard does not implement.*: litellm_settings\.cache \(response caching\), litellm_settings\.cache_params\.type \(local\)$/);
   });
 
   test('bedrock-based: AWS keys from a credential or the environment, regions per deployment, the runtime endpoint', () => {

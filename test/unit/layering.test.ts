@@ -16,11 +16,12 @@ const ALLOWED: Record<string, string[]> = {
   spend: ['core', 'db'],
   redis: ['core', 'config'],
   'response-store': ['core', 'config', 'protocol', 'redis'],
+  cache: ['core', 'config', 'protocol', 'providers', 'redis'],
   health: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
   router: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
-  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store', 'cost', 'spend'],
+  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store', 'cache', 'cost', 'spend'],
   supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol'],
-  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store', 'cost', 'db', 'spend'],
+  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store', 'cache', 'cost', 'db', 'spend'],
 };
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));

@@ -5,10 +5,12 @@ import {
 } from '../../protocol/index.js';
 import type { Answer } from '../../providers/index.js';
 import { isModelGroupPattern, modelNotFound, type Routed, type Router } from '../../router/index.js';
+import { lookUp, type CacheDeps } from '../../cache/index.js';
 import type { RouteSpec } from '../http/route-table.js';
 import { queryOf, sendJson } from '../http/respond.js';
 import { addCostHeader, withoutUsage } from '../call-cost.js';
 import type { RequestContext } from '../request-context.js';
+import { noteCache, sendCachedOpenAI } from './cached-answer.js';
 import {
   accept, callContext, finishOverhead, noteRequest, noteUsage, recordRouting, sendAnswer, takeGatewayOptions, traced,
 } from './routed-request.js';
@@ -18,6 +20,8 @@ export interface OpenAIRouteDeps {
   logger: Logger;
   startedAtSeconds: number;
   prices: PriceBook;
+  /** The response cache (chat and embeddings); undefined when off. */
+  cache?: CacheDeps;
 }
 
 /** The OpenAI-compatible API: chat, completions, embeddings, models. */
@@ -32,7 +36,10 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
         const { body, options } = takeGatewayOptions(ctx, accept(validateChatRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
         const { request, hidden } = withStreamUsage(body);
-        await answer(ctx, await traced(ctx, (trace) => router.chat(request, callContext(ctx, options, logger), trace, options)), prices, hidden);
+        const cached = await lookUp(deps.cache, 'completion', body.model, body, options.cache);
+        noteCache(ctx, cached);
+        if (cached.hit) return sendCachedOpenAI(ctx, cached.hit.body, body.stream === true, body.stream_options?.include_usage === true);
+        await answer(ctx, cached.store(await traced(ctx, (trace) => router.chat(request, callContext(ctx, options, logger), trace, options))), prices, hidden);
       },
     },
     {
@@ -53,7 +60,11 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateEmbeddingRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, false);
+        const cached = await lookUp(deps.cache, 'embedding', body.model, body, options.cache);
+        noteCache(ctx, cached);
+        if (cached.hit) return sendCachedOpenAI(ctx, cached.hit.body, false, false);
         const routed = await traced(ctx, (trace) => router.embedding(body, callContext(ctx, options, logger), trace, options));
+        cached.storeJson(routed.answer);
         recordRouting(ctx, routed);
         noteUsage(ctx, routed.answer.usage);
         addCostHeader(ctx, prices);
