@@ -6,9 +6,22 @@ import {
 } from '../../protocol/index.js';
 import { deploymentLabel, publicOrigin, type Answer, type CallContext, type CallLimits, type DeploymentClient, type EventStream } from '../adapter.js';
 import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
-import { sendUpstream, type UpstreamRequest } from '../http-pool.js';
+import { sendUpstream, type UpstreamRequest, type UpstreamResponse } from '../http-pool.js';
 import { openEventStream, readJsonBody } from '../upstream-response.js';
 import type { AnthropicTarget } from './anthropic-target.js';
+
+/**
+ * An Anthropic Messages answer (JSON or event stream) as the OpenAI chat answer the caller asked
+ * for: shared by every deployment that reaches Claude through the Messages format.
+ */
+export async function chatAnswerFromMessages(response: UpstreamResponse, upstream: UpstreamRequest, request: ChatCompletionRequest, stream: boolean, jsonAnswer: boolean, label: string): Promise<Answer<ChatCompletion>> {
+  if (!stream) {
+    const message = await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE);
+    return { stream: false, body: messageToChatCompletion(message, undefined, jsonAnswer) };
+  }
+  const translator = new AnthropicToOpenAIStream({ includeUsage: request.stream_options?.include_usage === true, label, jsonAnswer });
+  return { stream: true, events: translateEvents(await openEventStream(response, upstream, 'anthropic'), translator) };
+}
 
 /** Client headers the native route forwards: the caller's protocol version and beta features. */
 const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
@@ -39,13 +52,7 @@ export class AnthropicClient implements DeploymentClient {
     const stream = body.stream === true;
     const jsonAnswer = wantsJsonAnswer(request.response_format);
     const upstream = this.request(body, stream, ctx, this.target.headers);
-    const response = await sendUpstream(upstream);
-    if (!stream) {
-      const message = await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE);
-      return { stream: false, body: messageToChatCompletion(message, undefined, jsonAnswer) };
-    }
-    const translator = new AnthropicToOpenAIStream({ includeUsage: request.stream_options?.include_usage === true, label: this.label, jsonAnswer });
-    return { stream: true, events: translateEvents(await openEventStream(response, upstream, 'anthropic'), translator) };
+    return chatAnswerFromMessages(await sendUpstream(upstream), upstream, request, stream, jsonAnswer, this.label);
   }
 
   async messages(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>> {

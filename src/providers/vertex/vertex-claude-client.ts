@@ -1,11 +1,11 @@
 import type { Deployment } from '../../config/index.js';
 import { GatewayError, jsonForUpstream } from '../../core/index.js';
 import {
-  ANTHROPIC_MESSAGE, anthropicStreamError, AnthropicToOpenAIStream, chatRequestToMessages, cutAtEnd, messageToChatCompletion, parseEventData, translateEvents, wantsJsonAnswer,
+  ANTHROPIC_MESSAGE, anthropicStreamError, chatRequestToMessages, cutAtEnd, parseEventData, wantsJsonAnswer,
   type AnthropicMessage, type AnthropicMessagesRequest, type ChatCompletion, type ChatCompletionRequest, type SseEvent,
 } from '../../protocol/index.js';
 import { deploymentLabel, type Answer, type CallContext, type CallLimits, type DeploymentClient, type EventStream } from '../adapter.js';
-import { nativeDefaults } from '../anthropic/anthropic-client.js';
+import { chatAnswerFromMessages, nativeDefaults } from '../anthropic/anthropic-client.js';
 import { dropPolicy, reportDropped, withoutFields } from '../drop-params.js';
 import { googleErrorFromResponse } from '../gemini/google-errors.js';
 import { sendUpstream, type UpstreamRequest, type UpstreamResponse } from '../http-pool.js';
@@ -45,13 +45,7 @@ export class VertexClaudeClient implements DeploymentClient {
     const stream = body.stream === true;
     const jsonAnswer = wantsJsonAnswer(request.response_format);
     const upstream = await this.request(model, body, stream, ctx, {});
-    const response = await this.send(upstream);
-    if (!stream) {
-      const message = await readJsonBody<AnthropicMessage>(response, upstream, ANTHROPIC_MESSAGE);
-      return { stream: false, body: messageToChatCompletion(message, undefined, jsonAnswer) };
-    }
-    const translator = new AnthropicToOpenAIStream({ includeUsage: request.stream_options?.include_usage === true, label: this.label, jsonAnswer });
-    return { stream: true, events: translateEvents(await openEventStream(response, upstream, 'anthropic'), translator) };
+    return chatAnswerFromMessages(await this.send(upstream), upstream, request, stream, jsonAnswer, this.label);
   }
 
   async messages(request: AnthropicMessagesRequest, ctx: CallContext): Promise<Answer<AnthropicMessage>> {
