@@ -1,5 +1,5 @@
-import { GatewayError } from '../../core/index.js';
 import type { ChatCompletionRequest, ChatMessage, ContentPart, EmbeddingRequest } from '../../protocol/index.js';
+import { plainText, refuseParam } from '../message-text.js';
 
 /**
  * OpenAI → Cohere v2 (`POST /v2/chat`, `POST /v2/embed`). Cohere refuses fields it does not know,
@@ -46,7 +46,7 @@ export interface CohereRequestOptions {
 
 export function chatRequestToCohere(request: ChatCompletionRequest, options: CohereRequestOptions): CohereChatRequest {
   const fail = (param: string, message: string) => {
-    if (!options.dropUnsupported) throw refuse(param, `${message} (or set drop_params)`);
+    if (!options.dropUnsupported) throw refuseParam(param, `${message} (or set drop_params)`);
     options.dropped.push(param);
   };
   if (typeof request.n === 'number' && request.n > 1) fail('n', 'cohere/ deployments return one choice; n must be 1');
@@ -81,12 +81,12 @@ function convertMessage(message: ChatMessage, where: string): CohereMessage {
   switch (message.role) {
     case 'system':
     case 'developer':
-      return { role: 'system', content: textOf(message.content, `${where}.content`) };
+      return { role: 'system', content: plainText(message.content, `${where}.content`) };
     case 'user':
       return { role: 'user', content: userContent(message.content, `${where}.content`) };
     case 'assistant': {
       const out: Extract<CohereMessage, { role: 'assistant' }> = { role: 'assistant' };
-      const text = textOf(message.content, `${where}.content`);
+      const text = plainText(message.content, `${where}.content`);
       if (text !== '') out.content = text;
       const calls = message.tool_calls ?? [];
       if (calls.length > 0) {
@@ -97,19 +97,10 @@ function convertMessage(message: ChatMessage, where: string): CohereMessage {
       return out;
     }
     case 'tool':
-      return { role: 'tool', tool_call_id: message.tool_call_id as string, content: textOf(message.content, `${where}.content`) };
+      return { role: 'tool', tool_call_id: message.tool_call_id as string, content: plainText(message.content, `${where}.content`) };
     default:
-      throw refuse(`${where}.role`, `role "${String(message.role)}" is not supported by cohere/ deployments; use tools and tool messages`);
+      throw refuseParam(`${where}.role`, `role "${String(message.role)}" is not supported by cohere/ deployments; use tools and tool messages`);
   }
-}
-
-function textOf(content: ChatMessage['content'], where: string): string {
-  if (content == null) return '';
-  if (typeof content === 'string') return content;
-  return content.map((part, j) => {
-    if (part.type !== 'text' || typeof part.text !== 'string') throw refuse(`${where}[${j}].type`, 'only text parts are allowed here');
-    return part.text;
-  }).join('');
 }
 
 function userContent(content: ChatMessage['content'], where: string): string | CohereContent[] {
@@ -118,13 +109,13 @@ function userContent(content: ChatMessage['content'], where: string): string | C
   return content.map((part: ContentPart, j): CohereContent => {
     if (part.type === 'text' && typeof part.text === 'string') return { type: 'text', text: part.text };
     if (part.type === 'image_url') return { type: 'image_url', image_url: { url: (part.image_url as { url: string }).url } };
-    throw refuse(`${where}[${j}].type`, `content part type "${String(part.type)}" is not supported by cohere/ deployments`);
+    throw refuseParam(`${where}[${j}].type`, `content part type "${String(part.type)}" is not supported by cohere/ deployments`);
   });
 }
 
 function convertTool(tool: unknown, i: number): unknown {
   const t = tool as { type?: unknown; function?: { name?: unknown; description?: unknown; parameters?: unknown } };
-  if (t?.type !== 'function' || typeof t.function?.name !== 'string') throw refuse(`tools[${i}].type`, 'cohere/ deployments take function tools only');
+  if (t?.type !== 'function' || typeof t.function?.name !== 'string') throw refuseParam(`tools[${i}].type`, 'cohere/ deployments take function tools only');
   const fn: Record<string, unknown> = { name: t.function.name, parameters: t.function.parameters ?? { type: 'object', properties: {} } };
   if (typeof t.function.description === 'string') fn.description = t.function.description;
   return { type: 'function', function: fn };
@@ -143,13 +134,9 @@ function responseFormatOf(format: unknown, fail: (param: string, message: string
 export function embeddingRequestToCohere(request: EmbeddingRequest, model: string): Record<string, unknown> {
   const input = request.input;
   const texts: unknown[] = typeof input === 'string' ? [input] : input;
-  if (!texts.every((t) => typeof t === 'string')) throw refuse('input', 'cohere/ deployments embed text; token arrays cannot be sent');
+  if (!texts.every((t) => typeof t === 'string')) throw refuseParam('input', 'cohere/ deployments embed text; token arrays cannot be sent');
   const out: Record<string, unknown> = { model, texts, input_type: typeof request.input_type === 'string' ? request.input_type : 'search_document', embedding_types: ['float'] };
   if (typeof request.dimensions === 'number') out.output_dimension = request.dimensions;
   if (typeof request.truncate === 'string') out.truncate = request.truncate;
   return out;
-}
-
-function refuse(param: string, message: string): GatewayError {
-  return new GatewayError('invalid_request', `${param}: ${message}`, { param });
 }

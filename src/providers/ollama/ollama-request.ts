@@ -1,5 +1,5 @@
-import { GatewayError } from '../../core/index.js';
 import type { ChatCompletionRequest, ChatMessage, CompletionRequest, EmbeddingRequest } from '../../protocol/index.js';
+import { plainText, refuseParam } from '../message-text.js';
 
 /**
  * OpenAI → Ollama's native API: `/api/chat` (`ollama_chat/`), `/api/generate` (`ollama/`, and
@@ -61,7 +61,7 @@ function common(request: ChatCompletionRequest | CompletionRequest, options: Oll
 
 function failer(options: OllamaRequestOptions): Fail {
   return (param, message) => {
-    if (!options.dropUnsupported) throw refuse(param, `${message} (or set drop_params)`);
+    if (!options.dropUnsupported) throw refuseParam(param, `${message} (or set drop_params)`);
     options.dropped.push(param);
   };
 }
@@ -84,11 +84,11 @@ function convertMessage(message: ChatMessage, where: string, names: Map<string, 
   switch (message.role) {
     case 'system':
     case 'developer':
-      return { role: 'system', content: textOf(message.content, `${where}.content`) };
+      return { role: 'system', content: plainText(message.content, `${where}.content`) };
     case 'user':
       return userMessage(message.content, `${where}.content`);
     case 'assistant': {
-      const out: OllamaMessage = { role: 'assistant', content: textOf(message.content, `${where}.content`) };
+      const out: OllamaMessage = { role: 'assistant', content: plainText(message.content, `${where}.content`) };
       const calls = message.tool_calls ?? [];
       if (calls.length > 0) {
         out.tool_calls = calls.map((call, j) => {
@@ -99,13 +99,13 @@ function convertMessage(message: ChatMessage, where: string, names: Map<string, 
       return out;
     }
     case 'tool': {
-      const out: OllamaMessage = { role: 'tool', content: textOf(message.content, `${where}.content`) };
+      const out: OllamaMessage = { role: 'tool', content: plainText(message.content, `${where}.content`) };
       const name = names.get(message.tool_call_id as string);
       if (name !== undefined) out.tool_name = name;
       return out;
     }
     default:
-      throw refuse(`${where}.role`, `role "${String(message.role)}" is not supported by ollama deployments; use tools and tool messages`);
+      throw refuseParam(`${where}.role`, `role "${String(message.role)}" is not supported by ollama deployments; use tools and tool messages`);
   }
 }
 
@@ -116,7 +116,7 @@ function userMessage(content: ChatMessage['content'], where: string): OllamaMess
   content.forEach((part, j) => {
     if (part.type === 'text' && typeof part.text === 'string') texts.push(part.text);
     else if (part.type === 'image_url') images.push(imageData((part.image_url as { url: string }).url, `${where}[${j}].image_url.url`));
-    else throw refuse(`${where}[${j}].type`, `content part type "${String(part.type)}" is not supported by ollama deployments`);
+    else throw refuseParam(`${where}[${j}].type`, `content part type "${String(part.type)}" is not supported by ollama deployments`);
   });
   const out: OllamaMessage = { role: 'user', content: texts.join('\n') };
   if (images.length > 0) out.images = images;
@@ -125,17 +125,8 @@ function userMessage(content: ChatMessage['content'], where: string): OllamaMess
 
 function imageData(url: string, where: string): string {
   const match = /^data:[^;,]+;base64,/.exec(url);
-  if (match === null) throw refuse(where, 'ollama deployments take images as base64 data URLs (data:image/png;base64,…); the gateway does not fetch image URLs');
+  if (match === null) throw refuseParam(where, 'ollama deployments take images as base64 data URLs (data:image/png;base64,…); the gateway does not fetch image URLs');
   return url.slice(match[0].length);
-}
-
-function textOf(content: ChatMessage['content'], where: string): string {
-  if (content == null) return '';
-  if (typeof content === 'string') return content;
-  return content.map((part, j) => {
-    if (part.type !== 'text' || typeof part.text !== 'string') throw refuse(`${where}[${j}].type`, 'only text parts are allowed here');
-    return part.text;
-  }).join('');
 }
 
 /** Ollama stores a tool call's arguments as a JSON object (it refuses a string). */
@@ -145,15 +136,15 @@ function parseArguments(text: string, where: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw refuse(where, 'tool call arguments must be a JSON object (Ollama stores them as one); got text that is not JSON');
+    throw refuseParam(where, 'tool call arguments must be a JSON object (Ollama stores them as one); got text that is not JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw refuse(where, 'tool call arguments must be a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw refuseParam(where, 'tool call arguments must be a JSON object');
   return value as Record<string, unknown>;
 }
 
 function convertTool(tool: unknown, i: number): unknown {
   const t = tool as { type?: unknown; function?: { name?: unknown; description?: unknown; parameters?: unknown } };
-  if (t?.type !== 'function' || typeof t.function?.name !== 'string') throw refuse(`tools[${i}].type`, 'ollama deployments take function tools only');
+  if (t?.type !== 'function' || typeof t.function?.name !== 'string') throw refuseParam(`tools[${i}].type`, 'ollama deployments take function tools only');
   const fn: Record<string, unknown> = { name: t.function.name, parameters: t.function.parameters ?? { type: 'object', properties: {} } };
   if (typeof t.function.description === 'string') fn.description = t.function.description;
   return { type: 'function', function: fn };
@@ -177,20 +168,20 @@ export function chatRequestToOllamaGenerate(request: ChatCompletionRequest, opti
   const fail = failer(options);
   const out = common(request, options, fail);
   if ((Array.isArray(request.tools) && request.tools.length > 0) || request.messages.some((m) => m.role === 'tool' || (m.tool_calls?.length ?? 0) > 0)) {
-    throw refuse('tools', 'ollama/ deployments call /api/generate, which has no tools; use an ollama_chat/ deployment for tool calls');
+    throw refuseParam('tools', 'ollama/ deployments call /api/generate, which has no tools; use an ollama_chat/ deployment for tool calls');
   }
   const system: string[] = [];
   const turns: Array<{ role: 'user' | 'assistant'; text: string }> = [];
   const images: string[] = [];
   request.messages.forEach((message, i) => {
     const where = `messages[${i}]`;
-    if (message.role === 'system' || message.role === 'developer') system.push(textOf(message.content, `${where}.content`));
+    if (message.role === 'system' || message.role === 'developer') system.push(plainText(message.content, `${where}.content`));
     else if (message.role === 'user') {
       const user = userMessage(message.content, `${where}.content`);
       turns.push({ role: 'user', text: user.content });
       images.push(...(user.images ?? []));
-    } else if (message.role === 'assistant') turns.push({ role: 'assistant', text: textOf(message.content, `${where}.content`) });
-    else throw refuse(`${where}.role`, `role "${String(message.role)}" is not supported by ollama/ deployments`);
+    } else if (message.role === 'assistant') turns.push({ role: 'assistant', text: plainText(message.content, `${where}.content`) });
+    else throw refuseParam(`${where}.role`, `role "${String(message.role)}" is not supported by ollama/ deployments`);
   });
   const only = turns.length === 1 && turns[0]!.role === 'user' ? turns[0]!.text : undefined;
   out.prompt = only ?? `${turns.map((t) => `### ${t.role === 'user' ? 'User' : 'Assistant'}:\n${t.text}\n\n`).join('')}### Assistant:\n`;
@@ -204,7 +195,7 @@ export function completionRequestToOllama(request: CompletionRequest, options: O
   const out = common(request, options, failer(options));
   const prompt = request.prompt;
   const text = typeof prompt === 'string' ? prompt : Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string' ? prompt[0] : undefined;
-  if (text === undefined) throw refuse('prompt', 'ollama deployments complete one text prompt at a time (not a list, not token arrays)');
+  if (text === undefined) throw refuseParam('prompt', 'ollama deployments complete one text prompt at a time (not a list, not token arrays)');
   out.prompt = text;
   if (typeof request.suffix === 'string') out.suffix = request.suffix;
   if (typeof request.raw === 'boolean') out.raw = request.raw;
@@ -214,13 +205,9 @@ export function completionRequestToOllama(request: CompletionRequest, options: O
 /** `/api/embed`: text input, one string or a list; `dimensions` as Ollama names it too. */
 export function embeddingRequestToOllama(request: EmbeddingRequest, model: string): Record<string, unknown> {
   const input: unknown = request.input;
-  if (!(typeof input === 'string' || (Array.isArray(input) && input.every((t) => typeof t === 'string')))) throw refuse('input', 'ollama deployments embed text; token arrays cannot be sent');
+  if (!(typeof input === 'string' || (Array.isArray(input) && input.every((t) => typeof t === 'string')))) throw refuseParam('input', 'ollama deployments embed text; token arrays cannot be sent');
   const out: Record<string, unknown> = { model, input };
   if (typeof request.dimensions === 'number') out.dimensions = request.dimensions;
   if (request.keep_alive != null) out.keep_alive = request.keep_alive;
   return out;
-}
-
-function refuse(param: string, message: string): GatewayError {
-  return new GatewayError('invalid_request', `${param}: ${message}`, { param });
 }
