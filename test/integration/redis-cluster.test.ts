@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { sleep, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
-import { startGateway, stopAllGateways, type GatewayProcess, type LogLine } from '../support/gateway.js';
+import { startGateway, stopAllGateways, type GatewayProcess } from '../support/gateway.js';
 import { startRedisCluster, type RedisClusterProcess } from '../support/redis-topologies.js';
+import { assertHostBAvoids, coolDownOnHostA } from '../support/shared-cooldown.js';
 
 /**
  * Two gateway processes (two hosts) on a real Redis Cluster (3 primaries, 1 replica each),
@@ -55,28 +56,12 @@ after(async () => {
   await cluster.stop();
 });
 
+const hosts = () => ({ upstream, hostA, hostB, clientA, clientB });
+
 const ask = (client: OpenAI, model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
 
-const cooling = (id: string, reason: string) => (line: LogLine) => line.msg === 'deployment cooling down' && line.deployment_id === id && line.reason === reason;
 
-async function coolDownOnHostA(group: string, bad: string): Promise<void> {
-  upstream.behave(bad, { status: 429, errorMessage: 'rate limited upstream' });
-  for (let i = 0; i < 50 && !hostA.logs.some(cooling(bad, 'rate_limited')); i++) {
-    const { response } = await ask(clientA, group);
-    assert.equal(response.status, 200);
-  }
-  await hostA.waitForLog(cooling(bad, 'rate_limited'), 1_000, `host A cooling ${bad} down`);
-}
 
-async function assertHostBAvoids(group: string, bad: string, good: string, withinMs: number): Promise<void> {
-  await hostB.waitForLog(cooling(bad, 'shared'), withinMs, `host B learning of ${bad}'s cooldown`);
-  const before = upstream.count(bad);
-  for (let i = 0; i < 10; i++) {
-    const { response } = await ask(clientB, group);
-    assert.equal(response.headers.get('x-litellm-model-id'), good);
-  }
-  assert.equal(upstream.count(bad), before);
-}
 
 function probes(model: string, from: number, to: number): number {
   return upstream.requests.filter((r) => r.model === model && r.receivedAt >= from && r.receivedAt < to).length;
@@ -97,8 +82,8 @@ describe('on a Redis Cluster', () => {
   });
 
   test('a cooldown taken on one host is honoured by the other', async () => {
-    await coolDownOnHostA('shared', 'shared-bad');
-    await assertHostBAvoids('shared', 'shared-bad', 'shared-good', 5_000);
+    await coolDownOnHostA(hosts(), 'shared', 'shared-bad');
+    await assertHostBAvoids(hosts(), 'shared', 'shared-bad', 'shared-good', 5_000);
   });
 
   test('readiness reports the cluster as a bounded ping sees it', async () => {
@@ -132,8 +117,8 @@ describe('on a Redis Cluster', () => {
     stop = true;
     await Promise.all(load);
     assert.equal(failed, 0, `${failed} of ${served + failed} requests failed`);
-    await coolDownOnHostA('second', 'second-bad');
-    await assertHostBAvoids('second', 'second-bad', 'second-good', 5_000);
+    await coolDownOnHostA(hosts(), 'second', 'second-bad');
+    await assertHostBAvoids(hosts(), 'second', 'second-bad', 'second-good', 5_000);
     t.diagnostic(`promotion ${promotedAt - killedAt} ms after the kill; ${served} requests served, 0 failed; sharing resumed ${Date.now() - promotedAt} ms after`);
   });
 

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { sleep, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
-import { startGateway, stopAllGateways, type GatewayProcess, type LogLine } from '../support/gateway.js';
+import { startGateway, stopAllGateways, type GatewayProcess } from '../support/gateway.js';
 import { startRedisSentinel, type RedisSentinelProcess } from '../support/redis-topologies.js';
+import { assertHostBAvoids, coolDownOnHostA } from '../support/shared-cooldown.js';
 
 /**
  * Two gateway processes (two hosts) on a Sentinel-managed Redis (1 primary, 1 replica,
@@ -62,28 +63,12 @@ after(async () => {
   await sentinel.stop();
 });
 
+const hosts = () => ({ upstream, hostA, hostB, clientA, clientB });
+
 const ask = (client: OpenAI, model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
 
-const cooling = (id: string, reason: string) => (line: LogLine) => line.msg === 'deployment cooling down' && line.deployment_id === id && line.reason === reason;
 
-async function coolDownOnHostA(group: string, bad: string): Promise<void> {
-  upstream.behave(bad, { status: 429, errorMessage: 'rate limited upstream' });
-  for (let i = 0; i < 50 && !hostA.logs.some(cooling(bad, 'rate_limited')); i++) {
-    const { response } = await ask(clientA, group);
-    assert.equal(response.status, 200);
-  }
-  await hostA.waitForLog(cooling(bad, 'rate_limited'), 1_000, `host A cooling ${bad} down`);
-}
 
-async function assertHostBAvoids(group: string, bad: string, good: string, withinMs: number): Promise<void> {
-  await hostB.waitForLog(cooling(bad, 'shared'), withinMs, `host B learning of ${bad}'s cooldown`);
-  const before = upstream.count(bad);
-  for (let i = 0; i < 10; i++) {
-    const { response } = await ask(clientB, group);
-    assert.equal(response.headers.get('x-litellm-model-id'), good);
-  }
-  assert.equal(upstream.count(bad), before);
-}
 
 async function readiness(gateway: GatewayProcess): Promise<unknown> {
   const response = await fetch(`${gateway.url}/health/readiness`, { signal: AbortSignal.timeout(5_000) });
@@ -97,8 +82,8 @@ function percentile(values: number[], p: number): number {
 
 describe('on a Sentinel-managed Redis', { skip: SKIP }, () => {
   test('health results and cooldowns are shared between two hosts; readiness says connected', async () => {
-    await coolDownOnHostA('shared', 'shared-bad');
-    await assertHostBAvoids('shared', 'shared-bad', 'shared-good', 5_000);
+    await coolDownOnHostA(hosts(), 'shared', 'shared-bad');
+    await assertHostBAvoids(hosts(), 'shared', 'shared-bad', 'shared-good', 5_000);
     await hostA.waitForLog(() => [...hostA.logs, ...hostB.logs].some((l) => l.msg === 'using cached health check results'), 3 * INTERVAL_S * 1000, 'a host adopting the other\'s health results');
     assert.equal(await readiness(hostA), 'connected');
   });
@@ -128,8 +113,8 @@ describe('on a Sentinel-managed Redis', { skip: SKIP }, () => {
       await sleep(50);
     }
     const promotedAt = Date.now();
-    await coolDownOnHostA('second', 'second-bad');
-    await assertHostBAvoids('second', 'second-bad', 'second-good', 5_000);
+    await coolDownOnHostA(hosts(), 'second', 'second-bad');
+    await assertHostBAvoids(hosts(), 'second', 'second-bad', 'second-good', 5_000);
     const resumedMs = Date.now() - promotedAt;
     await sleep(500);
     stop = true;

@@ -4,6 +4,7 @@ import OpenAI from 'openai';
 import { startFakeUpstream, sleep, type FakeUpstream } from '../support/fake-upstream.js';
 import { startGateway, stopAllGateways, type GatewayProcess, type LogLine } from '../support/gateway.js';
 import { startRedis, type RedisProcess } from '../support/redis.js';
+import { assertHostBAvoids, coolDownOnHostA } from '../support/shared-cooldown.js';
 
 /**
  * Two gateway processes (two "hosts") sharing one real redis-server: cooldowns taken by one are
@@ -51,32 +52,12 @@ after(async () => {
   await redis.stop();
 });
 
+const hosts = () => ({ upstream, hostA, hostB, clientA, clientB });
+
 const ask = (client: OpenAI, model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
 
-const cooling = (id: string, reason?: string) => (line: LogLine) =>
-  line.msg === 'deployment cooling down' && line.deployment_id === id && (reason === undefined || line.reason === reason);
 
-/** Host A sends traffic until it cools `bad` down (a 429 in a two-deployment group does it at once). */
-async function coolDownOnHostA(group: string, bad: string): Promise<void> {
-  upstream.behave(bad, { status: 429, errorMessage: 'rate limited upstream' });
-  for (let i = 0; i < 50 && !hostA.logs.some(cooling(bad, 'rate_limited')); i++) {
-    const { response } = await ask(clientA, group);
-    assert.equal(response.status, 200);
-  }
-  await hostA.waitForLog(cooling(bad, 'rate_limited'), 1_000, `host A cooling ${bad} down`);
-}
 
-/** Host B must not send `bad` anything: it would if it did not know (it has served no traffic yet, so usage-based routing favours `bad`). */
-async function assertHostBAvoids(group: string, bad: string, good: string): Promise<void> {
-  await hostB.waitForLog(cooling(bad, 'shared'), 5_000, `host B learning of ${bad}'s cooldown`);
-  const before = upstream.count(bad);
-  for (let i = 0; i < 20; i++) {
-    const { response } = await ask(clientB, group);
-    assert.equal(response.headers.get('x-litellm-model-id'), good);
-    assert.equal(response.headers.get('x-litellm-attempted-retries'), '0');
-  }
-  assert.equal(upstream.count(bad), before);
-}
 
 /** Usage counts live in wall-clock minutes: start a usage test early in one. */
 async function awayFromMinuteEnd(): Promise<void> {
@@ -94,8 +75,8 @@ function linesSince(gateway: GatewayProcess, mark: number, msg: string): number 
 
 describe('shared through Redis', () => {
   test('a cooldown taken on one host is honoured by the other', async () => {
-    await coolDownOnHostA('shared', 'shared-bad');
-    await assertHostBAvoids('shared', 'shared-bad', 'shared-good');
+    await coolDownOnHostA(hosts(), 'shared', 'shared-bad');
+    await assertHostBAvoids(hosts(), 'shared', 'shared-bad', 'shared-good', 5_000, 20);
   });
 
   test('usage-based routing sees both hosts\' traffic against a deployment\'s rpm', async () => {
@@ -150,7 +131,7 @@ describe('when Redis misbehaves', () => {
 
     await redis.start();
     await Promise.all([lineSince(hostA, markA, 'redis available again'), lineSince(hostB, markB, 'redis available again')]);
-    await coolDownOnHostA('second', 'second-bad');
-    await assertHostBAvoids('second', 'second-bad', 'second-good');
+    await coolDownOnHostA(hosts(), 'second', 'second-bad');
+    await assertHostBAvoids(hosts(), 'second', 'second-bad', 'second-good', 5_000, 20);
   });
 });
