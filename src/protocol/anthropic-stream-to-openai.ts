@@ -30,7 +30,8 @@ export interface AnthropicToOpenAIOptions {
 /**
  * Anthropic Messages SSE → OpenAI chat completion chunks. Text deltas become `content`, each
  * `tool_use` block becomes one tool call (its OpenAI index counts tool calls, not blocks) whose
- * `input_json_delta`s are the `arguments` deltas, thinking deltas become `reasoning_content`,
+ * `input_json_delta`s are the `arguments` deltas, thinking deltas become `reasoning_content` (and
+ * each thinking block, once it ends, one `thinking_blocks` delta with its signature),
  * `message_delta` carries the finish reason, and `message_stop` the usage when it was asked for.
  *
  * When the request asked for JSON, the format tool's `input_json_delta`s are the `content` deltas
@@ -59,6 +60,13 @@ export class AnthropicToOpenAIStream implements EventTranslator {
   private jsonSent = false;
   /** JSON mode: text held back until the turn shows whether the format tool answers. */
   private heldText = '';
+  /**
+   * The thinking block being streamed (its index and what it has said so far): Claude needs it
+   * back whole and signed with the tool results of the same turn, so it is sent once more, whole,
+   * as `thinking_blocks` when it ends (LiteLLM's field; the Responses API keeps it as the reasoning
+   * item's encrypted_content).
+   */
+  private thinking: { index: number; block: Record<string, unknown> & { type: string } } | undefined;
 
   constructor(private readonly options: AnthropicToOpenAIOptions) {
     this.created = options.created ?? Math.floor(Date.now() / 1000);
@@ -111,6 +119,8 @@ export class AnthropicToOpenAIStream implements EventTranslator {
   }
 
   private blockStart(index: number, block: Record<string, unknown>): SseEvent[] {
+    if (block.type === 'thinking') this.thinking = { index, block: { type: 'thinking', thinking: typeof block.thinking === 'string' ? block.thinking : '', signature: typeof block.signature === 'string' ? block.signature : '' } };
+    else if (block.type === 'redacted_thinking') this.thinking = { index, block: { type: 'redacted_thinking', data: block.data } };
     if (this.jsonAnswer && block.type === 'tool_use' && block.name === RESPONSE_FORMAT_TOOL && this.jsonBlock === undefined) {
       this.jsonBlock = index;
       this.heldText = '';
@@ -151,14 +161,23 @@ export class AnthropicToOpenAIStream implements EventTranslator {
         return [this.chunk(`{"tool_calls":[{"index":${toolIndex},"function":{"arguments":${JSON.stringify(json)}}}]}`, null)];
       }
       case 'thinking_delta':
+        if (this.thinking?.index === index) this.thinking.block.thinking += String(delta.thinking);
         return [this.chunk(`{"reasoning_content":${JSON.stringify(String(delta.thinking))}}`, null)];
+      case 'signature_delta':
+        if (this.thinking?.index === index) this.thinking.block.signature = `${String(this.thinking.block.signature ?? '')}${String(delta.signature)}`;
+        return [];
       default:
-        return []; // signature_delta, citations_delta: no OpenAI counterpart
+        return []; // citations_delta: no OpenAI counterpart
     }
   }
 
   /** A format tool call with no input at all still answers `{}`, as the JSON answer does. */
   private blockStop(index: number): SseEvent[] {
+    if (this.thinking?.index === index) {
+      const block = this.thinking.block;
+      this.thinking = undefined;
+      return [this.chunk(`{"thinking_blocks":[${JSON.stringify(block)}]}`, null)];
+    }
     if (index !== this.jsonBlock || this.jsonSent) return [];
     this.jsonSent = true;
     return [this.chunk('{"content":"{}"}', null)];

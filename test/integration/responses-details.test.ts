@@ -120,6 +120,27 @@ describe('Claude through translation', () => {
     assert.equal(final.output_text, 'Done.');
   });
 
+  test('the signed thinking goes back to Claude whole with the next turn, streamed or not', async () => {
+    for (const streamed of [false, true]) {
+      upstream.behave('claude-details-up', { thinking: `Plan ${streamed}.`, text: 'Calling.' });
+      const first = streamed
+        ? await client.responses.stream({ model: 'claude', input: 'Think.', reasoning: { effort: 'low' } }).finalResponse()
+        : await client.responses.create({ model: 'claude', input: 'Think.', reasoning: { effort: 'low' } });
+      const reasoning = first.output[0] as OpenAI.Responses.ResponseReasoningItem;
+      assert.equal(reasoning.type, 'reasoning');
+      assert.equal(typeof reasoning.encrypted_content, 'string', `streamed ${streamed}: the signed block travels in encrypted_content`);
+      upstream.behave('claude-details-up', { text: 'Next.' });
+      await client.responses.create({
+        model: 'claude', reasoning: { effort: 'low' },
+        input: [{ role: 'user', content: 'Think.' }, ...(first.output as OpenAI.Responses.ResponseInputItem[]), { role: 'user', content: 'Go on.' }],
+      });
+      const messages = lastFor('claude-details-up').body?.messages as Array<{ role: string; content: unknown }>;
+      const assistant = messages.find((m) => m.role === 'assistant');
+      assert.ok(Array.isArray(assistant?.content), `streamed ${streamed}: ${JSON.stringify(messages)}`);
+      assert.deepEqual((assistant.content as unknown[])[0], { type: 'thinking', thinking: `Plan ${streamed}.`, signature: 'fake-signature' });
+    }
+  });
+
   test('an answer cut at max_output_tokens is incomplete, with the reason', async () => {
     upstream.behave('claude-details-up', { text: 'cut short', stopReason: 'max_tokens' });
     const response = await client.responses.create({ model: 'claude', input: 'A long story.', max_output_tokens: 20 });
