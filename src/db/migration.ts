@@ -1,5 +1,6 @@
 import type { SqlClient } from './sql-client.js';
 import { spendLogs } from './migrations/0001-spend-logs.js';
+import { virtualKeys } from './migrations/0002-virtual-keys.js';
 
 /**
  * A versioned schema change: plain SQL statements, applied once, in one transaction, and
@@ -13,7 +14,7 @@ export interface Migration {
   readonly sql: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [spendLogs];
+export const MIGRATIONS: readonly Migration[] = [spendLogs, virtualKeys];
 
 /** Any fixed number: the session-level advisory lock that serialises migrations across processes and hosts. */
 const MIGRATION_LOCK = 7_431_170;
