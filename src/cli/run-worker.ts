@@ -2,6 +2,7 @@ import { formatProblem, loadConfigFile, readTestHooks, readWorkerIdentity, type 
 import { createLogger } from '../core/index.js';
 import { WorkerHealth } from '../health/index.js';
 import { drainServer, shedConnections, startServer, StartupError } from '../server/index.js';
+import { VirtualKeys } from '../keys/index.js';
 import { SpendLogs } from '../spend/index.js';
 import { WorkerLink } from '../supervisor/index.js';
 import { wireWorkerMetrics } from './metrics-wiring.js';
@@ -30,9 +31,14 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
   // Spend rows go to PostgreSQL from each worker, batched; nothing on the request path waits for it.
   const database = config.database;
   // The client library is loaded only when there is a database (see db/index.ts).
-  const spend = database?.spendLogs === true
-    ? new SpendLogs((await import('../db/postgres-client.js')).createPostgresClient(database.url, logger), logger, { observer: recorder?.spendLogObserver })
-    : undefined;
+  const db = database === undefined ? undefined : (await import('../db/postgres-client.js')).createPostgresClient(database.url, logger);
+  // With disable_spend_logs the writer still adds each call's cost to its key, team and user (no log rows).
+  const spend = db === undefined ? undefined : new SpendLogs(db, logger, { observer: recorder?.spendLogObserver, keepRows: database?.spendLogs !== false });
+  // Virtual keys need the master key too (as in LiteLLM): without one, every request is let in.
+  const keys = db === undefined || config.masterKey === undefined ? undefined : new VirtualKeys({
+    db, logger, redis: config.redis, cacheTtlMs: database?.keyCacheTtlMs, budgetResetIntervalMs: database?.budgetResetIntervalMs,
+  });
+  keys?.start();
   // Health results and worker counts come from the primary; the server answers with them.
   const health = new WorkerHealth({ config, configuredWorkers: options.numWorkers });
   link.on('health-results', (message) => health.onMessage(message));
@@ -55,6 +61,7 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       onCacheStored: recorder && ((group, type, bytes) => recorder.cacheStored(group, type, bytes)),
       metrics: recorder,
       spend,
+      keys,
       routerObserver: recorder?.routerObserver,
     });
     if (server.redisAvailable !== undefined) recorder?.watchRedis(server.redisAvailable);
@@ -63,6 +70,7 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       drain: (timeoutMs) => drainServer(server.server, server.state, timeoutMs),
       // The spend rows first: the metrics' final push then carries their counts.
       beforeExit: async () => {
+        await keys?.close();
         await spend?.close(SPEND_FINAL_FLUSH_MS);
         await metrics?.beforeExit();
       },

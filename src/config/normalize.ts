@@ -175,10 +175,18 @@ function normalizeDeployments(list: RawDeployment[], unresolved: unknown[], drop
 }
 
 /** Spend logs: `DATABASE_URL` beats `general_settings.database_url`; `disable_spend_logs` turns them off. */
-function databaseSettings(env: NodeJS.ProcessEnv, general: { database_url?: string | undefined; disable_spend_logs?: boolean | undefined }): DatabaseSettings | undefined {
+function databaseSettings(env: NodeJS.ProcessEnv, general: {
+  database_url?: string | undefined; disable_spend_logs?: boolean | undefined; user_api_key_cache_ttl?: number | undefined;
+  proxy_budget_rescheduler_min_time?: number | undefined; disable_reset_budget?: boolean | undefined;
+}): DatabaseSettings | undefined {
   const url = nonEmpty(env.DATABASE_URL) ?? nonEmpty(general.database_url);
   if (url === undefined) return undefined;
-  return { url, spendLogs: general.disable_spend_logs !== true };
+  return {
+    url,
+    spendLogs: general.disable_spend_logs !== true,
+    keyCacheTtlMs: (general.user_api_key_cache_ttl ?? 60) * 1000,
+    budgetResetIntervalMs: general.disable_reset_budget === true ? undefined : (general.proxy_budget_rescheduler_min_time ?? 60) * 1000,
+  };
 }
 
 /** The prices a deployment gives in `litellm_params` (its `model_info` ones win over them). */

@@ -172,6 +172,10 @@ function build(object: ObjectFactory) {
     // Spend logs in PostgreSQL (DATABASE_URL wins), and LiteLLM's switch to turn them off.
     database_url: str.optional(),
     disable_spend_logs: bool.optional(),
+    // Virtual keys: how long a worker uses a key it read (seconds), and the budget reset job's period.
+    user_api_key_cache_ttl: positive.optional(),
+    proxy_budget_rescheduler_min_time: positive.optional(),
+    disable_reset_budget: bool.optional(),
     // Stored Responses API conversations (translated deployments): how long, and the in-memory cap.
     response_store_ttl: positive.optional(),
     response_store_max_mb: positive.optional(),

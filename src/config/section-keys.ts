@@ -65,7 +65,7 @@ export const SECTION_KEYS: Readonly<Record<Section, readonly string[]>> = {
   ],
   credential: ['credential_name', 'credential_values', 'credential_info'],
   general_settings: [
-    'master_key', 'database_url', 'database_connection_pool_limit', 'database_connection_timeout', 'database_args',
+    'master_key', 'database_url', 'user_api_key_cache_ttl', 'database_connection_pool_limit', 'database_connection_timeout', 'database_args',
     'store_model_in_db', 'store_prompts_in_spend_logs', 'disable_spend_logs', 'disable_master_key_return',
     'disable_reset_budget', 'disable_adding_master_key_hash_to_db', 'disable_prisma_schema_update', 'enable_jwt_auth',
     'litellm_jwtauth', 'enforce_user_param', 'allowed_routes', 'admin_only_routes', 'public_routes', 'key_management_system',

@@ -149,6 +149,10 @@ export interface DatabaseSettings {
   readonly url: string;
   /** False with `general_settings.disable_spend_logs: true`. */
   readonly spendLogs: boolean;
+  /** How long a worker uses a virtual key it read before reading it again (`user_api_key_cache_ttl`, 60 s). */
+  readonly keyCacheTtlMs: number;
+  /** How often the budget reset job runs (`proxy_budget_rescheduler_min_time`, 60 s); undefined with `disable_reset_budget`. */
+  readonly budgetResetIntervalMs: number | undefined;
 }
 
 export interface Config {

@@ -18,6 +18,19 @@ export const ERROR_CATALOGUE = {
   /** `previous_response_id` names no stored response the gateway can continue (OpenAI's code). */
   previous_response_not_found: { status: 400, type: 'invalid_request_error' },
   invalid_api_key: { status: 401, type: 'authentication_error' },
+  /**
+   * Virtual keys (a database is configured), answered as LiteLLM's ProxyException answers them:
+   * its `type`, and `code` "401" in the body (LITELLM_BODY_CODES). A key no one has, a key
+   * past `expires`, a blocked key or a key of a blocked team, a management route asked by a key
+   * without admin rights.
+   */
+  virtual_key_invalid: { status: 401, type: 'auth_error' },
+  key_expired: { status: 401, type: 'expired_key' },
+  key_blocked: { status: 401, type: 'auth_error' },
+  admin_only: { status: 401, type: 'auth_error' },
+  /** The key's (or its team's) `models` do not include the model asked for (LiteLLM's types). */
+  key_model_access_denied: { status: 401, type: 'key_model_access_denied' },
+  team_model_access_denied: { status: 401, type: 'team_model_access_denied' },
   not_found: { status: 404, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
@@ -51,6 +64,12 @@ export const ERROR_CATALOGUE = {
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** The body `code` LiteLLM sends for these (its ProxyException's code, the status as text), instead of ours. */
+const LITELLM_BODY_CODES: Partial<Record<ErrorCode, string>> = {
+  virtual_key_invalid: '401', key_expired: '401', key_blocked: '401', admin_only: '401',
+  key_model_access_denied: '401', team_model_access_denied: '401',
+};
 
 /** `upstream`: the upstream's own answer or a transport failure to it; `gateway`: anything else. */
 export type ErrorOrigin = 'upstream' | 'gateway';
@@ -91,7 +110,7 @@ export class GatewayError extends Error {
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
     this.upstreamStatus = options.upstreamStatus;
-    this.upstreamCode = options.upstreamCode;
+    this.upstreamCode = options.upstreamCode ?? LITELLM_BODY_CODES[code];
     this.origin = options.origin ?? 'gateway';
   }
 

@@ -7,6 +7,8 @@ import { createResponseCache, type CacheDeps } from '../cache/index.js';
 import { createResponseStore, type ResponseStore } from '../response-store/index.js';
 import type { Router } from '../router/index.js';
 import type { SpendLogs } from '../spend/index.js';
+import { resolveModel, type Caller, type VirtualKeys } from '../keys/index.js';
+import { keyRoutes } from './routes/key-routes.js';
 import { KeyCheck } from './auth.js';
 import { priceCall } from './call-cost.js';
 import { spendRecord } from './spend-record.js';
@@ -51,6 +53,8 @@ export interface AppDeps {
   prices?: PriceBook;
   /** Spend logs in PostgreSQL; undefined without a database (or with disable_spend_logs). */
   spend?: SpendLogs;
+  /** Virtual keys (a database is configured); undefined: the master key only. */
+  keys?: VirtualKeys;
   /** The response cache; default: from the config (`litellm_settings.cache`); null: none. */
   responseCache?: CacheDeps | null;
   /** Each answer written to the response cache (metrics). */
@@ -77,6 +81,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     ...metricsRoutes(deps.metrics, config.metricsRequireAuth),
     ...(deps.testHooks ? testHookRoutes(logger) : []),
     ...openAIRoutes({ router: deps.router, logger, startedAtSeconds: Math.floor(Date.now() / 1000), prices, cache }),
+    ...(deps.keys === undefined ? [] : keyRoutes(deps.keys)),
     ...anthropicRoutes({ router: deps.router, logger, prices, cache }),
     ...modelInfoRoutes(config),
     ...responsesRoutes({ router: deps.router, store: deps.responseStore ?? createResponseStore(config, logger), logger, prices }),
@@ -84,12 +89,32 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     ...spendRoutes(deps.spend),
   ];
   const table = new RouteTable(routes);
-  const keys = new KeyCheck(config.masterKey);
+  const master = new KeyCheck(config.masterKey);
+  const virtualKeys = deps.keys;
 
   const run = async (ctx: RequestContext, match: RouteMatch): Promise<void> => {
-    if (match.route.public !== true) keys.verify(ctx.request.headers, ctx.request.socket);
-    const body = match.route.readsBody === true ? await readJsonBody(ctx.request, deps.bodyLimits, ctx) : undefined;
-    await match.route.handle(ctx, body, match.params);
+    const route = match.route;
+    if (route.public !== true) {
+      if (virtualKeys === undefined) master.verify(ctx.request.headers, ctx.request.socket);
+      else {
+        // The master key first (its fast path as before), then the virtual key, from the cache.
+        const key = master.otherThanMaster(ctx.request.headers, ctx.request.socket);
+        if (key !== undefined) {
+          const found = virtualKeys.authenticate(key);
+          ctx.caller = found instanceof Promise ? await found : found;
+          if (route.adminOnly === true && !ctx.caller.admin) {
+            throw new GatewayError('admin_only', `Authentication Error, only proxy admins may call ${ctx.route}; this key's user is not one.`);
+          }
+        }
+      }
+    }
+    const body = route.readsBody === true ? await readJsonBody(ctx.request, deps.bodyLimits, ctx) : undefined;
+    if (ctx.caller !== undefined && route.adminOnly !== true) {
+      const allowed = allowedModel(ctx.caller, body, match.params);
+      await route.handle(ctx, allowed.body, allowed.params);
+      return;
+    }
+    await route.handle(ctx, body, match.params);
   };
 
   return (request, response) => {
@@ -112,7 +137,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
       modelGroup: undefined, deployment: undefined, apiBase: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
       fallbackGroup: undefined, stream: undefined, upstreamMs: undefined, firstByteMs: undefined, overheadMs: undefined,
-      errorCode: undefined, usage: undefined, cost: undefined, tags: undefined, bodyBytes: 0,
+      errorCode: undefined, usage: undefined, cost: undefined, tags: undefined, caller: undefined, bodyBytes: 0,
     };
     state.served++;
     state.active.add(ctx);
@@ -145,6 +170,25 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     }
     run(ctx, match).catch((error: unknown) => sendError(ctx, error, logger));
   };
+}
+
+/**
+ * A virtual key's request names a model it may use (its `models` and its team's), and an alias of
+ * the key's is replaced by its model group before anything routes it. The body's `model` (or the
+ * Azure path's deployment, which stands for it) is what is checked.
+ */
+function allowedModel(caller: Caller, body: unknown, params: Readonly<Record<string, string>>): { body: unknown; params: Readonly<Record<string, string>> } {
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && typeof (body as { model?: unknown }).model === 'string') {
+    const requested = (body as { model: string }).model;
+    const group = resolveModel(caller, requested);
+    return { body: group === requested ? body : { ...body, model: group }, params };
+  }
+  const deployment = params.deployment;
+  if (deployment !== undefined) {
+    const group = resolveModel(caller, deployment);
+    return { body, params: group === deployment ? params : { ...params, deployment: group } };
+  }
+  return { body, params };
 }
 
 /** A connection picked to move to another worker (rebalance.ts) ends after this response. */

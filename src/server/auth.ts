@@ -30,7 +30,16 @@ export class KeyCheck {
    * `connection` (the request's socket) lets a proved connection skip the hash next time.
    */
   verify(headers: IncomingHttpHeaders, connection?: object): void {
-    if (this.digest === undefined) return;
+    if (this.otherThanMaster(headers, connection) !== undefined) throw new GatewayError('invalid_api_key', 'Incorrect API key provided.');
+  }
+
+  /**
+   * Undefined when the headers carry the master key (or none is configured); else the key they
+   * present instead, for the virtual-key check (the first candidate that looks like one). Throws
+   * invalid_api_key when they carry no key, or a malformed Authorization header.
+   */
+  otherThanMaster(headers: IncomingHttpHeaders, connection?: object): string | undefined {
+    if (this.digest === undefined) return undefined;
     const presented = presentedKeys(headers);
     if (presented === undefined) {
       throw new GatewayError('invalid_api_key', 'No API key provided. Send it as "Authorization: Bearer <key>" (or x-api-key).');
@@ -42,13 +51,14 @@ export class KeyCheck {
     if (proven !== undefined) {
       let same = false;
       for (const key of presented) same = sameText(key, proven) || same;
-      if (same) return;
+      if (same) return undefined;
     }
     // Every candidate is hashed (Basic offers two): the time does not say which one matched.
     let match: string | undefined;
     for (const key of presented) if (timingSafeEqual(sha256(key), this.digest) && match === undefined) match = key;
-    if (match === undefined) throw new GatewayError('invalid_api_key', 'Incorrect API key provided.');
+    if (match === undefined) return presented.find((key) => key.startsWith('sk-')) ?? (presented[0] as string);
     if (connection !== undefined) this.proven.set(connection, match);
+    return undefined;
   }
 }
 

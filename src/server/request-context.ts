@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deployment } from '../config/index.js';
 import type { Cancellation } from '../core/index.js';
 import type { CallCost, CallUsage } from '../cost/index.js';
+import type { Caller } from '../keys/index.js';
 import type { ErrorShape } from './http/route-table.js';
 
 /** What the gateway learns about one request as it handles it; read by the log line (and metrics). */
@@ -50,6 +51,8 @@ export interface RequestContext {
   /** What the response cache did (`litellm_settings.cache`), for the log line; unset when caching is off. */
   cache?: 'hit' | 'miss' | 'skip';
   cacheType?: 'redis' | 'local';
+  /** The virtual key that made the request; undefined for the master key (or no auth). */
+  caller: Caller | undefined;
   /** Bytes of the request body held against the worker's body budget (given back when the response ends). */
   bodyBytes: number;
 }

@@ -49,6 +49,8 @@ export interface ServeOptions {
   metrics?: AppDeps['metrics'];
   /** Spend logs in PostgreSQL (the worker's writer); undefined without a database. */
   spend?: AppDeps['spend'];
+  /** Virtual keys (a database is configured). */
+  keys?: AppDeps['keys'];
   /** Watches the router (the metrics count attempts, retries, fallbacks, cooldowns). */
   routerObserver?: RouterObserver;
   /** Health results pushed by the primary; a worker without a primary gets one of its own. */
@@ -91,6 +93,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     onCacheStored: serve.onCacheStored,
     metrics: serve.metrics,
     spend: serve.spend,
+    keys: serve.keys,
     testHooks: serve.testHooks ?? false,
   });
   // Slow clients: node answers 408 when a request's headers, or the whole request, take longer than

@@ -39,10 +39,18 @@ export function spendRecord(ctx: RequestContext, status: number): SpendRow | und
   if (ctx.errorCode !== undefined) metadata.error_code = ctx.errorCode;
   if (ctx.attempts !== undefined && ctx.attempts > 1) metadata.attempts = ctx.attempts;
   if (ctx.fallbackGroup !== undefined) metadata.fallback_group = ctx.fallbackGroup;
+  const caller = ctx.caller;
+  if (caller !== undefined) {
+    // LiteLLM's metadata names for who called (its spend-log UI reads them).
+    metadata.user_api_key_alias = caller.keyAlias;
+    metadata.user_api_key_team_id = caller.teamId;
+    metadata.user_api_key_team_alias = caller.teamAlias;
+    metadata.user_api_key_user_id = caller.userId;
+  }
   return {
     request_id: ctx.idFromClient ? `${ctx.id}.${sequentialId()}` : ctx.id,
     call_type: callType,
-    api_key: '',
+    api_key: caller?.tokenHash ?? '',
     spend: cost != null ? cost.usd : 0,
     total_tokens: usage === undefined ? 0 : usage.input + usage.output,
     prompt_tokens: usage?.input ?? 0,
@@ -56,10 +64,10 @@ export function spendRecord(ctx: RequestContext, status: number): SpendRow | und
     model_group: ctx.modelGroup ?? '',
     custom_llm_provider: deployment?.provider ?? '',
     api_base: ctx.apiBase ?? '',
-    user: '',
+    user: caller?.userId ?? '',
     metadata,
     request_tags: ctx.tags ?? [],
-    team_id: null,
+    team_id: caller?.teamId ?? null,
     organization_id: null,
     end_user: null,
     status: status < 400 && ctx.errorCode === undefined ? 'success' : 'failure',

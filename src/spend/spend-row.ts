@@ -1,7 +1,8 @@
 /**
  * One row of `LiteLLM_SpendLogs`, with LiteLLM's column names: what a call cost and who made it.
  * Times are ISO-8601 UTC strings (stored as TIMESTAMP(3) without a zone, as Prisma does).
- * `api_key`, `user`, `team_id`, `organization_id`, `end_user` are filled once virtual keys exist.
+ * `api_key` (a virtual key's SHA-256 hex, LiteLLM's `token`), `user` (its user_id) and `team_id`
+ * say which virtual key called; empty for the master key.
  */
 export interface SpendRow {
   request_id: string;

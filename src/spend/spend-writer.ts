@@ -18,6 +18,11 @@ export interface SpendWriterOptions {
   batchRows?: number;
   /** Rows held while PostgreSQL is unreachable; past it new rows are dropped and counted (50,000). */
   maxPendingRows?: number;
+  /**
+   * False with `disable_spend_logs`: no log rows, only each call's cost added to its key, team and
+   * user (rows without a key are not kept at all). Default true.
+   */
+  keepRows?: boolean;
   observer?: SpendWriterObserver;
 }
 
@@ -31,7 +36,27 @@ const RECORD_TYPE = SPEND_COLUMNS.map(([name, type]) => `"${name}" ${type}`).joi
  * first build the whole batch as a tree (measured: the server's CPU per row 28 → 24 us, the
  * worker's 34 → 16 us more than without spend logs; docs/benchmarks.md#spend-logs).
  */
-const INSERT = `INSERT INTO "LiteLLM_SpendLogs" (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM json_to_recordset($1::text::json) AS r(${RECORD_TYPE}) ON CONFLICT ("request_id") DO NOTHING`;
+const INSERT = `INSERT INTO "LiteLLM_SpendLogs" (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM json_to_recordset($1::text::json) AS r(${RECORD_TYPE}) ON CONFLICT ("request_id") DO NOTHING RETURNING "api_key", "team_id", "user", "spend"`;
+/** The batch's rows as `written` without logging them (disable_spend_logs). */
+const ROWS_ONLY = `SELECT "api_key", "team_id", "user", "spend" FROM json_to_recordset($1::text::json) AS r("api_key" text, "team_id" text, "user" text, "spend" double precision)`;
+
+/**
+ * The cost of what was written, added to the `spend` columns of LiteLLM's key, team and user
+ * tables in the same statement (data-modifying CTEs always run). Only rows the INSERT took count:
+ * a batch retried after a lost acknowledgement adds nothing twice. `api_key` is the key's hash
+ * (LiteLLM's `token`), `user` its user_id.
+ */
+function spendStatement(written: string): string {
+  const add = (table: string, id: string, source: string, where: string) => `UPDATE "${table}" AS t SET "spend" = t."spend" + s.total
+      FROM (SELECT ${source} AS id, sum("spend") AS total FROM written WHERE ${where} GROUP BY 1) AS s WHERE t."${id}" = s.id AND s.total > 0`;
+  return `WITH written AS (${written}),
+    keys AS (${add('LiteLLM_VerificationToken', 'token', '"api_key"', `"api_key" <> ''`)}),
+    teams AS (${add('LiteLLM_TeamTable', 'team_id', '"team_id"', `"team_id" IS NOT NULL`)}),
+    users AS (${add('LiteLLM_UserTable', 'user_id', '"user"', `"user" <> ''`)})
+    SELECT count(*) AS n FROM written`;
+}
+const WRITE_ROWS = spendStatement(INSERT);
+const WRITE_SPEND_ONLY = spendStatement(ROWS_ONLY);
 
 const MAX_BACKOFF_MS = 5_000;
 
@@ -70,6 +95,7 @@ export class SpendWriter {
   }
 
   record(row: SpendRow): void {
+    if (this.options.keepRows === false && row.api_key === '') return;
     if (this.pending.length >= this.maxPendingRows) {
       this.options.observer?.dropped(1);
       return;
@@ -119,7 +145,7 @@ export class SpendWriter {
           await migrate(this.options.db);
           this.migrated = true;
         }
-        await this.options.db.query(INSERT, [JSON.stringify(batch)]);
+        await this.options.db.query(this.options.keepRows === false ? WRITE_SPEND_ONLY : WRITE_ROWS, [JSON.stringify(batch)]);
       } catch (error) {
         this.failed(error);
         return;

@@ -14,14 +14,15 @@ const ALLOWED: Record<string, string[]> = {
   cost: ['core', 'config'],
   db: ['core'],
   spend: ['core', 'db'],
+  keys: ['core', 'config', 'db', 'redis'],
   redis: ['core', 'config'],
   'response-store': ['core', 'config', 'protocol', 'redis'],
   cache: ['core', 'config', 'protocol', 'providers', 'redis'],
   health: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
   router: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
-  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store', 'cache', 'cost', 'spend'],
+  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store', 'cache', 'cost', 'spend', 'keys'],
   supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol'],
-  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store', 'cache', 'cost', 'db', 'spend'],
+  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store', 'cache', 'cost', 'db', 'spend', 'keys'],
 };
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));

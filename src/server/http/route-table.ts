@@ -10,6 +10,8 @@ export interface RouteSpec {
   public?: boolean;
   /** Error body shape for this route (the Anthropic route answers in Anthropic's shape). */
   errorShape?: ErrorShape;
+  /** Only the master key or a virtual key with admin rights (LiteLLM's `proxy_admin`) may call it. */
+  adminOnly?: boolean;
   /** Read the body as JSON before the handler (any content type: `curl -d` sends form-encoded). */
   readsBody?: boolean;
   /** `params`: the `:name` segments of the path, percent-decoded. */

@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/index.js';
+import { mayUse } from '../../keys/index.js';
 import type { PriceBook } from '../../cost/index.js';
 import {
   mayCarryUsage, validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent,
@@ -82,7 +83,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
         sendJson(ctx, 200, {
           object: 'list',
           data: router.modelGroups()
-            .filter((id) => wildcards || !isModelGroupPattern(id))
+            .filter((id) => (wildcards || !isModelGroupPattern(id)) && (ctx.caller === undefined || mayUse(ctx.caller, id)))
             .map((id) => modelObject(id, deps.startedAtSeconds)),
         });
       },
@@ -94,7 +95,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       paths: ['/v1/models/:model', '/models/:model'],
       handle(ctx, _body, params) {
         const id = params.model ?? '';
-        if (!router.hasModelGroup(id) || isModelGroupPattern(id)) throw modelNotFound(id);
+        if (!router.hasModelGroup(id) || isModelGroupPattern(id) || (ctx.caller !== undefined && !mayUse(ctx.caller, id))) throw modelNotFound(id);
         sendJson(ctx, 200, modelObject(id, deps.startedAtSeconds));
       },
     },

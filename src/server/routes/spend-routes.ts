@@ -15,6 +15,7 @@ export function spendRoutes(spend: SpendLogs | undefined): RouteSpec[] {
   return [{
     method: 'GET',
     paths: ['/spend/logs', '/v1/spend/logs'],
+    adminOnly: true,
     async handle(ctx) {
       if (spend === undefined) throw new GatewayError('database_unavailable', 'Spend logs need a database: set DATABASE_URL or general_settings.database_url.');
       const filter = readFilter(queryOf(ctx.request.url));

@@ -1,0 +1,22 @@
+/**
+ * The limits of one scope a call is counted against (the seam with src/limits, issue 18).
+ * LIMITS defines this interface in src/limits/limit-scope.ts; until that lands this identical
+ * structural copy stands in (delete it when merging and import it from src/limits).
+ */
+export interface LimitScope {
+  readonly kind: 'key' | 'team' | 'user';
+  /** key: the token's SHA-256 hex; team: team_id; user: user_id. */
+  readonly id: string;
+  /** null: no limit. */
+  readonly rpm: number | null;
+  readonly tpm: number | null;
+  readonly maxParallel: number | null;
+  /** USD. */
+  readonly maxBudget: number | null;
+  /** LiteLLM's form: '30s', '10m', '1h', '1d', '30d', '1mo'. */
+  readonly budgetDuration: string | null;
+  /** Epoch ms of the current window's end, as stored. */
+  readonly budgetResetAt: number | null;
+  /** Last known spend of the current window, from the database. */
+  readonly spend: number;
+}
