@@ -17,7 +17,8 @@
  * Label rules: every label value comes from a bounded set the config or the code defines (model
  * groups, deployment ids, route patterns, status codes, reasons). A requested model name that is
  * not a model group of the config is labelled `other`; no key, header, body or other user input
- * ever becomes a label.
+ * ever becomes a label. Virtual keys' aliases and teams (set by admins through the key API) are
+ * labels only up to a cap per worker (200 aliases, 50 teams); past it they are `other`.
  */
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -59,6 +60,9 @@ export const METRICS = [
   { name: 'switchyard_spend_log_rows_pending', type: 'gauge', help: 'Spend log rows waiting in the workers to be written to PostgreSQL (held while it is unreachable).', labels: [], combine: 'live-sum', source: 'worker' },
   { name: 'switchyard_spend_log_rows_written_total', type: 'counter', help: 'Spend log rows written to PostgreSQL.', labels: [], combine: 'ever-sum', source: 'worker' },
   { name: 'switchyard_spend_log_rows_dropped_total', type: 'counter', help: 'Spend log rows given up: the buffer was full while PostgreSQL was unreachable, or a worker exited before it came back.', labels: [], combine: 'ever-sum', source: 'worker' },
+  // Virtual keys (worker): label values capped per worker (key-labels.ts), the rest are `other`.
+  { name: 'switchyard_key_requests_total', type: 'counter', help: 'Requests made with virtual keys, by key alias and team (alias, else id); at most 200 key aliases and 50 teams per worker, the rest labelled other.', labels: ['key_alias', 'team'], combine: 'ever-sum', source: 'worker' },
+  { name: 'switchyard_key_spend_usd_total', type: 'counter', help: 'Cost of the calls made with virtual keys, in USD, by key alias and team (capped as switchyard_key_requests_total).', labels: ['key_alias', 'team'], combine: 'ever-sum', source: 'worker' },
   // Response cache (worker; litellm_settings.cache).
   { name: 'switchyard_cache_requests_total', type: 'counter', help: 'Cacheable requests by model group, cache type (redis, local) and result: hit, miss, skip (no-cache).', labels: ['model_group', 'cache_type', 'result'], combine: 'ever-sum', source: 'worker' },
   { name: 'switchyard_cache_stores_total', type: 'counter', help: 'Answers written to the response cache, by model group and cache type.', labels: ['model_group', 'cache_type'], combine: 'ever-sum', source: 'worker' },

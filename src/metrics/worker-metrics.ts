@@ -1,5 +1,6 @@
 import { LATENCY_BUCKETS, OTHER_MODEL_GROUP, OVERHEAD_BUCKETS, type MetricName } from './catalogue.js';
 import { emptyDelta, type MetricsDelta, type MetricsPrimaryMessage, type MetricsWorkerMessage } from './metrics-messages.js';
+import { CappedLabels } from './key-labels.js';
 import { ModelGroupLabels } from './model-group-labels.js';
 import { CounterTable, HistogramTable } from './series-table.js';
 
@@ -18,6 +19,8 @@ export interface RequestFacts {
   /** What the response cache did, and its type (set only when caching is on). */
   readonly cache?: string;
   readonly cacheType?: string;
+  /** The virtual key that made the request (undefined for the master key). */
+  readonly caller?: { readonly keyAlias: string | null; readonly teamId: string | null; readonly teamAlias: string | null };
 }
 
 interface DeploymentRef {
@@ -44,6 +47,13 @@ export interface WorkerMetricsOptions {
 
 export type ScrapeResult = { ok: true; text: string } | { ok: false; reason: string };
 
+/** Distinct key aliases and teams a worker labels; past these they are `other` (docs/metrics.md#cardinality). */
+const KEY_ALIAS_CAP = 200;
+const TEAM_CAP = 50;
+/** Labels of a key without an alias, and of a key without a team. */
+const UNALIASED = 'unaliased';
+const NO_TEAM = 'none';
+
 const STATUS_LABELS: string[] = [];
 function statusLabel(status: number): string {
   return (STATUS_LABELS[status] ??= String(status));
@@ -66,6 +76,10 @@ export class WorkerMetrics {
   private readonly cacheTokens = new CounterTable(3);
   private readonly spend = new CounterTable(2);
   private readonly unpriced = new CounterTable(2);
+  private readonly keyRequests = new CounterTable(2);
+  private readonly keySpend = new CounterTable(2);
+  private readonly keyAliases = new CappedLabels(KEY_ALIAS_CAP);
+  private readonly teams = new CappedLabels(TEAM_CAP);
   private readonly spendRowsWritten = new CounterTable(0);
   private readonly spendRowsDropped = new CounterTable(0);
   /** Undefined until the spend log writer reports (no database: no gauge share). */
@@ -118,7 +132,13 @@ export class WorkerMetrics {
     if (ctx.overheadMs !== undefined) this.overhead.observe(ctx.overheadMs / 1000, group, route);
     if (ctx.firstByteMs !== undefined) this.ttft.observe(ctx.firstByteMs / 1000, group);
     if (ctx.cache !== undefined && ctx.cacheType !== undefined) this.cacheRequests.add(1, group, ctx.cacheType, ctx.cache);
-    const { usage, deployment } = ctx;
+    const { usage, deployment, caller } = ctx;
+    if (caller !== undefined) {
+      const alias = this.keyAliases.label(caller.keyAlias ?? UNALIASED);
+      const team = this.teams.label(caller.teamAlias ?? caller.teamId ?? NO_TEAM);
+      this.keyRequests.add(1, alias, team);
+      if (ctx.cost != null) this.keySpend.add(ctx.cost.usd, alias, team);
+    }
     if (usage !== undefined && deployment !== undefined) {
       this.tokens.add(usage.input, deployment.modelName, deployment.id, 'input');
       this.tokens.add(usage.output, deployment.modelName, deployment.id, 'output');
@@ -240,6 +260,7 @@ export class WorkerMetrics {
       ['switchyard_fallbacks_total', this.fallbacks], ['switchyard_deployment_cooldowns_total', this.cooldowns],
       ['switchyard_cache_requests_total', this.cacheRequests], ['switchyard_cache_stores_total', this.cacheStores],
       ['switchyard_cache_stored_bytes_total', this.cacheBytes],
+      ['switchyard_key_requests_total', this.keyRequests], ['switchyard_key_spend_usd_total', this.keySpend],
     ];
     for (const [name, table] of counters) table.drain(delta.counters, name);
     const histograms: Array<[MetricName, HistogramTable]> = [

@@ -6,6 +6,9 @@ import { startGateway, stopAllGateways, type GatewayProcess } from '../support/g
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startRedis, type RedisProcess } from '../support/redis.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { createLogger } from '../../src/core/index.js';
+import { createPostgresClient } from '../../src/db/postgres-client.js';
+import { resetBudgets } from '../../src/keys/budget-reset.js';
 
 /**
  * Virtual keys on a real PostgreSQL and Redis, with two hosts (two gateway primaries sharing
@@ -198,6 +201,12 @@ test("LiteLLM's errors: unknown, blocked and expired keys; model access, aliases
   assert.equal((await chat(gateway, teamKey.body.key, 'small')).status, 401);
   assert.equal((await chat(gateway, regenerated.body.key, 'small')).status, 200);
   assert.equal(regenerated.body.key_alias, 'team-key');
+
+  // Metrics by key alias and team (the team's alias); keys never appear in them.
+  await new Promise((resolve) => setTimeout(resolve, 1_500)); // the workers push once a second
+  const text = await (await fetch(`${gateway.url}/metrics`)).text();
+  assert.match(text, /switchyard_key_requests_total\{key_alias="team-key",team="minis"\} [1-9]/);
+  assert.ok(!text.includes(regenerated.body.key) && !text.includes(teamKey.body.key), 'no key in the metrics');
   await gateway.stop();
 });
 
@@ -240,4 +249,35 @@ test('PostgreSQL cut: cached keys keep working with 0 failed calls, an uncached 
   assert.ok(Math.abs(teamInfo.body.team_info.spend - rows!.spend) < 1e-9, `/team/info spend ${teamInfo.body.team_info.spend}`);
   assert.equal((await chat(gateway, other.body.key)).status, 200, 'the uncached key works once PostgreSQL is back');
   await gateway.stop();
+});
+
+test('budget reset: spend back to 0 and the next window set, by one process at a time; the key works on through it', async () => {
+  const gateway = await host({ workers: 2, extra: { proxy_budget_rescheduler_min_time: 1 } });
+  const team = await call(gateway, '/team/new', MASTER, { team_alias: 'resetting', budget_duration: '2s', max_budget: 10 });
+  const made = await call(gateway, '/key/generate', MASTER, { team_id: team.body.team_id, budget_duration: '2s', max_budget: 1 });
+  assert.equal((await chat(gateway, made.body.key)).status, 200);
+  await db.sql`UPDATE "LiteLLM_VerificationToken" SET spend = 0.75 WHERE token = ${made.body.token_id}`;
+  await db.sql`UPDATE "LiteLLM_TeamTable" SET spend = 5 WHERE team_id = ${team.body.team_id}`;
+  const [first] = await db.sql`SELECT (extract(epoch from budget_reset_at) * 1000)::float8 AS at FROM "LiteLLM_VerificationToken" WHERE token = ${made.body.token_id}`;
+  await until('key and team reset', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const [key] = await db.sql`SELECT spend, (extract(epoch from budget_reset_at) * 1000)::float8 AS at FROM "LiteLLM_VerificationToken" WHERE token = ${made.body.token_id}`;
+    const [t] = await db.sql`SELECT spend FROM "LiteLLM_TeamTable" WHERE team_id = ${team.body.team_id}`;
+    return key!.spend === 0 && t!.spend === 0 && key!.at > first!.at;
+  }, 6_000, 1);
+  const info = await call(gateway, `/key/info?key=${made.body.key}`, MASTER);
+  assert.ok(Date.parse(info.body.info.budget_reset_at) > Date.now(), 'the next window ends in the future');
+  assert.equal((await chat(gateway, made.body.key)).status, 200);
+  await gateway.stop();
+
+  // While another process holds the lock, a round does nothing.
+  const client = createPostgresClient(db.url, createLogger({ level: 'silent', pretty: false }));
+  await db.sql`UPDATE "LiteLLM_VerificationToken" SET budget_reset_at = now() - interval '1 hour', spend = 0.5 WHERE token = ${made.body.token_id}`;
+  await db.sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(7431171)`;
+    assert.equal(await resetBudgets(client), undefined, 'another process holds the lock: skipped');
+  });
+  const changes = await resetBudgets(client);
+  assert.deepEqual(changes?.filter((c) => c.kind === 'key').map((c) => (c as { id: string }).id), [made.body.token_id]);
+  await client.end(100);
 });

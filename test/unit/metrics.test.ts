@@ -80,6 +80,29 @@ describe('worker recorder', () => {
     assert.deepEqual(second.counters, [['switchyard_requests_total', ['gpt', '/v1/chat/completions', '200'], 1]]);
   });
 
+  test('virtual keys: requests and spend by key alias and team, at most 200 aliases and 50 teams per worker, the rest other', () => {
+    const { metrics, sent } = recorder();
+    for (let i = 0; i < 260; i++) {
+      metrics.requestStarted();
+      const caller = { keyAlias: i === 0 ? null : `key-${i}`, teamId: `team-id-${i % 60}`, teamAlias: i % 60 === 1 ? 'platform' : null };
+      metrics.requestEnded(facts({ modelGroup: 'gpt', stream: false, deployment, usage: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, cost: { usd: 0.5 }, caller }), 200, '/v1/chat/completions');
+    }
+    metrics.requestStarted();
+    metrics.requestEnded(facts(), 200, '/v1/models'); // the master key: no caller, no key series
+    metrics.push();
+    const delta = (sent[0] as { delta: MetricsDelta }).delta;
+    const requests = delta.counters.filter(([name]) => name === 'switchyard_key_requests_total');
+    const spend = delta.counters.filter(([name]) => name === 'switchyard_key_spend_usd_total');
+    assert.equal(requests.reduce((sum, [, , n]) => sum + n, 0), 260, 'every request counted');
+    assert.equal(spend.reduce((sum, [, , n]) => sum + n, 0), 130);
+    const aliases = new Set(requests.map(([, labels]) => labels[0]));
+    const teams = new Set(requests.map(([, labels]) => labels[1]));
+    assert.equal(aliases.size, 201, '200 aliases and other');
+    assert.ok(aliases.has('unaliased') && aliases.has('other'));
+    assert.equal(teams.size, 51, '50 teams and other');
+    assert.ok(teams.has('platform'), "a team's alias, when it has one");
+  });
+
   test('the in-flight gauge counts open requests but not /metrics scrapes', () => {
     const { metrics, sent } = recorder();
     metrics.requestStarted();
