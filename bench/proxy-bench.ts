@@ -3,16 +3,21 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { KeyCache, resolveModel, type Caller } from '../src/keys/index.js';
 import { WorkerMetrics } from '../src/metrics/index.js';
+import { KeyCheck } from '../src/server/auth.js';
 import { freePort } from '../test/support/ports.js';
+import { createTestDatabase } from '../test/support/postgres.js';
 
 /**
  * `npm run bench`: requests/s and latency of (a) the fake upstream alone, (b) a bare node:http +
  * undici pass-through proxy (the floor), (c) Switchyard with one worker, all on loopback with wrk;
  * then Switchyard with metrics on against the same with --disable_metrics, in alternating rounds
  * (a 2-core machine drifts more between runs than metrics cost), and the recorder's own cost per
- * request in process. Prints a table and the ratios the gateway core and metrics issues target;
- * asserts nothing.
+ * request in process; then calls with a virtual key against calls with the master key on one
+ * gateway with a database (alternating rounds). Prints a table and the ratios the gateway core,
+ * metrics and virtual-key issues target; asserts nothing. BENCH_ONLY=keys runs the virtual-key
+ * comparison alone.
  */
 
 import { childPids, children, DURATION, ensureWrk, LOAD_CPU, median, medianResult, pinned, PIN, PROXY_CPU, ROOT, rssOfWorkers, SCENARIOS, startProcess, waitHttp, WARMUP, wrk, type Scenario, type WrkResult } from './wrk-support.js';
@@ -24,6 +29,13 @@ async function main(): Promise<void> {
   children.push(upstreamProc);
   const upstreamPort = await new Promise<number>((resolve) => upstreamProc.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port)));
   const upstream = `http://127.0.0.1:${upstreamPort}`;
+
+  if (process.env.BENCH_ONLY === 'keys') {
+    const keys = await virtualVsMaster(upstream);
+    console.log(keysLine(keys));
+    for (const child of children) child.kill('SIGTERM');
+    return;
+  }
 
   const barePort = await freePort();
   const bare = await startProcess(...pinned(PROXY_CPU, process.execPath, ['--import', 'tsx', 'bench/bare-proxy.ts', upstream, String(barePort)]), true);
@@ -72,6 +84,7 @@ async function main(): Promise<void> {
   const translated = await translationRows(upstream, gatewayPort, rounds);
   const rss = rssOfWorkers(gateway.pid!);
   const metricsCost = await metricsOnOff(configPath);
+  const keys = await virtualVsMaster(upstream);
 
   const lines = ['', '| scenario | target | req/s | p50 ms | p99 ms | errors | CPU µs / request |', '|---|---|---:|---:|---:|---:|---:|'];
   for (const [scenario, byTarget] of Object.entries(results)) {
@@ -99,11 +112,12 @@ async function main(): Promise<void> {
   lines.push(`| metrics on / off req/s, chat c32 (median of ${metricsCost.ratios.length} alternating rounds: ${metricsCost.ratios.map((r) => r.toFixed(3)).join(', ')}) | ${metricsCost.median.toFixed(3)} | ≥ 0.97 |`);
   lines.push(`| metrics on / off CPU per request, chat c32 (same rounds: ${metricsCost.cpuRatios.map((r) => r.toFixed(3)).join(', ')}) | ${metricsCost.cpuMedian.toFixed(3)} | ≤ 1.03 |`);
   lines.push(`| metrics recorder, in process, per request (record + router events + push share) | ${metricsCost.recorderUs.toFixed(2)} µs | |`);
+  lines.push(keysLine(keys));
   lines.push(`| worker RSS after the run | ${rss.map((mb) => mb.toFixed(0)).join(', ')} MB | ≤ 120 MB |`);
   console.log(lines.join('\n'));
 
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results', `proxy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ results, perRound, ratios, translated, rssMb: rss, metricsCost }, null, 2));
+  writeFileSync(join(ROOT, 'bench/results', `proxy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ results, perRound, ratios, translated, rssMb: rss, metricsCost, keys }, null, 2));
   for (const child of children) child.kill('SIGTERM');
 }
 
@@ -183,6 +197,99 @@ async function metricsOnOff(configPath: string): Promise<{ ratios: number[]; med
   on.child.kill('SIGTERM');
   off.child.kill('SIGTERM');
   return { ratios, median: median(ratios), cpuRatios, cpuMedian: median(cpuRatios), recorderUs: recorderCostUs() };
+}
+
+interface KeysComparison { ratios: number[]; median: number; cpuRatios: number[]; cpuMedian: number; virtualRps: number; masterRps: number; authUs: { master: number; virtual: number } }
+
+function keysLine(keys: KeysComparison): string {
+  return `| virtual key / master key req/s, chat c32, one gateway with a database (median of ${keys.ratios.length} alternating rounds: ${keys.ratios.map((r) => r.toFixed(3)).join(', ')}; ${keys.virtualRps.toFixed(0)} vs ${keys.masterRps.toFixed(0)} req/s) | ${keys.median.toFixed(3)} | ≥ 0.95 |\n`
+    + `| virtual key / master key CPU per request, chat c32 (same rounds: ${keys.cpuRatios.map((r) => r.toFixed(3)).join(', ')}) | ${keys.cpuMedian.toFixed(3)} | |\n`
+    + `| key check in process, per request on a keep-alive connection: master key / virtual key (cached, model checked) | ${keys.authUs.master.toFixed(2)} / ${keys.authUs.virtual.toFixed(2)} µs | |`;
+}
+
+/**
+ * A virtual key against the master key on the same gateway (one worker, a database of its own on
+ * the machine's PostgreSQL, so both sides write spend rows): rounds of wrk with each key in turn,
+ * the order alternating. The virtual key is read from PostgreSQL once, then from the worker's
+ * cache; its calls also carry the key, team and user into the spend rows and the key metrics.
+ */
+async function virtualVsMaster(upstream: string): Promise<KeysComparison> {
+  const db = await createTestDatabase();
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-keys-'));
+    const configPath = join(dir, 'config.yaml');
+    writeFileSync(configPath, stringify({
+      model_list: [{ model_name: 'bench-chat', litellm_params: { model: 'openai/bench-chat', api_base: `${upstream}/v1`, api_key: 'sk-upstream' } }],
+      general_settings: { master_key: 'sk-bench', database_url: db.url },
+    }));
+    const port = await freePort();
+    const child = await startProcess(...pinned(PROXY_CPU, process.execPath, ['dist/cli.js', '--config', configPath, '--host', '127.0.0.1', '--port', String(port), '--num_workers', '1']), false);
+    await waitHttp(`http://127.0.0.1:${port}/health/readiness`);
+    const base = `http://127.0.0.1:${port}`;
+    const post = async (path: string, body: object) => (await (await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: 'Bearer sk-bench', 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as Record<string, string>;
+    const team = await post('/team/new', { team_alias: 'bench-team', models: ['bench-chat'] });
+    const made = await post('/key/generate', { key_alias: 'bench-key', team_id: team.team_id!, models: ['bench-chat'], max_budget: 1_000_000 });
+    const virtualKey = made.key!;
+    const url = `${base}/v1/chat/completions`;
+    const pids = () => [child.pid!, ...childPids(child.pid!)];
+    const scenario = SCENARIOS[1]!;
+    const rounds = Number(process.env.BENCH_KEYS_ROUNDS ?? 8);
+    const round = process.env.BENCH_KEYS_ROUND ?? '4s';
+    wrk(url, scenario, WARMUP, undefined, virtualKey);
+    wrk(url, scenario, WARMUP);
+    const ratios: number[] = [];
+    const cpuRatios: number[] = [];
+    const virtualRps: number[] = [];
+    const masterRps: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const runs = i % 2 === 0
+        ? { virtual: wrk(url, scenario, round, pids, virtualKey), master: wrk(url, scenario, round, pids) }
+        : (() => { const master = wrk(url, scenario, round, pids); return { master, virtual: wrk(url, scenario, round, pids, virtualKey) }; })();
+      if (runs.virtual.errors > 0 || runs.master.errors > 0) console.log(`keys round ${i + 1}: errors virtual ${runs.virtual.errors}, master ${runs.master.errors}`);
+      ratios.push(runs.virtual.rps / runs.master.rps);
+      cpuRatios.push(runs.virtual.cpuUs! / runs.master.cpuUs!);
+      virtualRps.push(runs.virtual.rps);
+      masterRps.push(runs.master.rps);
+      console.log(`virtual / master key, round ${i + 1}: ${runs.virtual.rps.toFixed(0)} / ${runs.master.rps.toFixed(0)} req/s = ${(runs.virtual.rps / runs.master.rps).toFixed(3)}; CPU ${runs.virtual.cpuUs!.toFixed(0)} / ${runs.master.cpuUs!.toFixed(0)} µs per request`);
+    }
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    return { ratios, median: median(ratios), cpuRatios, cpuMedian: median(cpuRatios), virtualRps: median(virtualRps), masterRps: median(masterRps), authUs: await authCostUs() };
+  } finally {
+    await db.drop();
+  }
+}
+
+/**
+ * The key check alone, in this process: the master key on a connection that proved it, against a
+ * virtual key on a connection that presented it (its hash remembered) read from the worker's cache
+ * and its model checked. Steadier than req/s on a shared machine.
+ */
+async function authCostUs(): Promise<{ master: number; virtual: number }> {
+  const check = new KeyCheck('sk-bench');
+  const virtualKey = 'sk-benchVirtualKey0000000';
+  const caller: Caller = {
+    tokenHash: '', keyAlias: 'bench-key', keyName: null, teamId: 't', teamAlias: 'bench-team', userId: null, models: ['bench-chat'], teamModels: ['bench-chat'],
+    aliases: {}, scopes: [], admin: false, expiresAt: null, blocked: false, teamBlocked: false,
+  };
+  const cache = new KeyCache({ load: async () => caller, ttlMs: 60_000, negativeTtlMs: 5_000, maxEntries: 10, maxNegativeEntries: 10, maxConcurrentLoads: 2, maxQueuedLoads: 10 });
+  const [masterConnection, virtualConnection] = [{}, {}];
+  const masterHeaders = { authorization: 'Bearer sk-bench' };
+  const virtualHeaders = { authorization: `Bearer ${virtualKey}` };
+  await cache.lookup(check.otherThanMaster(virtualHeaders, virtualConnection)!.tokenHash);
+  const time = (n: number, one: () => void) => {
+    const started = performance.now();
+    for (let i = 0; i < n; i++) one();
+    return ((performance.now() - started) * 1000) / n;
+  };
+  const master = () => void check.otherThanMaster(masterHeaders, masterConnection);
+  const virtual = () => {
+    const presented = check.otherThanMaster(virtualHeaders, virtualConnection)!;
+    resolveModel(cache.lookup(presented.tokenHash) as Caller, 'bench-chat');
+  };
+  time(200_000, master);
+  time(200_000, virtual);
+  return { master: time(1_000_000, master), virtual: time(1_000_000, virtual) };
 }
 
 /** The recorder's hot-path work for one proxied request, measured in this process (µs). */

@@ -107,12 +107,12 @@ const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'u
  * One wrk run. With `pids`, also the CPU those processes used per request: unlike requests/s,
  * that figure barely depends on how much of the shared cores the process got.
  */
-export function wrk(url: string, scenario: Scenario, duration: string, pids?: () => number[]): WrkResult {
+export function wrk(url: string, scenario: Scenario, duration: string, pids?: () => number[], key = 'sk-bench'): WrkResult {
   const measured = pids?.() ?? [];
   const before = cpuTicks(measured);
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const script = join(dir, 'post.lua');
-  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify(scenario.body))}\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer sk-bench"\n`);
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify(scenario.body))}\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${key}"\n`);
   const output = execFileSync(...pinned(LOAD_CPU, 'wrk', ['-t', String(scenario.threads), '-c', String(scenario.connections), '-d', duration, '--latency', '-s', script, url]), { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN);
   const percentile = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(output));

@@ -68,15 +68,16 @@ export class VirtualKeys {
   }
 
   /**
-   * The caller a presented key belongs to: at once from the cache, else a promise. Throws (or
+   * The caller a presented key belongs to (`tokenHash`: its SHA-256 hex when the caller has it
+   * already): at once from the cache, else a promise. Throws (or
    * rejects with) LiteLLM's errors for a key that is unknown, expired or blocked, and a 503 when
    * PostgreSQL cannot tell.
    */
-  authenticate(key: string): Caller | Promise<Caller> {
+  authenticate(key: string, tokenHash = hashToken(key)): Caller | Promise<Caller> {
     if (!key.startsWith('sk-')) {
       throw new GatewayError('virtual_key_invalid', `Authentication Error, LiteLLM Virtual Key expected. Received=${abbreviate(key)}, expected to start with 'sk-'.`);
     }
-    const found = this.cache.lookup(hashToken(key));
+    const found = this.cache.lookup(tokenHash);
     return found instanceof Promise ? found.then((caller) => admitted(caller, key)) : admitted(found, key);
   }
 

@@ -98,9 +98,9 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
       if (virtualKeys === undefined) master.verify(ctx.request.headers, ctx.request.socket);
       else {
         // The master key first (its fast path as before), then the virtual key, from the cache.
-        const key = master.otherThanMaster(ctx.request.headers, ctx.request.socket);
-        if (key !== undefined) {
-          const found = virtualKeys.authenticate(key);
+        const presented = master.otherThanMaster(ctx.request.headers, ctx.request.socket);
+        if (presented !== undefined) {
+          const found = virtualKeys.authenticate(presented.key, presented.tokenHash);
           ctx.caller = found instanceof Promise ? await found : found;
           if (route.adminOnly === true && !ctx.caller.admin) {
             throw new GatewayError('admin_only', `Authentication Error, only proxy admins may call ${ctx.route}; this key's user is not one.`);

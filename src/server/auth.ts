@@ -16,6 +16,8 @@ export class KeyCheck {
   private readonly digest: Buffer | undefined;
   /** Connections on which the master key was presented, and the text presented. */
   private readonly proven = new WeakMap<object, string>();
+  /** Connections on which another key (a virtual key) was presented: its text and its SHA-256 hex. */
+  private readonly others = new WeakMap<object, PresentedKey>();
 
   constructor(masterKey: string | undefined) {
     this.digest = masterKey === undefined ? undefined : sha256(masterKey);
@@ -35,10 +37,12 @@ export class KeyCheck {
 
   /**
    * Undefined when the headers carry the master key (or none is configured); else the key they
-   * present instead, for the virtual-key check (the first candidate that looks like one). Throws
-   * invalid_api_key when they carry no key, or a malformed Authorization header.
+   * present instead, with its SHA-256 hex, for the virtual-key check (the first candidate that
+   * looks like one). Throws invalid_api_key when they carry no key, or a malformed Authorization
+   * header. A connection that presented the same other key before skips the hashes too (the
+   * virtual key itself is still checked, from its cache, on every request).
    */
-  otherThanMaster(headers: IncomingHttpHeaders, connection?: object): string | undefined {
+  otherThanMaster(headers: IncomingHttpHeaders, connection?: object): PresentedKey | undefined {
     if (this.digest === undefined) return undefined;
     const presented = presentedKeys(headers);
     if (presented === undefined) {
@@ -53,10 +57,20 @@ export class KeyCheck {
       for (const key of presented) same = sameText(key, proven) || same;
       if (same) return undefined;
     }
+    const other = connection === undefined ? undefined : this.others.get(connection);
+    if (other !== undefined && presented.length === 1 && sameText(presented[0] as string, other.key)) return other;
     // Every candidate is hashed (Basic offers two): the time does not say which one matched.
     let match: string | undefined;
-    for (const key of presented) if (timingSafeEqual(sha256(key), this.digest) && match === undefined) match = key;
-    if (match === undefined) return presented.find((key) => key.startsWith('sk-')) ?? (presented[0] as string);
+    let otherKey: PresentedKey | undefined;
+    for (const key of presented) {
+      const digest = sha256(key);
+      if (timingSafeEqual(digest, this.digest) && match === undefined) match = key;
+      else if (otherKey === undefined || (!otherKey.key.startsWith('sk-') && key.startsWith('sk-'))) otherKey = { key, tokenHash: digest.toString('hex') };
+    }
+    if (match === undefined) {
+      if (connection !== undefined && otherKey !== undefined) this.others.set(connection, otherKey);
+      return otherKey;
+    }
     if (connection !== undefined) this.proven.set(connection, match);
     return undefined;
   }
@@ -70,6 +84,12 @@ export function sameText(presented: string, secret: string): boolean {
   let diff = presented.length ^ secret.length;
   for (let i = 0; i < secret.length; i++) diff |= (presented.charCodeAt(i) | 0) ^ secret.charCodeAt(i);
   return diff === 0;
+}
+
+/** A key presented that is not the master key, and its SHA-256 hex (the virtual key's stored token). */
+export interface PresentedKey {
+  readonly key: string;
+  readonly tokenHash: string;
 }
 
 /** An Authorization header LiteLLM would refuse: a value without a scheme it reads. */
