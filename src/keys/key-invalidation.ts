@@ -13,12 +13,15 @@ export type KeyChange =
  * Tells every worker of every host that key records changed: one PUBLISH on
  * `<namespace>:keys:changed` per change made through the API, and a subscription in every worker
  * that drops what its cache holds of it. Messages carry token hashes and ids, never a key. Without
- * Redis (or while it is down) nothing is sent and the cache's TTL bounds how long a change takes.
+ * Redis (or while it is down) nothing is sent and the cache's TTL bounds how long a change takes;
+ * a worker whose subscription comes back after an outage drops everything it holds, since it may
+ * have missed messages.
  */
 export class KeyInvalidation {
   private readonly redis: RedisConnection;
   private readonly subscription: RedisSubscription;
   private readonly channel: string;
+  private subscriptions = 0;
 
   constructor(settings: RedisSettings, logger: Logger, onChange: (change: KeyChange) => void) {
     this.redis = new RedisConnection(settings, { logger, purpose: 'keys' });
@@ -28,6 +31,11 @@ export class KeyInvalidation {
       onMessage: (text) => {
         const change = parseChange(text);
         if (change !== undefined) onChange(change);
+      },
+      // Subscribed again after an outage: messages sent meanwhile were lost, so nothing held is
+      // trusted (each key is read again on its next use) rather than waiting out the TTL.
+      onSubscribed: () => {
+        if (this.subscriptions++ > 0) onChange({ kind: 'all' });
       },
     });
   }

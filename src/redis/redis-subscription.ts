@@ -9,6 +9,8 @@ export interface RedisSubscriptionOptions {
   /** The full channel name (namespace included). */
   channel: string;
   onMessage(message: string): void;
+  /** Called each time the channel is subscribed (the first connection and every reconnection). */
+  onSubscribed?(): void;
 }
 
 /**
@@ -47,7 +49,7 @@ export class RedisSubscription {
   }
 
   private subscribe(): void {
-    this.client.subscribe(this.options.channel).catch((error: unknown) => {
+    this.client.subscribe(this.options.channel).then(() => this.options.onSubscribed?.(), (error: unknown) => {
       if (this.closed) return;
       // Not subscribed on a live connection: drop it so that the reconnect subscribes again.
       this.options.logger.debug({ channel: this.options.channel, error: String(error) }, 'redis subscribe failed; reconnecting');

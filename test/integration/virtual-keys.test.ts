@@ -281,3 +281,16 @@ test('budget reset: spend back to 0 and the next window set, by one process at a
   assert.deepEqual(changes?.filter((c) => c.kind === 'key').map((c) => (c as { id: string }).id), [made.body.token_id]);
   await client.end(100);
 });
+
+test('Redis down while a key is blocked: the other host follows once its subscription is back, not after the TTL', async () => {
+  const [a, b] = await Promise.all([host({ workers: 1 }), host({ workers: 1 })]);
+  const made = await call(a, '/key/generate', MASTER, {});
+  assert.equal((await chat(b, made.body.key)).status, 200, 'B holds the key');
+  await redis.stop();
+  assert.equal((await call(a, '/key/block', MASTER, { key: made.body.key })).status, 200, 'the change is made without Redis');
+  assert.equal((await chat(b, made.body.key)).status, 200, 'B missed the message: it serves from its cache (TTL 60 s)');
+  await redis.start();
+  const took = await until('blocked on B after Redis returned', async () => (await chat(b, made.body.key)).status === 401, 5_000, 3);
+  assert.ok(took < 5_000, `${took} ms`);
+  await Promise.all([a.stop(), b.stop()]);
+});
