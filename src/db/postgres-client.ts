@@ -2,7 +2,10 @@ import postgres from 'postgres';
 import type { Logger } from '../core/index.js';
 import type { SqlClient, SqlQuery } from './sql-client.js';
 
-/** Connections per worker: the spend writer's one batch at a time plus a `/spend/logs` read. */
+/**
+ * Connections per worker: the spend writer's one batch at a time, plus virtual-key look-ups (at most
+ * two at a time, only for keys the worker has not read), management calls and `/spend/logs` reads.
+ */
 const MAX_CONNECTIONS = 2;
 /** Seconds to connect; an unreachable database fails the attempt (the caller holds and retries). */
 const CONNECT_TIMEOUT_S = 3;

@@ -1,6 +1,6 @@
 import type { SqlQuery } from '../db/index.js';
 
-/** Filters of `GET /spend/logs`: a time range on `startTime`, model (group or upstream name), tags, one request. */
+/** Filters of `GET /spend/logs`: a time range on `startTime`, model (group or upstream name), tags, one request, a key, user or team. */
 export interface SpendLogFilter {
   /** Inclusive, UTC. */
   readonly start?: Date;
@@ -10,6 +10,10 @@ export interface SpendLogFilter {
   /** Rows carrying every one of these tags. */
   readonly tags?: readonly string[];
   readonly requestId?: string;
+  /** A virtual key's hash (LiteLLM's `api_key` column). */
+  readonly apiKey?: string;
+  readonly userId?: string;
+  readonly teamId?: string;
   readonly limit: number;
 }
 
@@ -26,6 +30,9 @@ export async function querySpendLogs(db: SqlQuery, filter: SpendLogFilter): Prom
   if (filter.model !== undefined) add((p) => `("model_group" = ${p} OR "model" = ${p})`, filter.model);
   if (filter.tags !== undefined && filter.tags.length > 0) add((p) => `"request_tags" @> ${p}::text::jsonb`, JSON.stringify(filter.tags));
   if (filter.requestId !== undefined) add((p) => `"request_id" = ${p}`, filter.requestId);
+  if (filter.apiKey !== undefined) add((p) => `"api_key" = ${p}`, filter.apiKey);
+  if (filter.userId !== undefined) add((p) => `"user" = ${p}`, filter.userId);
+  if (filter.teamId !== undefined) add((p) => `"team_id" = ${p}`, filter.teamId);
   params.push(filter.limit);
   const sql = `SELECT "request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens", "completion_tokens",
       to_char("startTime", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "startTime", to_char("endTime", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "endTime",

@@ -224,7 +224,7 @@ test('PostgreSQL cut: cached keys keep working with 0 failed calls, an uncached 
   await proxy.cut();
   const statuses: number[] = [];
   const started = Date.now();
-  while (Date.now() - started < 3_000) statuses.push((await chat(gateway, made.body.key)).status);
+  while (Date.now() - started < 3_000 && statuses.length < 500) statuses.push((await chat(gateway, made.body.key)).status);
   assert.ok(statuses.length >= 20, `${statuses.length} calls`);
   assert.deepEqual(statuses.filter((s) => s !== 200), [], 'no cached-key call failed');
   const uncached = await chat(gateway, other.body.key);
@@ -248,6 +248,11 @@ test('PostgreSQL cut: cached keys keep working with 0 failed calls, an uncached 
   const teamInfo = await call(gateway, `/team/info?team_id=${team.body.team_id}`, MASTER);
   assert.ok(Math.abs(teamInfo.body.team_info.spend - rows!.spend) < 1e-9, `/team/info spend ${teamInfo.body.team_info.spend}`);
   assert.equal((await chat(gateway, other.body.key)).status, 200, 'the uncached key works once PostgreSQL is back');
+  const logs = await call(gateway, `/spend/logs?api_key=${made.body.key}&limit=1000`, MASTER);
+  assert.equal(logs.body.length, calls + 1, 'the key\'s rows, by the key');
+  assert.ok(logs.body.every((row: { api_key: string; team_id: string }) => row.api_key === made.body.token_id && row.team_id === team.body.team_id));
+  assert.equal((await call(gateway, `/spend/logs?team_id=${team.body.team_id}&limit=1000`, MASTER)).body.length, calls + 1);
+  assert.equal((await call(gateway, '/spend/logs', made.body.key)).status, 401, 'spend logs are for admins');
   await gateway.stop();
 });
 

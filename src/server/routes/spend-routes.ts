@@ -1,4 +1,5 @@
 import { GatewayError } from '../../core/index.js';
+import { hashToken } from '../../keys/index.js';
 import type { SpendLogFilter, SpendLogs } from '../../spend/index.js';
 import type { RouteSpec } from '../http/route-table.js';
 import { queryOf, sendJson } from '../http/respond.js';
@@ -9,7 +10,8 @@ const MAX_LIMIT = 1_000;
 /**
  * `GET /spend/logs` (behind the master key): the rows of `LiteLLM_SpendLogs`, newest first, by
  * `start_date` / `end_date` (`YYYY-MM-DD` or ISO-8601; a bare end date includes that day),
- * `model`, `tags` (comma-separated: rows with every one), `request_id`, `limit` (100; at most 1,000).
+ * `model`, `tags` (comma-separated: rows with every one), `request_id`, `api_key` (a virtual key or
+ * its hash), `user_id`, `team_id`, `limit` (100; at most 1,000).
  */
 export function spendRoutes(spend: SpendLogs | undefined): RouteSpec[] {
   return [{
@@ -41,8 +43,17 @@ function readFilter(query: URLSearchParams): SpendLogFilter {
     model: query.get('model') ?? undefined,
     tags: tags === null ? undefined : tags.split(',').map((t) => t.trim()).filter((t) => t !== ''),
     requestId: query.get('request_id') ?? undefined,
+    // LiteLLM's `api_key` filter takes the key or its hash.
+    apiKey: apiKeyOf(query.get('api_key')),
+    userId: query.get('user_id') ?? undefined,
+    teamId: query.get('team_id') ?? undefined,
     limit: Math.min(limit, MAX_LIMIT),
   };
+}
+
+function apiKeyOf(value: string | null): string | undefined {
+  if (value === null || value === '') return undefined;
+  return value.startsWith('sk-') ? hashToken(value) : value;
 }
 
 function date(query: URLSearchParams, name: string, endOfDay: boolean): Date | undefined {
