@@ -16,6 +16,8 @@ export interface KeyCacheOptions {
   maxConcurrentLoads: number;
   /** Look-ups waiting for a place; past it the request gets a 503 with retry-after. */
   maxQueuedLoads: number;
+  /** A request waits this long for a look-up (1.5 s), then gets a 503 (the query keeps its place until it ends). */
+  loadTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -101,7 +103,7 @@ export class KeyCache {
     if (shared !== undefined) return shared;
     const generation = this.generation;
     const promise = this.slot()
-      .then(() => this.options.load(tokenHash).finally(() => this.release()))
+      .then(() => withTimeout(this.options.load(tokenHash).finally(() => this.release()), this.options.loadTimeoutMs ?? 1_500))
       .then((found) => {
         const caller = found ?? null;
         this.failedAt = -Infinity;
@@ -150,4 +152,13 @@ export class KeyCache {
     this.running--;
     this.waiting.shift()?.();
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from PostgreSQL within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined); // its failure after the timeout is nobody's to see
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

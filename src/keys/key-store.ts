@@ -46,6 +46,8 @@ export class KeyStore {
     const assignments = [...assignmentsOf(body, KEY_FIELDS), ...expiryOf(body), ...resetOf(body)];
     if (await this.exists('LiteLLM_VerificationToken', 'token', token)) throw new GatewayError('invalid_request', 'Unable to create key: a key with this value exists.', { param: 'key' });
     await this.checkAliasFree(body.key_alias, undefined);
+    await this.checkTeam(body.team_id);
+    await this.ensureUser(body.user_id);
     const base: Assignment[] = [
       { column: 'token', cast: '::text', value: token }, { column: 'key_name', cast: '::text', value: abbreviate(key) },
       { column: 'created_by', cast: '::text', value: actor }, { column: 'updated_by', cast: '::text', value: actor },
@@ -63,6 +65,8 @@ export class KeyStore {
     const token = tokenOf(requiredString(body, 'key'));
     const assignments = [...assignmentsOf(body, KEY_FIELDS), ...expiryOf(body), ...resetOf(body)];
     await this.checkAliasFree(body.key_alias, token);
+    await this.checkTeam(body.team_id);
+    await this.ensureUser(body.user_id);
     const row = await this.update('LiteLLM_VerificationToken', 'token', token, [...assignments, { column: 'updated_by', cast: '::text', value: actor }], KEY_COLUMNS, 'key');
     return { result: { key: body.key, ...keyShape(row) }, changes: [{ kind: 'key', id: token }] };
   }
@@ -204,6 +208,18 @@ export class KeyStore {
     if (typeof alias !== 'string') return;
     const rows = await this.db.query<{ token: string }>(`SELECT "token" FROM "LiteLLM_VerificationToken" WHERE "key_alias" = $1`, [alias]);
     if (rows.some((r) => r.token !== token)) throw new GatewayError('invalid_request', `Unique key aliases across all keys are required. Key alias=${alias} already exists.`, { param: 'key_alias' });
+  }
+
+  /** A key's team must exist (LiteLLM refuses a key for an unknown team). */
+  private async checkTeam(teamId: unknown): Promise<void> {
+    if (typeof teamId !== 'string') return;
+    if (!(await this.exists('LiteLLM_TeamTable', 'team_id', teamId))) throw new GatewayError('invalid_request', `Team not found, passed team_id=${teamId}`, { param: 'team_id' });
+  }
+
+  /** A key's user is created when it does not exist yet, as LiteLLM's key generation does, so that its spend has a row to go to. */
+  private async ensureUser(userId: unknown): Promise<void> {
+    if (typeof userId !== 'string') return;
+    await this.db.query(`INSERT INTO "LiteLLM_UserTable" ("user_id", "models", "teams") VALUES ($1, ARRAY[]::TEXT[], ARRAY[]::TEXT[]) ON CONFLICT ("user_id") DO NOTHING`, [userId]);
   }
 
   private async insert(table: string, assignments: readonly Assignment[], columns: string): Promise<Row> {

@@ -109,3 +109,19 @@ test('bounded: past maxEntries the key read longest ago goes', async () => {
   assert.equal(t.keys.size, 3);
   assert.ok(t.keys.lookup('a') instanceof Promise);
 });
+
+test('a look-up PostgreSQL does not answer in time is a 503 for the request; its query keeps its place until it ends', async () => {
+  const t = cache(new Map([['a', caller('a')]]), { loadTimeoutMs: 50, maxConcurrentLoads: 1 });
+  t.setHold(true);
+  const started = Date.now();
+  await assert.rejects(t.keys.lookup('a') as Promise<unknown>, (e: unknown) => e instanceof GatewayError && e.status === 503);
+  assert.ok(Date.now() - started < 1_000);
+  const next = t.keys.lookup('b') as Promise<Caller | null>;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(t.loads.length, 1, 'the slot is still the hung query\'s');
+  t.setHold(false);
+  t.release();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.release();
+  assert.equal(await next, null);
+});
