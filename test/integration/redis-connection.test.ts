@@ -64,6 +64,25 @@ describe('redis connection', () => {
     assert.equal(logged('redis unavailable'), 0);
   });
 
+  test('a ping while the first connection is still being made waits for it: connected, not "unavailable" for a second', async () => {
+    const fresh = new RedisConnection(
+      { url: redis.url, host: '127.0.0.1', port: redis.port, tls: false, namespace: 'conn-test' },
+      { logger: createLogger({ level: 'silent' }), purpose: 'test-fresh' },
+    );
+    try {
+      fresh.start();
+      assert.equal(fresh.available, false, 'still connecting');
+      assert.equal(await fresh.ping(), true);
+      assert.equal(await fresh.ping(), true);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('the session count moves each time the connection comes up, so that state kept in Redis can be written again', () => {
+    assert.equal(connection.sessions, 1);
+  });
+
   test('a stalled server: calls give up within the command timeout, and one outage is one log line', async () => {
     redis.pause();
     try {
@@ -98,6 +117,7 @@ describe('redis connection', () => {
     assert.equal(await connection.run('echo', (r) => runScript(r, ECHO, [connection.key('echo')], ['two'])), 'two');
     assert.equal(logged('redis unavailable'), 2);
     assert.equal(logged('redis available again'), 2);
+    assert.equal(connection.sessions, 3);
     assert.ok(lines.every((l) => !JSON.stringify(l).includes('password')), 'no secrets in lines');
   });
 });
