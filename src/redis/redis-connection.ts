@@ -200,6 +200,10 @@ export class RedisConnection {
       this.logger.warn({ redis: this.endpoint, during: what, error: message }, 'redis refused our credentials (check the username and password); working locally');
       return;
     }
+    if (isCertificateError(message)) {
+      this.logger.warn({ redis: this.endpoint, during: what, error: message }, 'redis\'s TLS certificate is not trusted (check ssl_ca_certs and the host name); working locally');
+      return;
+    }
     this.logger.error({ redis: this.endpoint, during: what, error: message }, 'redis unavailable; working locally until it returns');
   }
 
@@ -363,6 +367,11 @@ export function describeEndpoint(settings: RedisSettings): string {
 /** `{text}`, with any brace in `text` replaced: Redis hashes only up to the first `}`. */
 export function hashTag(text: string): string {
   return `{${text.replace(/[{}]/g, '_')}}`;
+}
+
+/** A TLS handshake that refused the server's certificate (wrong or missing CA, another host name): the operator must act. */
+export function isCertificateError(message: string): boolean {
+  return /certificate|unable to verify|Hostname\/IP does not match|ERR_TLS_CERT/i.test(message);
 }
 
 /** An answer that says our credentials are wrong: retrying will not help, the operator must act. */
