@@ -104,7 +104,7 @@ describe('on a Sentinel-managed Redis', () => {
     await assertCacheSharedAcrossHosts(hosts(), 'probed', 'before the failover');
   });
 
-  test('primary SIGKILLed under load: 0 failed requests; cooldowns shared again within 5 s of the promotion; the lock never held twice for longer than its TTL', async (t) => {
+  test('primary SIGKILLed under load: 0 failed requests; cooldowns, health results and the cache shared again (cooldowns within 5 s of the promotion); the lock never held twice for longer than its TTL', async (t) => {
     const load = startLoad([clientA, clientB], 'probed', LOAD_CONNECTIONS);
     let killedAt = 0;
     let promotedAt = 0;
@@ -140,6 +140,8 @@ describe('on a Sentinel-managed Redis', () => {
     assert.ok(sharedAt - promotedAt <= 5_000, `cooldown shared ${sharedAt - promotedAt} ms after the promotion`);
     assert.equal(await readiness(hostA), 'connected');
     assert.equal(await readiness(hostB), 'connected');
+    const adoptedAfter = [...hostA.logs, ...hostB.logs].filter((l) => l.msg === 'using cached health check results' && Date.parse(String(l.time)) > promotedAt);
+    assert.ok(adoptedAfter.length >= 1, 'health results shared again after the promotion');
     const doubleHold = longestDoubleHold(hostA, hostB);
     assert.ok(doubleHold <= LOCK_TTL_MS, `both hosts held the health lock for ${doubleHold} ms (ttl ${LOCK_TTL_MS})`);
     await assertCacheSharedAcrossHosts(hosts(), 'probed', 'after the failover');
