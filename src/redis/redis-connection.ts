@@ -66,6 +66,7 @@ export class RedisConnection {
     this.client.on('close', () => {
       if (!this.closed) this.markDown('connection', new Error('connection closed'));
     });
+    keepConnecting(this.client, () => this.closed, this.logger, options.purpose);
   }
 
   /** Starts connecting in the background; never throws, never waits. */
@@ -242,10 +243,10 @@ export type RedisClient = Redis | Cluster;
  * The connection factory: an ioredis client of the kind the settings name, with the fail-fast
  * tuning above. A cluster (`redis_startup_nodes`) gets a `Cluster`, which follows MOVED/ASK
  * redirections and refreshes its slot map after a failover; `sentinel_nodes` + `service_name` get
- * a `Redis` that asks the sentinels for the current primary on every reconnect (a failover closes
- * the old primary's connections: a killed one by dying, a demoted one by the sentinels' CLIENT
- * KILL); anything else a plain `Redis`. Callers see the same `RedisCommands`
- * either way. Exported for the one other kind of connection, a pub/sub subscriber
+ * a `Redis` that asks the sentinels for the current primary on every reconnect and reconnects as
+ * soon as a sentinel announces a switch (a killed primary closes its connections by dying; one
+ * left up by a planned failover stays a primary until the sentinels demote it); anything else a
+ * plain `Redis`. Callers see the same `RedisCommands` either way. Exported for the one other kind of connection, a pub/sub subscriber
  * (redis-subscription.ts), which must be tuned the same way.
  */
 export function createRedisClient(settings: RedisSettings, options: Pick<RedisConnectionOptions, 'purpose' | 'commandTimeoutMs'> & { subscriber?: boolean }): RedisClient {
@@ -299,6 +300,12 @@ export function createRedisClient(settings: RedisSettings, options: Pick<RedisCo
       sentinelCommandTimeout: commandTimeoutMs,
       retryStrategy: (times: number) => reconnectDelay(times, SENTINEL_RECONNECT_MAX_MS),
       sentinelRetryStrategy: (times: number) => reconnectDelay(times),
+      // A planned failover (SENTINEL FAILOVER, a managed service's maintenance) leaves the old
+      // primary up and accepting writes until the sentinels demote it, ~10 s later: writes there
+      // are lost. Subscribed to +switch-master on two sentinels (each announces it), the client
+      // reconnects to the new primary as soon as the switch is announced.
+      failoverDetector: true,
+      sentinelMaxConnections: 2,
     });
   }
   return settings.url !== undefined
@@ -341,6 +348,22 @@ function isReplyError(error: unknown): boolean {
 function reconnectDelay(times: number, maxMs = RECONNECT_MAX_MS): number {
   const ceiling = Math.min(maxMs, RECONNECT_BASE_MS * 2 ** Math.min(times, 10));
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+/**
+ * ioredis gives up for good ('end') when a connection attempt is cut short by a disconnect, which
+ * Sentinel's failover detector does when a switch is announced while the client is still
+ * reconnecting after the old primary died: that host would never share again. Until closed, an
+ * ended client connects again after the first back-off step.
+ */
+export function keepConnecting(client: RedisClient, closed: () => boolean, logger: Logger, purpose: string): void {
+  client.on('end', () => {
+    if (closed()) return;
+    logger.warn({ purpose }, 'redis client gave up reconnecting; connecting again');
+    setTimeout(() => {
+      if (!closed() && client.status === 'end') client.connect().catch(() => undefined);
+    }, reconnectDelay(1)).unref();
+  });
 }
 
 /** Closes a client politely (QUIT), or at once when Redis cannot answer. */

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { sleep, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { startGateway, stopAllGateways, type GatewayProcess } from '../support/gateway.js';
-import { startRedisSentinel, type RedisSentinelProcess } from '../support/redis-topologies.js';
+import { cli, startRedisSentinel, type RedisSentinelProcess } from '../support/redis-topologies.js';
 import { assertHostBAvoids, cooling, coolDownOnHostA } from '../support/shared-cooldown.js';
 import { assertCacheSharedAcrossHosts, awayFromMinuteEnd, longestDoubleHold, percentile, startLoad } from '../support/topology-features.js';
 
@@ -13,7 +13,8 @@ import { assertCacheSharedAcrossHosts, awayFromMinuteEnd, longestDoubleHold, per
  * cooldowns, usage and the response cache work; then the primary is SIGKILLed under load (16
  * keep-alive connections across both hosts, half of them through the cache): no client request
  * fails, a new cooldown is shared within 5 s of the promotion, the health lock is never held by
- * both hosts for longer than its TTL, and the cache is shared again.
+ * both hosts for longer than its TTL, and the cache is shared again. Then, on a second topology, a
+ * planned failover (the old primary still up): both hosts follow the new primary at once.
  */
 
 const INTERVAL_S = 2;
@@ -62,10 +63,13 @@ before(async () => {
   clientB = new OpenAI({ baseURL: `${hostB.url}/v1`, apiKey: 'anything', maxRetries: 0 });
 });
 
+let planned: RedisSentinelProcess | undefined;
+
 after(async () => {
   await stopAllGateways();
   await upstream?.close();
   await sentinel?.stop();
+  await planned?.stop();
 });
 
 const hosts = () => ({ upstream, hostA, hostB, clientA, clientB });
@@ -153,7 +157,47 @@ describe('on a Sentinel-managed Redis', () => {
         `p50/p99 before ${percentile(before, 50).toFixed(1)}/${percentile(before, 99).toFixed(1)} ms, ` +
         `kill to promotion + 1 s ${percentile(during, 50).toFixed(1)}/${percentile(during, 99).toFixed(1)} ms (max ${Math.max(...during).toFixed(1)}); ` +
         `cooldown shared ${sharedAt - promotedAt} ms after the promotion; workers' outages ${JSON.stringify(outage(hostA))} ${JSON.stringify(outage(hostB))} ms; ` +
-        `longest double hold of the health lock ${doubleHold} ms; lock lapses logged ${[hostA, hostB].map((g) => g.logs.filter((l) => l.msg?.startsWith('health check lock lapsed') === true).length).join('+')}`,
+        `longest double hold of the health lock ${doubleHold} ms; ioredis clients restarted after giving up ${[hostA, hostB].map((g) => g.logs.filter((l) => l.msg === 'redis client gave up reconnecting; connecting again').length).join('+')}; lock lapses logged ${[hostA, hostB].map((g) => g.logs.filter((l) => l.msg?.startsWith('health check lock lapsed') === true).length).join('+')}`,
     );
+  });
+});
+
+describe('a planned failover (SENTINEL FAILOVER), the old primary still up', () => {
+  test('both hosts follow the new primary at once: a cooldown taken just after the switch lands there, not on the old primary', async () => {
+    planned = await startRedisSentinel();
+    const deployment = (model: string) => ({
+      model_name: 'shared',
+      litellm_params: { model: `openai/${model}`, api_base: `${upstream.url}/v1`, api_key: 'sk-fake-upstream-key' },
+      model_info: { id: model },
+    });
+    const config = {
+      model_list: [deployment('planned-good'), deployment('planned-bad')],
+      litellm_settings: { cache_params: { type: 'redis', service_name: planned.serviceName, sentinel_nodes: planned.sentinelNodes } },
+      router_settings: { routing_strategy: 'usage-based-routing-v2', cooldown_time: 60 },
+    };
+    const [c, d] = await Promise.all([startGateway({ config }), startGateway({ config })]);
+    const pair = {
+      upstream, hostA: c, hostB: d,
+      clientA: new OpenAI({ baseURL: `${c.url}/v1`, apiKey: 'anything', maxRetries: 0 }),
+      clientB: new OpenAI({ baseURL: `${d.url}/v1`, apiKey: 'anything', maxRetries: 0 }),
+    };
+    assert.equal(await readiness(c), 'connected');
+    assert.equal(await readiness(d), 'connected');
+    const switchedFrom = Date.now();
+    assert.equal(cli(planned.sentinels[0]!.port, 'SENTINEL', 'FAILOVER', planned.serviceName), 'OK');
+    while (planned.currentPrimaryPort() !== planned.replica.port) {
+      assert.ok(Date.now() - switchedFrom < 15_000, 'the sentinels never switched');
+      await sleep(50);
+    }
+    // The old primary still says it is one (the sentinels demote it only on their next look, ~10 s).
+    assert.match(String(cli(planned.primary.port, 'ROLE')), /^master/);
+    await coolDownOnHostA(pair, 'shared', 'planned-bad');
+    const key = 'switchyard:{switchyard:router:cooldowns}:cooldown:planned-bad';
+    const deadline = Date.now() + 3_000;
+    while (cli(planned.replica.port, 'EXISTS', key) !== '1') {
+      assert.ok(Date.now() < deadline, `the cooldown never reached the new primary (old primary has it: ${cli(planned.primary.port, 'EXISTS', key)})`);
+      await sleep(50);
+    }
+    await assertHostBAvoids(pair, 'shared', 'planned-bad', 'planned-good', 5_000);
   });
 });
