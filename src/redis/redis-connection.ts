@@ -246,8 +246,8 @@ export type RedisClient = Redis | Cluster;
  * a `Redis` that asks the sentinels for the current primary on every reconnect and reconnects as
  * soon as a sentinel announces a switch (a killed primary closes its connections by dying; one
  * left up by a planned failover stays a primary until the sentinels demote it); anything else a
- * plain `Redis`. Callers see the same `RedisCommands` either way. Exported for the one other kind of connection, a pub/sub subscriber
- * (redis-subscription.ts), which must be tuned the same way.
+ * plain `Redis`. Callers see the same `RedisCommands` either way. Exported for the one other kind
+ * of connection, a pub/sub subscriber (redis-subscription.ts), which must be tuned the same way.
  */
 export function createRedisClient(settings: RedisSettings, options: Pick<RedisConnectionOptions, 'purpose' | 'commandTimeoutMs'> & { subscriber?: boolean }): RedisClient {
   const ioredisModule = loadIoredis();
