@@ -121,6 +121,9 @@ test('config: cache true with redis or local; unknown types warn and cache nothi
   assert.equal(s3.config.cache, undefined);
   assert.ok(s3.warnings.some((w) => /cache_params\.type s3 is not implemented/.test(w)), s3.warnings.join('\n'));
   assert.equal(load(models).config.cache, undefined);
+  const responses = load(`${models}litellm_settings:\n  cache: true\n  cache_params: {type: local, supported_call_types: [acompletion, aresponses, atext_completion]}\n`);
+  assert.ok(responses.warnings.some((w) => /supported_call_types: aresponses are not cached/.test(w)), responses.warnings.join('\n'));
+  assert.ok(!local.warnings.some((w) => /supported_call_types/.test(w)), 'no warning for call types that are cached');
 });
 
 test('an Anthropic message replays as events that assemble back to it (text, thinking, tool use)', () => {
