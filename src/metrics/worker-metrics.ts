@@ -168,6 +168,11 @@ export class WorkerMetrics {
   /** A SpendWriterObserver (structurally): the spend log writer's counts. */
   readonly spendLogObserver = {
     pending: (rows: number): void => {
+      // Spend logs are on: their counters exist from now, at 0, so the first dropped row shows in increase() (and alerts).
+      if (this.spendRowsPending === undefined) {
+        this.spendRowsWritten.start();
+        this.spendRowsDropped.start();
+      }
       this.spendRowsPending = rows;
     },
     written: (rows: number): void => this.spendRowsWritten.add(rows),
