@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { startGateway, stopAllGateways, type GatewayProcess, type LogLine } from '../support/gateway.js';
@@ -21,6 +22,7 @@ let db: TestDatabase;
 before(async () => {
   upstream = await startFakeUpstream();
   upstream.behave('gpt-4o', { text: 'a priced answer', usage: { prompt_tokens: 40, completion_tokens: 12 } });
+  upstream.behave('claude-sonnet-4-5', { text: 'a priced message', usage: { prompt_tokens: 30, completion_tokens: 9 }, cacheTokens: { read: 100, creation: 20 } });
   redis = await startRedis();
   db = await createTestDatabase();
 });
@@ -51,7 +53,10 @@ describe('cost saved by hits, on Redis, two workers recycling', () => {
   before(async () => {
     gateway = await startGateway({
       config: {
-        model_list: [deployment('gpt-4o')],
+        model_list: [
+          deployment('gpt-4o'),
+          { model_name: 'claude', litellm_params: { model: 'anthropic/claude-sonnet-4-5', api_base: upstream.url, api_key: 'sk-accounting-anthropic' } },
+        ],
         litellm_settings: { cache: true, cache_params: { type: 'redis', url: redis.url } },
       },
       args: ['--num_workers', '2', '--max_requests_before_restart', '6', '--max_requests_before_restart_jitter', '0', '--keepalive_timeout', '1'],
@@ -142,6 +147,20 @@ describe('cost saved by hits, on Redis, two workers recycling', () => {
     assert.equal(skipped.cache, 'skip');
     assert.equal(skipped.cost_usd, streamed.cost_usd);
     assert.equal(skipped.saved_usd, undefined);
+  });
+
+  test('the Anthropic API: a streamed message\'s cost (cache reads and writes at their rates) is what its hit saves', async () => {
+    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 });
+    const params = { model: 'claude', max_tokens: 64, messages: [{ role: 'user' as const, content: 'what does a message hit save?' }] };
+    await anthropic.messages.stream(params, { headers: { 'x-request-id': 'msg-first' } }).finalMessage();
+    const first = await logOf(gateway, 'msg-first');
+    assert.equal(first.cache, 'miss');
+    assert.ok(typeof first.cost_usd === 'number' && first.cost_usd > 0, JSON.stringify(first));
+    const hit = await anthropic.messages.create(params, { headers: { 'x-request-id': 'msg-hit' } });
+    assert.equal(hit.content[0]?.type === 'text' ? hit.content[0].text : '', 'a priced message');
+    const line = await logOf(gateway, 'msg-hit');
+    assert.equal(line.cache, 'hit');
+    assert.equal(line.saved_usd, first.cost_usd);
   });
 });
 
