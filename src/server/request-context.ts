@@ -50,6 +50,10 @@ export interface RequestContext {
   /** What the response cache did (`litellm_settings.cache`), for the log line; unset when caching is off. */
   cache?: 'hit' | 'miss' | 'skip';
   cacheType?: 'redis' | 'local';
+  /** The request's cache key, when it was cacheable (the spend row's `cache_key`). */
+  cacheKey?: string;
+  /** A hit: what the call that made the answer cost, in USD (null: its deployment had no price). */
+  savedUsd?: number | null;
   /** Bytes of the request body held against the worker's body budget (given back when the response ends). */
   bodyBytes: number;
 }

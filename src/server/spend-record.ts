@@ -39,6 +39,8 @@ export function spendRecord(ctx: RequestContext, status: number): SpendRow | und
   if (ctx.errorCode !== undefined) metadata.error_code = ctx.errorCode;
   if (ctx.attempts !== undefined && ctx.attempts > 1) metadata.attempts = ctx.attempts;
   if (ctx.fallbackGroup !== undefined) metadata.fallback_group = ctx.fallbackGroup;
+  // LiteLLM's name (its logging payload's saved_cache_cost): what the call that made the answer cost.
+  if (ctx.cache === 'hit' && typeof ctx.savedUsd === 'number') metadata.saved_cache_cost = ctx.savedUsd;
   return {
     request_id: ctx.idFromClient ? `${ctx.id}.${sequentialId()}` : ctx.id,
     call_type: callType,
@@ -63,5 +65,7 @@ export function spendRecord(ctx: RequestContext, status: number): SpendRow | und
     organization_id: null,
     end_user: null,
     status: status < 400 && ctx.errorCode === undefined ? 'success' : 'failure',
+    cache_hit: ctx.cache === 'hit' ? 'True' : 'False',
+    cache_key: ctx.cacheKey ?? '',
   };
 }
