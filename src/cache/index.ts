@@ -5,11 +5,12 @@ import type { CacheDeps } from './cached-call.js';
 import { MemoryCache } from './memory-cache.js';
 import { RedisCache } from './redis-cache.js';
 
-export { lookUp, type CacheDeps, type CacheLookup, type CacheVerdict } from './cached-call.js';
+export { isCacheable, lookUp, NOT_CACHED, type CacheDeps, type CacheLookup, type CacheVerdict, type CostOf } from './cached-call.js';
 export { cacheKey } from './cache-key.js';
 export { chatCompletionChunks } from './chat-stream-replay.js';
 export { ChatStreamAssembly } from './chat-stream-assembly.js';
 export { MessageStreamAssembly, messageEvents } from './message-stream.js';
+export { TextCompletionAssembly, textCompletionChunks } from './text-completion-stream.js';
 export { MemoryCache } from './memory-cache.js';
 export { RedisCache } from './redis-cache.js';
 export type { CachedAnswer, ResponseCache } from './response-cache.js';

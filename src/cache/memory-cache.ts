@@ -40,9 +40,9 @@ export class MemoryCache implements ResponseCache {
     return answer !== undefined && youngEnough(answer, maxAgeMs, now) ? answer : undefined;
   }
 
-  async put(key: string, body: unknown, ttlMs: number): Promise<number> {
+  async put(key: string, body: unknown, ttlMs: number, costUsd?: number | null): Promise<number> {
     const now = this.now();
-    const text = encodeEntry(body, now);
+    const text = encodeEntry(body, now, costUsd);
     const bytes = text.length * 2; // V8 keeps non-Latin-1 text at two bytes a character; an upper bound
     this.remove(key);
     if (bytes > this.maxEntryBytes || bytes > this.maxBytes) return 0;

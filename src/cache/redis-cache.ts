@@ -27,8 +27,8 @@ export class RedisCache implements ResponseCache {
     return answer !== undefined && youngEnough(answer, maxAgeMs, this.now()) ? answer : undefined;
   }
 
-  async put(key: string, body: unknown, ttlMs: number): Promise<number> {
-    const text = encodeEntry(body, this.now());
+  async put(key: string, body: unknown, ttlMs: number, costUsd?: number | null): Promise<number> {
+    const text = encodeEntry(body, this.now(), costUsd);
     if (Buffer.byteLength(text) > this.maxEntryBytes) return 0;
     const value = text.length > COMPRESS_ABOVE_BYTES ? `z${gzipSync(text).toString('base64')}` : `j${text}`;
     const done = await this.redis.run('cache store', (r) => r.set(this.redis.key('cache', key), value, 'PX', Math.max(1, Math.round(ttlMs))));

@@ -77,10 +77,25 @@ export function unimplementedModesWarning(doc: Mapping, annotate: (path: string)
   return `model_info.mode values Switchyard does not implement (only ${IMPLEMENTED_MODES.join(', ')}; these deployments are still reachable through those endpoints): ${found.join(', ')}`;
 }
 
-/** Cache types Switchyard does not implement (`s3`, `qdrant-semantic`, …): named at start, nothing cached. */
-export function cachingWarning(doc: Mapping): string | undefined {
+/** Call types the response cache does not serve, though LiteLLM's may: named at start (docs/caching.md says why). */
+const UNCACHED_CALL_TYPES = ['responses', 'aresponses', 'transcription', 'atranscription', 'rerank', 'arerank'];
+
+/**
+ * Cache types Switchyard does not implement (`s3`, `qdrant-semantic`, …): named at start, nothing
+ * cached. Call types in `supported_call_types` that are never cached here (`aresponses`, …): named.
+ */
+export function cachingWarnings(doc: Mapping): string[] {
   const settings = isMapping(doc.litellm_settings) ? doc.litellm_settings : {};
-  const type = isMapping(settings.cache_params) ? settings.cache_params.type : undefined;
-  if (typeof type !== 'string' || ['redis', 'local', 'in-memory', 'memory'].includes(type)) return undefined;
-  return `litellm_settings.cache_params.type ${type} is not implemented (only redis and local): no response is cached`;
+  const params = isMapping(settings.cache_params) ? settings.cache_params : {};
+  const warnings: string[] = [];
+  const type = params.type;
+  if (typeof type === 'string' && !['redis', 'local', 'in-memory', 'memory'].includes(type)) {
+    warnings.push(`litellm_settings.cache_params.type ${type} is not implemented (only redis and local): no response is cached`);
+  }
+  const types = Array.isArray(params.supported_call_types) ? params.supported_call_types : [];
+  const uncached = types.filter((t): t is string => typeof t === 'string' && UNCACHED_CALL_TYPES.includes(t));
+  if (settings.cache === true && uncached.length > 0) {
+    warnings.push(`litellm_settings.cache_params.supported_call_types: ${uncached.join(', ')} are not cached by Switchyard (only chat, text completions, embeddings and /v1/messages; see docs/caching.md)`);
+  }
+  return warnings;
 }

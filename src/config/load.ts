@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { registerSecret } from '../core/index.js';
 import { readConfigTree, type ConfigTree } from './config-includes.js';
 import { dropNullValues, isMapping, type Mapping } from './config-tree.js';
-import { cachingWarning, describeUnrecognizedKeys, unimplementedModesWarning, type UnrecognizedKey } from './config-warnings.js';
+import { cachingWarnings, describeUnrecognizedKeys, unimplementedModesWarning, type UnrecognizedKey } from './config-warnings.js';
 import { applyCredentials } from './credential-fill.js';
 import { resolveEnvRefs } from './env-refs.js';
 import { normalizeConfig } from './normalize.js';
@@ -85,7 +85,7 @@ function loadTree(tree: ConfigTree, source: string | null, options: LoadOptions)
   const missingPaths = new Set(envProblems.map((p) => p.path));
   problems.push(...schemaProblems.filter((p) => !missingPaths.has(p.path))); // reported as the missing variable
 
-  for (const warning of [unimplementedModesWarning(resolved, annotate), cachingWarning(resolved)]) if (warning) warnings.push(warning);
+  for (const warning of [unimplementedModesWarning(resolved, annotate), ...cachingWarnings(resolved)]) if (warning) warnings.push(warning);
   const filled = applyCredentials(resolved, problems, warnings, annotate);
   if (problems.length > 0) return { ok: false, problems: withOrigins(dedupe(problems), annotate), warnings, summary: summarize(raw) };
 

@@ -88,12 +88,13 @@ export class SharedCoordinator {
     if (state === undefined) return this.probeLocally(tickAt, signal, 'redis unavailable');
     if (state.results !== undefined && this.isFresh(state.results)) return this.adopt(state.results);
     if (state.lockOwner === null) {
+      const askedAt = Date.now();
       const acquired = await this.lock.acquire(this.options.lockTtlMs);
       if (acquired === undefined) return this.probeLocally(tickAt, signal, 'redis unavailable');
-      if (acquired) return this.probeAsHolder(tickAt, signal);
+      if (acquired) return this.probeAsHolder(tickAt, askedAt, signal);
     }
     // Still ours from a round that could not release it (Redis blinked): renewal picks it up.
-    if (state.lockOwner === this.options.podId) return this.probeAsHolder(tickAt, signal);
+    if (state.lockOwner === this.options.podId) return this.probeAsHolder(tickAt, Date.now(), signal);
     const baseline = Math.max(latest?.timestamp ?? -Infinity, state.results?.timestamp ?? -Infinity);
     return this.waitForHolder(baseline, state.lockOwner, signal, tickAt);
   }
@@ -125,11 +126,12 @@ export class SharedCoordinator {
         continue;
       }
       // The lock is gone and no results came: the holder died or lost Redis. One waiter takes over.
+      const askedAt = Date.now();
       const acquired = await this.lock.acquire(this.options.lockTtlMs);
       if (acquired === undefined) return this.probeLocally(tickAt, signal, 'redis unavailable while waiting for the lock holder');
       if (acquired) {
         logger.warn({ previous_holder: owner }, 'health check lock holder gone without results; this host probes');
-        return this.probeAsHolder(Date.now(), signal);
+        return this.probeAsHolder(Date.now(), askedAt, signal);
       }
     }
   }
@@ -152,14 +154,36 @@ export class SharedCoordinator {
     });
   }
 
-  private async probeAsHolder(timestamp: number, signal: AbortSignal): Promise<void> {
+  /**
+   * Probes as the lock's holder, renewing it. This host holds the lock until the last renewal Redis
+   * confirmed, plus the TTL (counted from when it was asked, so never later than Redis' own expiry):
+   * when Redis cannot be asked for that long (an outage, a failover), the lease lapses, which is
+   * logged, and another host may take the lock; the probes under way still finish and are shared.
+   * A failover can lose the lock key itself (replication is asynchronous), so another host may
+   * take it at once: two hosts then hold it for at most one TTL.
+   */
+  private async probeAsHolder(timestamp: number, confirmedAt: number, signal: AbortSignal): Promise<void> {
     const { logger, podId, lockTtlMs } = this.options;
     logger.info({ pod_id: podId }, 'health check lock acquired');
     let lostReported = false;
+    let lapsed = false;
+    let lapse: NodeJS.Timeout | undefined;
+    const leaseUntil = (confirmed: number) => {
+      clearTimeout(lapse);
+      lapse = setTimeout(() => {
+        lapsed = true;
+        logger.warn({ pod_id: podId, lock_ttl_s: lockTtlMs / 1000 }, 'health check lock lapsed: not renewed within its ttl (redis unavailable); another host may take it');
+      }, Math.max(0, confirmed + lockTtlMs - Date.now()));
+      lapse.unref();
+    };
+    leaseUntil(confirmedAt);
     const renewal = setInterval(() => {
+      const askedAt = Date.now();
       void this.lock.renew(lockTtlMs).then((held) => {
-        if (held !== false || lostReported) return;
+        if (held === true && !lapsed) leaseUntil(askedAt);
+        if (held !== false || lostReported || lapsed) return;
         lostReported = true;
+        clearTimeout(lapse);
         logger.warn({ pod_id: podId }, 'health check lock lost while probing (it expired or another host took it); the results are still shared');
       });
     }, Math.max(50, Math.floor(lockTtlMs / 3)));
@@ -175,6 +199,8 @@ export class SharedCoordinator {
       this.options.deliver(round, 'probed');
       await this.share(round);
     }
+    clearTimeout(lapse);
+    // Even after a lapse: a renewal whose answer was lost may have extended it (compare-and-delete is safe).
     await this.release();
   }
 
@@ -200,6 +226,7 @@ export class SharedCoordinator {
     const released = await this.lock.release();
     if (released === true) logger.info({ pod_id: podId }, 'health check lock released');
     else if (released === false) logger.warn({ pod_id: podId }, 'health check lock had already expired or passed to another host; nothing released');
+    else logger.warn({ pod_id: podId }, 'health check lock not released: redis unavailable; it expires by itself');
   }
 
   private async probeLocally(tickAt: number, signal: AbortSignal, reason: string): Promise<void> {

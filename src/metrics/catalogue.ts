@@ -66,6 +66,7 @@ export const METRICS = [
   // Response cache (worker; litellm_settings.cache).
   { name: 'switchyard_cache_requests_total', type: 'counter', help: 'Cacheable requests by model group, cache type (redis, local) and result: hit, miss, skip (no-cache).', labels: ['model_group', 'cache_type', 'result'], combine: 'ever-sum', source: 'worker' },
   { name: 'switchyard_cache_stores_total', type: 'counter', help: 'Answers written to the response cache, by model group and cache type.', labels: ['model_group', 'cache_type'], combine: 'ever-sum', source: 'worker' },
+  { name: 'switchyard_cache_saved_usd_total', type: 'counter', help: 'What the calls answered from the response cache would have cost (the cost of the call that made each answer), in USD, by model group and cache type.', labels: ['model_group', 'cache_type'], combine: 'ever-sum', source: 'worker' },
   { name: 'switchyard_cache_stored_bytes_total', type: 'counter', help: 'Bytes written to the response cache (compressed size for Redis), by model group and cache type.', labels: ['model_group', 'cache_type'], combine: 'ever-sum', source: 'worker' },
   // Upstream attempts and routing (worker, from the router's observer).
   { name: 'switchyard_upstream_requests_total', type: 'counter', help: 'Upstream attempts by deployment and outcome (ok, or the failure kind).', labels: ['model_group', 'deployment', 'outcome'], combine: 'ever-sum', source: 'worker' },

@@ -50,6 +50,15 @@ export class CounterTable extends SeriesTable<CounterSeries> {
     super(arity, (labels) => ({ labels, delta: 0, dirty: false }));
   }
 
+  /**
+   * Makes the series exist at 0 (pushed once as a zero delta): a counter that appears only with
+   * its first increment is invisible to `increase()` for that increment (Prometheus has no sample
+   * before it), so an alert on its first rise would never fire.
+   */
+  start(a = '', b = '', c = ''): void {
+    this.touch(this.at(a, b, c));
+  }
+
   add(value: number, a = '', b = '', c = ''): void {
     if (!(value > 0)) return; // counters only go up; NaN and negatives are dropped
     const series = this.at(a, b, c);

@@ -19,6 +19,8 @@ export interface RequestFacts {
   /** What the response cache did, and its type (set only when caching is on). */
   readonly cache?: string;
   readonly cacheType?: string;
+  /** A hit: what the call that made the answer cost (null: unpriced). */
+  readonly savedUsd?: number | null;
   /** The virtual key that made the request (undefined for the master key). */
   readonly caller?: { readonly keyAlias: string | null; readonly teamId: string | null; readonly teamAlias: string | null };
 }
@@ -88,6 +90,7 @@ export class WorkerMetrics {
   private readonly cacheRequests = new CounterTable(3);
   private readonly cacheStores = new CounterTable(2);
   private readonly cacheBytes = new CounterTable(2);
+  private readonly cacheSaved = new CounterTable(2);
   private readonly upstream = new CounterTable(3);
   private readonly upstreamDuration = new HistogramTable(2, LATENCY_BUCKETS);
   private readonly retries = new CounterTable(2);
@@ -131,7 +134,10 @@ export class WorkerMetrics {
     this.duration.observe((this.now() - ctx.startedAt) / 1000, group, route);
     if (ctx.overheadMs !== undefined) this.overhead.observe(ctx.overheadMs / 1000, group, route);
     if (ctx.firstByteMs !== undefined) this.ttft.observe(ctx.firstByteMs / 1000, group);
-    if (ctx.cache !== undefined && ctx.cacheType !== undefined) this.cacheRequests.add(1, group, ctx.cacheType, ctx.cache);
+    if (ctx.cache !== undefined && ctx.cacheType !== undefined) {
+      this.cacheRequests.add(1, group, ctx.cacheType, ctx.cache);
+      if (ctx.cache === 'hit' && typeof ctx.savedUsd === 'number') this.cacheSaved.add(ctx.savedUsd, group, ctx.cacheType);
+    }
     const { usage, deployment, caller } = ctx;
     if (caller !== undefined) {
       const alias = this.keyAliases.label(caller.keyAlias ?? UNALIASED);
@@ -182,6 +188,11 @@ export class WorkerMetrics {
   /** A SpendWriterObserver (structurally): the spend log writer's counts. */
   readonly spendLogObserver = {
     pending: (rows: number): void => {
+      // Spend logs are on: their counters exist from now, at 0, so the first dropped row shows in increase() (and alerts).
+      if (this.spendRowsPending === undefined) {
+        this.spendRowsWritten.start();
+        this.spendRowsDropped.start();
+      }
       this.spendRowsPending = rows;
     },
     written: (rows: number): void => this.spendRowsWritten.add(rows),
@@ -259,7 +270,7 @@ export class WorkerMetrics {
       ['switchyard_upstream_requests_total', this.upstream], ['switchyard_retries_total', this.retries],
       ['switchyard_fallbacks_total', this.fallbacks], ['switchyard_deployment_cooldowns_total', this.cooldowns],
       ['switchyard_cache_requests_total', this.cacheRequests], ['switchyard_cache_stores_total', this.cacheStores],
-      ['switchyard_cache_stored_bytes_total', this.cacheBytes],
+      ['switchyard_cache_stored_bytes_total', this.cacheBytes], ['switchyard_cache_saved_usd_total', this.cacheSaved],
       ['switchyard_key_requests_total', this.keyRequests], ['switchyard_key_spend_usd_total', this.keySpend],
     ];
     for (const [name, table] of counters) table.drain(delta.counters, name);

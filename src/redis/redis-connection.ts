@@ -22,6 +22,12 @@ const RECONNECT_BASE_MS = 100;
 const RECOVERY_PING_MS = 250;
 const SLOTS_REFRESH_MS = 1_000;
 const RECONNECT_MAX_MS = 2_000;
+/**
+ * With Sentinel each reconnect first asks a sentinel where the primary is, which is exactly what a
+ * failover changes: retry sooner, so that the promoted replica is found within half a second of
+ * its promotion rather than two (an attempt costs one SENTINEL command and one TCP connect).
+ */
+const SENTINEL_RECONNECT_MAX_MS = 500;
 
 export interface RedisConnectionOptions {
   logger: Logger;
@@ -38,6 +44,7 @@ export class RedisConnection {
   readonly endpoint: string;
   private readonly client: RedisClient;
   private readonly logger: Logger;
+  private readonly commandTimeoutMs: number;
   private state: LinkState = 'connecting';
   /** The PING in flight, which concurrent callers of ping() share, and when the last one ended. */
   private pinging: Promise<boolean> | undefined;
@@ -46,17 +53,20 @@ export class RedisConnection {
   private closed = false;
   /** While down with the client still 'ready' (a cluster whose one node failed): PINGs until it answers. */
   private recovery: NodeJS.Timeout | undefined;
+  private upCount = 0;
 
   constructor(settings: RedisSettings, options: RedisConnectionOptions) {
     this.namespace = settings.namespace;
     this.logger = options.logger;
     this.endpoint = describeEndpoint(settings);
+    this.commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
     this.client = createRedisClient(settings, options);
     this.client.on('ready', () => this.markUp());
     this.client.on('error', (error: Error) => this.markDown('connection', error));
     this.client.on('close', () => {
       if (!this.closed) this.markDown('connection', new Error('connection closed'));
     });
+    keepConnecting(this.client, () => this.closed, this.logger, options.purpose);
   }
 
   /** Starts connecting in the background; never throws, never waits. */
@@ -64,6 +74,16 @@ export class RedisConnection {
     this.client.connect().catch(() => {
       // Reported through the 'error' event; ioredis keeps reconnecting with our back-off.
     });
+  }
+
+  /**
+   * How many times the connection has come up (0 before the first time). When it changes, Redis
+   * may have lost what this process wrote before: a Sentinel or cluster failover promotes a replica
+   * that can lack the last writes (replication is asynchronous), a restarted Redis is empty, and a
+   * write attempted during the outage never arrived. Whoever keeps state there writes it again.
+   */
+  get sessions(): number {
+    return this.upCount;
   }
 
   /** Connected and the last command worked. */
@@ -79,14 +99,22 @@ export class RedisConnection {
    */
   ping(): Promise<boolean> {
     if (Date.now() - this.pinged.at < PING_REUSE_MS) return Promise.resolve(this.pinged.ok);
-    this.pinging ??= this.run('ping', (redis) => redis.ping())
-      .then((answer) => answer === 'PONG')
-      .then((ok) => {
-        this.pinged = { at: Date.now(), ok };
-        return ok;
-      })
-      .finally(() => (this.pinging = undefined));
+    this.pinging ??= this.pingNow().finally(() => (this.pinging = undefined));
     return this.pinging;
+  }
+
+  /**
+   * Only an answer to a PING sent is reused. While the first connection is being made (a Sentinel
+   * setup asks a sentinel first, then connects and checks the role), the PING waits for it, within
+   * the command timeout: a readiness probe at start-up used to find it still connecting, and its
+   * "unavailable" was then reused for a second.
+   */
+  private async pingNow(): Promise<boolean> {
+    if (this.state === 'connecting') await this.firstConnection(this.commandTimeoutMs);
+    if (this.closed || this.client.status !== 'ready') return false;
+    const ok = (await this.run('ping', (redis) => redis.ping())) === 'PONG';
+    this.pinged = { at: Date.now(), ok };
+    return ok;
   }
 
   /**
@@ -160,6 +188,7 @@ export class RedisConnection {
       this.logger.info({ redis: this.endpoint, outage_ms: Date.now() - this.downSince }, 'redis available again; coordination across hosts resumes');
     }
     this.state = 'up';
+    this.upCount++;
   }
 
   private markDown(what: string, error: unknown): void {
@@ -170,6 +199,10 @@ export class RedisConnection {
     const message = error instanceof Error ? error.message : String(error);
     if (isAuthError(message)) {
       this.logger.warn({ redis: this.endpoint, during: what, error: message }, 'redis refused our credentials (check the username and password); working locally');
+      return;
+    }
+    if (isCertificateError(message)) {
+      this.logger.warn({ redis: this.endpoint, during: what, error: message }, 'redis\'s TLS certificate is not trusted (check ssl_ca_certs and the host name); working locally');
       return;
     }
     this.logger.error({ redis: this.endpoint, during: what, error: message }, 'redis unavailable; working locally until it returns');
@@ -210,10 +243,11 @@ export type RedisClient = Redis | Cluster;
  * The connection factory: an ioredis client of the kind the settings name, with the fail-fast
  * tuning above. A cluster (`redis_startup_nodes`) gets a `Cluster`, which follows MOVED/ASK
  * redirections and refreshes its slot map after a failover; `sentinel_nodes` + `service_name` get
- * a `Redis` that asks the sentinels for the current primary, on every reconnect and as soon as a
- * sentinel announces a switch; anything else a plain `Redis`. Callers see the same `RedisCommands`
- * either way. Exported for the one other kind of connection, a pub/sub subscriber
- * (redis-subscription.ts), which must be tuned the same way.
+ * a `Redis` that asks the sentinels for the current primary on every reconnect and reconnects as
+ * soon as a sentinel announces a switch (a killed primary closes its connections by dying; one
+ * left up by a planned failover stays a primary until the sentinels demote it); anything else a
+ * plain `Redis`. Callers see the same `RedisCommands` either way. Exported for the one other kind
+ * of connection, a pub/sub subscriber (redis-subscription.ts), which must be tuned the same way.
  */
 export function createRedisClient(settings: RedisSettings, options: Pick<RedisConnectionOptions, 'purpose' | 'commandTimeoutMs'> & { subscriber?: boolean }): RedisClient {
   const ioredisModule = loadIoredis();
@@ -228,7 +262,7 @@ export function createRedisClient(settings: RedisSettings, options: Pick<RedisCo
     socketTimeout: 2 * commandTimeoutMs,
     connectTimeout: CONNECT_TIMEOUT_MS,
     connectionName: `switchyard-${options.purpose}`,
-    retryStrategy: reconnectDelay,
+    retryStrategy: (times: number) => reconnectDelay(times),
     // A subscriber subscribes again on every 'ready' itself (redis-subscription.ts).
     ...(options.subscriber === true ? { autoResubscribe: false } : {}),
   };
@@ -241,7 +275,7 @@ export function createRedisClient(settings: RedisSettings, options: Pick<RedisCo
       lazyConnect,
       enableOfflineQueue,
       redisOptions: { ...perNode, ...auth },
-      clusterRetryStrategy: reconnectDelay,
+      clusterRetryStrategy: (times: number) => reconnectDelay(times),
       // After a failover the old primary's slots move: refresh the map quickly, bounded.
       slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
       // A command to a dead primary times out rather than answering MOVED, so nothing else tells
@@ -264,7 +298,14 @@ export function createRedisClient(settings: RedisSettings, options: Pick<RedisCo
       ...(settings.sentinel.password !== undefined ? { sentinelPassword: settings.sentinel.password } : {}),
       ...(tls !== undefined ? { enableTLSForSentinelMode: true } : {}),
       sentinelCommandTimeout: commandTimeoutMs,
-      sentinelRetryStrategy: reconnectDelay,
+      retryStrategy: (times: number) => reconnectDelay(times, SENTINEL_RECONNECT_MAX_MS),
+      sentinelRetryStrategy: (times: number) => reconnectDelay(times),
+      // A planned failover (SENTINEL FAILOVER, a managed service's maintenance) leaves the old
+      // primary up and accepting writes until the sentinels demote it, ~10 s later: writes there
+      // are lost. Subscribed to +switch-master on two sentinels (each announces it), the client
+      // reconnects to the new primary as soon as the switch is announced.
+      failoverDetector: true,
+      sentinelMaxConnections: 2,
     });
   }
   return settings.url !== undefined
@@ -304,9 +345,25 @@ function isReplyError(error: unknown): boolean {
 }
 
 /** Capped exponential back-off with jitter, so that many workers do not reconnect in step. */
-function reconnectDelay(times: number): number {
-  const ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(times, 10));
+function reconnectDelay(times: number, maxMs = RECONNECT_MAX_MS): number {
+  const ceiling = Math.min(maxMs, RECONNECT_BASE_MS * 2 ** Math.min(times, 10));
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+/**
+ * ioredis gives up for good ('end') when a connection attempt is cut short by a disconnect, which
+ * Sentinel's failover detector does when a switch is announced while the client is still
+ * reconnecting after the old primary died: that host would never share again. Until closed, an
+ * ended client connects again after the first back-off step.
+ */
+export function keepConnecting(client: RedisClient, closed: () => boolean, logger: Logger, purpose: string): void {
+  client.on('end', () => {
+    if (closed()) return;
+    logger.warn({ purpose }, 'redis client gave up reconnecting; connecting again');
+    setTimeout(() => {
+      if (!closed() && client.status === 'end') client.connect().catch(() => undefined);
+    }, reconnectDelay(1)).unref();
+  });
 }
 
 /** Closes a client politely (QUIT), or at once when Redis cannot answer. */
@@ -333,6 +390,11 @@ export function describeEndpoint(settings: RedisSettings): string {
 /** `{text}`, with any brace in `text` replaced: Redis hashes only up to the first `}`. */
 export function hashTag(text: string): string {
   return `{${text.replace(/[{}]/g, '_')}}`;
+}
+
+/** A TLS handshake that refused the server's certificate (wrong or missing CA, another host name): the operator must act. */
+export function isCertificateError(message: string): boolean {
+  return /certificate|unable to verify|Hostname\/IP does not match|ERR_TLS_CERT/i.test(message);
 }
 
 /** An answer that says our credentials are wrong: retrying will not help, the operator must act. */

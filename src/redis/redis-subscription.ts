@@ -1,6 +1,6 @@
 import type { RedisSettings } from '../config/index.js';
 import type { Logger } from '../core/index.js';
-import { createRedisClient, quitClient, type RedisClient } from './redis-connection.js';
+import { createRedisClient, keepConnecting, quitClient, type RedisClient } from './redis-connection.js';
 
 export interface RedisSubscriptionOptions {
   logger: Logger;
@@ -33,6 +33,7 @@ export class RedisSubscription {
     this.client.on('message', (channel: string, message: string) => {
       if (channel === options.channel) options.onMessage(message);
     });
+    keepConnecting(this.client, () => this.closed, options.logger, options.purpose);
   }
 
   /** Starts connecting in the background; never throws, never waits. */

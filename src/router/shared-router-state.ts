@@ -34,6 +34,12 @@ export class SharedRouterState {
   private syncing = false;
   /** The cooldown epoch last read: cooldown keys are read only when it moves. */
   private cooldownEpoch = '';
+  /** Cooldowns this process took and that still run, by deployment: what it may have to announce again. */
+  private readonly taken = new Map<string, { endsAt: number; reason: string }>();
+  /** Deployments whose cooldown Redis may not hold: the announcement failed, or Redis came back since. */
+  private readonly unsent = new Set<string>();
+  /** The connection's session (RedisConnection.sessions) in which `taken` was last announced. */
+  private session = 0;
 
   constructor(private readonly options: SharedRouterStateOptions) {}
 
@@ -48,22 +54,48 @@ export class SharedRouterState {
     this.timer = undefined;
   }
 
-  /** Tells the other hosts; fire and forget. */
+  /**
+   * Tells the other hosts; fire and forget. A cooldown that may not have reached them (Redis away,
+   * or back since: a promoted replica can lack the last writes) is announced again, with the time
+   * it has left, by the first round after Redis returns.
+   */
   announceCooldown(id: string, durationMs: number, reason: string): void {
-    const { redis } = this.options;
-    const keys = [this.cooldownKey(id), this.epochKey()];
-    void redis.run('announce cooldown', (r) => runScript(r, COOLDOWN_EXTEND_SCRIPT, keys, [Math.ceil(durationMs), reason, randomId(9)]));
+    this.taken.set(id, { endsAt: Date.now() + durationMs, reason });
+    void this.announce(id);
   }
 
-  /** One round: cooldowns in, usage out and in. Rounds never overlap. */
+  /** One round: cooldowns out (those Redis may lack) and in, usage out and in. Rounds never overlap. */
   async sync(): Promise<void> {
     if (this.syncing || !this.options.redis.available) return;
     this.syncing = true;
     try {
-      await Promise.all([this.readCooldowns(), this.syncUsage()]);
+      await Promise.all([this.announceUnsent(), this.readCooldowns(), this.syncUsage()]);
     } finally {
       this.syncing = false;
     }
+  }
+
+  private async announce(id: string): Promise<void> {
+    const taken = this.taken.get(id);
+    const remainingMs = taken === undefined ? 0 : Math.ceil(taken.endsAt - Date.now());
+    if (taken === undefined || remainingMs <= 0) {
+      this.taken.delete(id);
+      this.unsent.delete(id);
+      return;
+    }
+    const keys = [this.cooldownKey(id), this.epochKey()];
+    const reply = await this.options.redis.run('announce cooldown', (r) => runScript(r, COOLDOWN_EXTEND_SCRIPT, keys, [remainingMs, taken.reason, randomId(9)]));
+    if (reply === undefined) this.unsent.add(id);
+    else this.unsent.delete(id);
+  }
+
+  private async announceUnsent(): Promise<void> {
+    const session = this.options.redis.sessions;
+    if (session !== this.session) {
+      this.session = session;
+      for (const id of this.taken.keys()) this.unsent.add(id);
+    }
+    if (this.unsent.size > 0) await Promise.all([...this.unsent].map((id) => this.announce(id)));
   }
 
   private async readCooldowns(): Promise<void> {

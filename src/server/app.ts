@@ -137,7 +137,8 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
       modelGroup: undefined, deployment: undefined, apiBase: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
       fallbackGroup: undefined, stream: undefined, upstreamMs: undefined, firstByteMs: undefined, overheadMs: undefined,
-      errorCode: undefined, usage: undefined, cost: undefined, tags: undefined, caller: undefined, bodyBytes: 0,
+      errorCode: undefined, usage: undefined, cost: undefined, tags: undefined, caller: undefined,
+      cache: undefined, cacheType: undefined, cacheKey: undefined, savedUsd: undefined, bodyBytes: 0,
     };
     state.served++;
     state.active.add(ctx);

@@ -53,6 +53,10 @@ export interface RequestContext {
   cacheType?: 'redis' | 'local';
   /** The virtual key that made the request; undefined for the master key (or no auth). */
   caller: Caller | undefined;
+  /** The request's cache key, when it was cacheable (the spend row's `cache_key`). */
+  cacheKey?: string;
+  /** A hit: what the call that made the answer cost, in USD (null: its deployment had no price). */
+  savedUsd?: number | null;
   /** Bytes of the request body held against the worker's body budget (given back when the response ends). */
   bodyBytes: number;
 }

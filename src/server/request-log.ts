@@ -33,7 +33,10 @@ export function logRequest(logger: Logger, ctx: RequestContext, status: number):
     if (ctx.cost !== undefined) line += ctx.cost === null ? ',"cost_usd":null' : `,"cost_usd":${ctx.cost.usd},"price_source":${JSON.stringify(ctx.cost.source)}`;
   }
   if (ctx.errorCode !== undefined) line += `,"error_code":${JSON.stringify(ctx.errorCode)}`;
-  if (ctx.cache !== undefined) line += `,"cache":"${ctx.cache}"`;
+  if (ctx.cache !== undefined) {
+    line += `,"cache":"${ctx.cache}"`;
+    if (ctx.savedUsd !== undefined) line += `,"saved_usd":${ctx.savedUsd}`; // a hit: what its first call cost (null: unpriced)
+  }
   if (ctx.tags !== undefined) line += `,"tags":${JSON.stringify(ctx.tags)}`;
   write(line);
 }

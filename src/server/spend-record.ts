@@ -47,6 +47,8 @@ export function spendRecord(ctx: RequestContext, status: number): SpendRow | und
     metadata.user_api_key_team_alias = caller.teamAlias;
     metadata.user_api_key_user_id = caller.userId;
   }
+  // LiteLLM's name (its logging payload's saved_cache_cost): what the call that made the answer cost.
+  if (ctx.cache === 'hit' && typeof ctx.savedUsd === 'number') metadata.saved_cache_cost = ctx.savedUsd;
   return {
     request_id: ctx.idFromClient ? `${ctx.id}.${sequentialId()}` : ctx.id,
     call_type: callType,
@@ -71,5 +73,7 @@ export function spendRecord(ctx: RequestContext, status: number): SpendRow | und
     organization_id: null,
     end_user: null,
     status: status < 400 && ctx.errorCode === undefined ? 'success' : 'failure',
+    cache_hit: ctx.cache === 'hit' ? 'True' : 'False',
+    cache_key: ctx.cacheKey ?? '',
   };
 }

@@ -38,7 +38,7 @@ export async function querySpendLogs(db: SqlQuery, filter: SpendLogFilter): Prom
       to_char("startTime", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "startTime", to_char("endTime", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "endTime",
       "request_duration_ms", to_char("completionStartTime", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "completionStartTime",
       "model", "model_id", "model_group", "custom_llm_provider", "api_base", "user", "metadata", "request_tags",
-      "team_id", "organization_id", "end_user", "status"
+      "team_id", "organization_id", "end_user", "status", "cache_hit", "cache_key"
     FROM "LiteLLM_SpendLogs"${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
     ORDER BY "startTime" DESC, "request_id" LIMIT $${params.length}`;
   return db.query(sql, params);

@@ -29,6 +29,10 @@ export interface SpendRow {
   organization_id: string | null;
   end_user: string | null;
   status: string;
+  /** LiteLLM's text column: `True` when the response cache answered the call (then `spend` is 0), else `False`. */
+  cache_hit: string;
+  /** The call's response-cache key when it was cacheable, else '' (LiteLLM writes `Cache OFF` when caching is off). */
+  cache_key: string;
 }
 
 /** The columns written, with the SQL type each is read as from the batch's JSON. */
@@ -39,4 +43,5 @@ export const SPEND_COLUMNS: ReadonlyArray<readonly [keyof SpendRow, string]> = [
   ['completionStartTime', 'timestamp(3)'], ['model', 'text'], ['model_id', 'text'], ['model_group', 'text'],
   ['custom_llm_provider', 'text'], ['api_base', 'text'], ['user', 'text'], ['metadata', 'jsonb'], ['request_tags', 'jsonb'],
   ['team_id', 'text'], ['organization_id', 'text'], ['end_user', 'text'], ['status', 'text'],
+  ['cache_hit', 'text'], ['cache_key', 'text'],
 ];

@@ -88,6 +88,7 @@ export class SpendWriter {
   start(): void {
     this.timer ??= setInterval(() => void this.flush(), this.flushIntervalMs);
     this.timer.unref();
+    this.options.observer?.pending(this.pending.length); // the gauge and counters exist from start-up (at 0)
   }
 
   get pendingRows(): number {

@@ -6,6 +6,7 @@ import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.j
 import { DEPLOY, dashboardPanels, dashboardQueries, interpolate, loadAlertRules, loadAlertTests, metricNames, variableQueries } from '../support/deploy-files.js';
 import { startGateway, stopAllGateways, type GatewayProcess } from '../support/gateway.js';
 import { runLoad } from '../support/load.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startRedis, type RedisProcess } from '../support/redis.js';
 import { freePort } from '../support/ports.js';
 import { findTool, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
@@ -14,7 +15,8 @@ import { findTool, startPrometheus, type PrometheusServer } from '../support/pro
  * deploy/prometheus and deploy/grafana with the real tools: promtool checks the alert rules and
  * runs their unit tests; a real Prometheus loads the rules and scrapes a real gateway (two
  * recycling workers, Redis, health checks, a rate-limited deployment, a broken one with a
- * fallback, a down one, streams) under a short load; then every dashboard query must return data and every
+ * fallback, a down one, streams, a priced group whose callers opt in to the response cache, spend
+ * logs in PostgreSQL) under a short load; then every dashboard query must return data and every
  * alert rule must evaluate cleanly on what it scraped.
  */
 
@@ -28,10 +30,13 @@ let upstream: FakeUpstream;
 let gateway: GatewayProcess;
 let prometheus: PrometheusServer;
 let redis: RedisProcess;
+let db: TestDatabase;
 
 before(async () => {
   redis = await startRedis();
+  db = await createTestDatabase();
   upstream = await startFakeUpstream();
+  upstream.behave('gpt-4o', { text: 'a priced answer', usage: { prompt_tokens: 20, completion_tokens: 5 } });
   upstream.behave('steady', { delayMs: 5, text: 'steady answer', usage: { prompt_tokens: 11, completion_tokens: 4 } });
   upstream.behave('streamy', { chunkCount: 3, chunkIntervalMs: 5, text: 'one two three' });
   upstream.behave('limited', { status: 429, errorMessage: 'Rate limit reached', headers: { 'retry-after': '1' } });
@@ -43,11 +48,17 @@ before(async () => {
   const metricsPort = await freePort();
   gateway = await startGateway({
     config: {
-      model_list: [deployment('chat', 'steady'), deployment('chat', 'limited'), deployment('stream', 'streamy'), deployment('broken', 'broken'), deployment('spare', 'steady'), deployment('down', 'down')],
+      model_list: [
+        deployment('chat', 'steady'), deployment('chat', 'limited'), deployment('stream', 'streamy'), deployment('broken', 'broken'),
+        deployment('spare', 'steady'), deployment('down', 'down'), deployment('cached', 'gpt-4o'),
+      ],
       general_settings: { background_health_checks: true, health_check_interval: 1 },
       router_settings: { fallbacks: [{ broken: ['spare'] }], redis_host: '127.0.0.1', redis_port: redis.port },
+      // Only the callers that opt in are cached: the other groups' traffic still reaches their upstreams.
+      litellm_settings: { cache: true, cache_params: { type: 'redis', mode: 'default_off' } },
     },
     args: ['--num_workers', '2', '--max_requests_before_restart', '40', '--prometheus_metrics_port', String(metricsPort)],
+    env: { DATABASE_URL: db.url },
   });
   prometheus = await startPrometheus({ switchyard: `127.0.0.1:${metricsPort}` }, { ruleFiles: [DEPLOY('prometheus/alerts.yaml')] });
 });
@@ -57,6 +68,7 @@ after(async () => {
   await stopAllGateways();
   await upstream?.close();
   await redis?.stop();
+  await db?.drop();
 });
 
 function promtool(...args: string[]): { status: number | null; output: string } {
@@ -115,6 +127,12 @@ test('under load, every dashboard panel returns data from a real Prometheus, and
           return;
         }
         default: {
+          if (index % 10 === 3) {
+            // A priced group answered from the cache after its first call: spend, hits, bytes, USD saved.
+            const cached = await ask('cached', { cache: { 'use-cache': true } });
+            if (cached.choices[0]?.message.content !== 'a priced answer') throw new Error('wrong cached answer');
+            return;
+          }
           const answer = await ask('chat');
           if (answer.choices[0]?.message.content !== 'steady answer') throw new Error('wrong answer');
         }
@@ -145,7 +163,7 @@ test('under load, every dashboard panel returns data from a real Prometheus, and
   for (const variable of variableQueries()) {
     const values = (await prometheus.query(variable.expr)).map((sample) => sample.metric[variable.label]);
     assert.ok(values.length > 0, `variable ${variable.name} has no values`);
-    if (variable.name === 'model_group') assert.deepEqual([...values].sort(), ['broken', 'chat', 'down', 'stream'], 'the groups clients asked for (a fallback is labelled with the group asked for)');
+    if (variable.name === 'model_group') assert.deepEqual([...values].sort(), ['broken', 'cached', 'chat', 'down', 'stream'], 'the groups clients asked for (a fallback is labelled with the group asked for)');
   }
 
   // Redis going away shows as 0 within a push and a scrape (what SwitchyardRedisUnavailable reads).

@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { createLogger } from '../../src/core/index.js';
-import { HealthLock } from '../../src/health/index.js';
+import { HealthLock, type HealthRound } from '../../src/health/index.js';
+import { SharedCoordinator } from '../../src/health/shared-coordinator.js';
 import { RedisConnection } from '../../src/redis/index.js';
 import { startRedis, type RedisProcess } from '../support/redis.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
-/** The health check lock against a real redis-server: one holder, safe release, renewal, expiry. */
+/**
+ * The health check lock against a real redis-server: one holder, safe release, renewal, expiry;
+ * and two hosts' coordinators across a failover that loses the lock key.
+ */
 
 let redis: RedisProcess;
 let connection: RedisConnection;
@@ -81,5 +87,70 @@ test('with Redis gone every call answers undefined at once instead of throwing o
     assert.ok(performance.now() - started < 1_000, 'bounded');
   } finally {
     await redis.start();
+  }
+});
+
+test('a failover that loses the lock key while the holder cannot reach Redis: its hold lapses, so two hosts hold the lock for at most its TTL', async () => {
+  const TTL_MS = 600;
+  const ROUND_MS = 3_000; // rounds much longer than the TTL, as slow upstreams make them
+  const lines: Array<{ msg: string; pod?: string; at: number }> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString().split('\n')) {
+        if (!text) continue;
+        const line = JSON.parse(text) as { msg: string; pod_id?: string; time: string };
+        lines.push({ msg: line.msg, pod: line.pod_id, at: Date.parse(line.time) });
+      }
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'info', destination });
+  // Host A reaches Redis through a proxy the test cuts (a partition, or a host still on the dead primary).
+  const proxy = await startTcpProxy(redis.port);
+  const host = (podId: string, port: number) => {
+    let latest: HealthRound | undefined;
+    const coordinator = new SharedCoordinator({
+      redisSettings: { host: '127.0.0.1', port, tls: false, namespace: 'lapse-test' },
+      scheduled: [], podId, intervalMs: 60_000, lockTtlMs: TTL_MS, resultsTtlMs: 60_000, logger,
+      probe: () => new Promise((resolve) => setTimeout(() => resolve([]), ROUND_MS)),
+      deliver: (round) => (latest = round),
+      latest: () => latest,
+    });
+    coordinator.start();
+    return coordinator;
+  };
+  const waitFor = async (what: string, check: () => boolean) => {
+    const deadline = Date.now() + 5_000;
+    while (!check()) {
+      assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+      await sleep(20);
+    }
+  };
+  const a = host('host-a', proxy.port);
+  const b = host('host-b', redis.port);
+  try {
+    await sleep(500); // both connect
+    const roundA = a.run(Date.now(), new AbortController().signal);
+    await waitFor('host a holding the lock', () => lines.some((l) => l.msg === 'health check lock acquired' && l.pod === 'host-a'));
+    await sleep(100);
+    await proxy.cut(); // host A can no longer renew
+    const lockKey = await connection.run('find lock', (r) => r.eval("return redis.call('KEYS', 'lapse-test:*:lock')", 0));
+    for (const key of (lockKey as string[] | undefined) ?? []) await connection.run('lose lock', (r) => r.del(key)); // the failover lost the key
+    const roundB = b.run(Date.now(), new AbortController().signal);
+    await waitFor('host b holding the lock', () => lines.some((l) => l.msg === 'health check lock acquired' && l.pod === 'host-b'));
+    await Promise.all([roundA, roundB]);
+    const hold = (pod: string) => {
+      const from = lines.find((l) => l.pod === pod && l.msg === 'health check lock acquired')?.at ?? NaN;
+      const end = lines.find((l) => l.pod === pod && l.at >= from && l.msg !== 'health check lock acquired' && l.msg.startsWith('health check lock'));
+      return { from, to: end?.at ?? Date.now(), end: end?.msg };
+    };
+    const holdA = hold('host-a');
+    const holdB = hold('host-b');
+    const overlap = Math.min(holdA.to, holdB.to) - Math.max(holdA.from, holdB.from);
+    assert.ok(overlap <= TTL_MS, `both held the lock for ${overlap} ms (ttl ${TTL_MS})`);
+    assert.match(String(holdA.end), /^health check lock lapsed/);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    await proxy.close();
   }
 });

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../src/core/index.js';
+import { Redis } from 'ioredis';
 import { defineScript, RedisConnection, REDIS_COMMAND_TIMEOUT_MS, runScript } from '../../src/redis/index.js';
+import { keepConnecting } from '../../src/redis/redis-connection.js';
 import { startRedis, type RedisProcess } from '../support/redis.js';
 
 /** The fail-fast Redis connection against a real redis-server: stopped, stalled, back again. */
@@ -64,6 +66,42 @@ describe('redis connection', () => {
     assert.equal(logged('redis unavailable'), 0);
   });
 
+  test('a ping while the first connection is still being made waits for it: connected, not "unavailable" for a second', async () => {
+    const fresh = new RedisConnection(
+      { url: redis.url, host: '127.0.0.1', port: redis.port, tls: false, namespace: 'conn-test' },
+      { logger: createLogger({ level: 'silent' }), purpose: 'test-fresh' },
+    );
+    try {
+      fresh.start();
+      assert.equal(fresh.available, false, 'still connecting');
+      assert.equal(await fresh.ping(), true);
+      assert.equal(await fresh.ping(), true);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('the session count moves each time the connection comes up, so that state kept in Redis can be written again', () => {
+    assert.equal(connection.sessions, 1);
+  });
+
+  test('a client ioredis gave up on (an attempt cut short, as Sentinel\'s failover detector does) connects again', async () => {
+    const client = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => 100 });
+    client.on('error', () => undefined);
+    let closed = false;
+    keepConnecting(client, () => closed, createLogger({ level: 'silent' }), 'test-end');
+    try {
+      client.connect().catch(() => undefined);
+      client.disconnect(true); // while connecting: ioredis rejects the attempt and ends the client
+      await until('ended', () => client.status === 'end' || client.status === 'ready', 2_000);
+      await until('connected again', () => client.status === 'ready', 3_000);
+      assert.equal(await client.ping(), 'PONG');
+    } finally {
+      closed = true;
+      client.disconnect();
+    }
+  });
+
   test('a stalled server: calls give up within the command timeout, and one outage is one log line', async () => {
     redis.pause();
     try {
@@ -98,6 +136,7 @@ describe('redis connection', () => {
     assert.equal(await connection.run('echo', (r) => runScript(r, ECHO, [connection.key('echo')], ['two'])), 'two');
     assert.equal(logged('redis unavailable'), 2);
     assert.equal(logged('redis available again'), 2);
+    assert.equal(connection.sessions, 3);
     assert.ok(lines.every((l) => !JSON.stringify(l).includes('password')), 'no secrets in lines');
   });
 });

@@ -176,6 +176,97 @@ describe('response cache on Redis, two workers', () => {
     assert.equal(upstreamCalls('meadows'), 2);
   });
 
+  test('text completions (/v1/completions): stored JSON or streamed, served back both ways', async () => {
+    const prompts = (word: string) => upstream.requests.filter((r) => JSON.stringify(r.body?.prompt ?? '').includes(word)).length;
+    const complete = async (word: string, stream: boolean, includeUsage = false): Promise<{ text: string; finish: string | null; key: string | null; cache: unknown; usage: unknown }> => {
+      const id = `cache-${++seq}`;
+      const params = { model: 'gpt', prompt: `once upon a ${word}`, max_tokens: 16 };
+      if (!stream) {
+        const { data, response } = await client.completions.create(params, { headers: { 'x-request-id': id } }).withResponse();
+        return { text: data.choices[0]?.text ?? '', finish: data.choices[0]?.finish_reason ?? null, key: response.headers.get('x-litellm-cache-key'), cache: (await logOf(id)).cache, usage: data.usage };
+      }
+      const { data: events, response } = await client.completions.create({ ...params, stream: true, ...(includeUsage ? { stream_options: { include_usage: true } } : {}) }, { headers: { 'x-request-id': id } }).withResponse();
+      let text = '';
+      let finish: string | null = null;
+      let usage: unknown;
+      for await (const chunk of events) {
+        text += chunk.choices[0]?.text ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        if (chunk.usage) usage = chunk.usage;
+      }
+      return { text, finish, key: response.headers.get('x-litellm-cache-key'), cache: (await logOf(id)).cache, usage };
+    };
+    const json = await complete('lantern', false);
+    assert.equal(json.cache, 'miss');
+    assert.match(json.key ?? '', /^text_completion:[0-9a-f]{64}$/);
+    const streamedHit = await complete('lantern', true, true);
+    assert.equal(streamedHit.cache, 'hit');
+    assert.equal(streamedHit.text, json.text);
+    assert.equal(streamedHit.finish, json.finish);
+    assert.deepEqual(streamedHit.usage, json.usage, 'the usage chunk, as asked');
+    assert.equal(prompts('lantern'), 1);
+
+    const streamed = await complete('compass', true);
+    assert.equal(streamed.cache, 'miss');
+    assert.ok(streamed.text.length > 0);
+    const jsonHit = await complete('compass', false);
+    assert.equal(jsonHit.cache, 'hit');
+    assert.equal(jsonHit.text, streamed.text);
+    assert.equal(jsonHit.finish, 'stop');
+    const hiddenUsage = await complete('compass', true);
+    assert.equal(hiddenUsage.cache, 'hit');
+    assert.equal(hiddenUsage.usage, undefined, 'no usage chunk when not asked');
+    assert.equal(prompts('compass'), 1);
+  });
+
+  test('the Cache-Control request header: s-maxage=N is the answer\'s ttl, as LiteLLM reads it; cache.ttl wins; no-cache is not read', async () => {
+    const reader = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      const withHeader = async (word: string, header: string, extra: Record<string, unknown> = {}): Promise<Served> => {
+        const id = `cache-${++seq}`;
+        const { data, response } = await client.chat.completions.create({
+          model: 'gpt', messages: [{ role: 'user', content: `tell me about ${word}` }], ...extra,
+        } as OpenAI.ChatCompletionCreateParamsNonStreaming, { headers: { 'x-request-id': id, 'cache-control': header } }).withResponse();
+        return { text: data.choices[0]?.message.content ?? '', finish: null, key: response.headers.get('x-litellm-cache-key'), ...(await logOf(id)) };
+      };
+      const short = await withHeader('islands', 's-maxage=2');
+      const ttl = await reader.pttl(`switchyard:cache:${short.key}`);
+      assert.ok(ttl > 0 && ttl <= 2_000, `stored for the header's 2 s: ${ttl} ms`);
+      assert.equal((await ask('islands')).cache, 'hit');
+      await sleep(2_100);
+      assert.equal((await ask('islands')).cache, 'miss', 'expired after the header\'s s-maxage');
+
+      const bodyWins = await withHeader('reefs', 'public, s-maxage=2', { cache: { ttl: 30 } });
+      const bodyTtl = await reader.pttl(`switchyard:cache:${bodyWins.key}`);
+      assert.ok(bodyTtl > 2_000 && bodyTtl <= 30_000, `the body's cache.ttl wins: ${bodyTtl} ms`);
+
+      const plain = await withHeader('lagoons', 'no-cache');
+      const plainTtl = await reader.pttl(`switchyard:cache:${plain.key}`);
+      assert.ok(plainTtl > 590_000, `no s-maxage: the configured ttl (${plainTtl} ms)`);
+      const again = await withHeader('lagoons', 'no-cache, no-store');
+      assert.equal(again.cache, 'hit', 'a client\'s Cache-Control: no-cache does not turn the cache off (LiteLLM reads only s-maxage)');
+      assert.equal((await withHeader('lagoons', 's-maxage=soon')).cache, 'hit', 'a value that is not seconds is ignored');
+      assert.equal(upstreamCalls('islands') + upstreamCalls('reefs') + upstreamCalls('lagoons'), 4);
+    } finally {
+      reader.disconnect();
+    }
+  });
+
+  test('/v1/responses is not cached: every call reaches the upstream, no cache key (docs/caching.md says why)', async () => {
+    const ask = async () => {
+      const response = await undiciFetch(`${gateway.url}/v1/responses`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'claude', input: 'tell me about tundras', max_output_tokens: 32, store: false }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      await response.json();
+      return response.headers.get('x-litellm-cache-key');
+    };
+    assert.equal(await ask(), null);
+    assert.equal(await ask(), null);
+    assert.equal(upstreamCalls('tundras'), 2);
+  });
+
   test('errors, content-filtered answers and partial streams are never cached', async () => {
     upstream.behave((r) => JSON.stringify(r.body?.messages ?? '').includes('storms'), { status: 500, errorMessage: 'boom' });
     await assert.rejects(ask('storms'));

@@ -38,7 +38,7 @@ function row(id: string, spend = 0.001): SpendRow {
     request_id: id, call_type: 'acompletion', api_key: '', spend, total_tokens: 3, prompt_tokens: 2, completion_tokens: 1,
     startTime: now, endTime: now, request_duration_ms: 5, completionStartTime: null, model: 'gpt-4o', model_id: 'd1',
     model_group: 'gpt-4o', custom_llm_provider: 'openai', api_base: 'http://127.0.0.1:1', user: '', metadata: { k: 1 },
-    request_tags: ['t'], team_id: null, organization_id: null, end_user: null, status: 'success',
+    request_tags: ['t'], team_id: null, organization_id: null, end_user: null, status: 'success', cache_hit: 'False', cache_key: '',
   };
 }
 

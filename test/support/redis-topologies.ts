@@ -47,11 +47,18 @@ const BASE_ARGS = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '-
 /** Debian's redis-sentinel (a link to redis-server, which `--sentinel` also turns into one). */
 const SENTINEL_BINARY = spawnSync('sh', ['-c', 'command -v redis-sentinel'], { encoding: 'utf8' }).status === 0 ? 'redis-sentinel' : 'redis-server';
 
+/** Every node started, killed when the test process exits (one listener for all of them). */
+const started = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of started) proc.kill('SIGKILL');
+});
+
 async function startNode(args: string[], dir: string, binary = 'redis-server'): Promise<RedisNodeProcess> {
   {
     const port = await freePort();
     const proc: ChildProcess = spawn(binary, [...args.map((a) => a.replaceAll('%PORT%', String(port))), '--port', String(port), '--dir', dir], { stdio: 'ignore' });
-    process.once('exit', () => proc.kill('SIGKILL'));
+    started.add(proc);
+    proc.once('exit', () => started.delete(proc));
     await waitFor(() => cli(port, 'PING') === 'PONG', 10_000, `redis-server on ${port}`);
     let alive = true;
     proc.once('exit', () => (alive = false));

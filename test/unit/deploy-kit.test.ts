@@ -36,6 +36,12 @@ test('the names check catches a metric the catalogue does not have', () => {
   assert.deepEqual(unknownNames(['sum(rate(switchyard_request_total[5m]))', 'histogram_quantile(0.9, rate(switchyard_overhead_duration_seconds_bucket[1m]))']), ['switchyard_request_total']);
 });
 
+test('lost spend log rows and a spend log backlog each have an alert', () => {
+  const reads = (name: string) => loadAlertRules().filter((rule) => metricNames(rule.expr).includes(name)).map((rule) => rule.alert);
+  assert.deepEqual(reads('switchyard_spend_log_rows_dropped_total'), ['SwitchyardSpendLogRowsDropped']);
+  assert.deepEqual(reads('switchyard_spend_log_rows_pending'), ['SwitchyardSpendLogBacklog']);
+});
+
 test('every alert has a severity, a summary and a runbook line', () => {
   for (const rule of loadAlertRules()) {
     assert.match(rule.alert, /^Switchyard[A-Z]\w+$/);
@@ -56,6 +62,10 @@ test('the dashboard covers the issue\'s topics, its panels use the datasource va
     'switchyard_requests_total', 'switchyard_upstream_requests_total', 'switchyard_request_duration_seconds', 'switchyard_overhead_duration_seconds',
     'switchyard_time_to_first_token_seconds', 'switchyard_in_flight_requests', 'switchyard_worker_restarts_total', 'switchyard_workers',
     'switchyard_health_checks_total', 'switchyard_deployment_state', 'switchyard_deployment_cooldowns_total', 'switchyard_redis_available',
+    // Spend and the response cache.
+    'switchyard_spend_usd_total', 'switchyard_unpriced_calls_total', 'switchyard_spend_log_rows_pending', 'switchyard_spend_log_rows_written_total',
+    'switchyard_spend_log_rows_dropped_total', 'switchyard_cache_requests_total', 'switchyard_cache_stores_total', 'switchyard_cache_stored_bytes_total',
+    'switchyard_cache_saved_usd_total',
   ]) assert.ok(used.has(name), `no panel shows ${name}`);
   assert.ok(readFileSync(DEPLOY('grafana/switchyard.json'), 'utf8').endsWith('\n'));
 });

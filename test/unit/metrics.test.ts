@@ -37,6 +37,35 @@ function samples(text: string, name: string): Map<string, number> {
 }
 
 describe('worker recorder', () => {
+  test('spend log counters exist at 0 from the writer\'s first report, so increase() sees the first dropped row', () => {
+    const { metrics, sent } = recorder();
+    metrics.push();
+    const counters = () => sent.flatMap((m) => ('delta' in m ? (m as { delta: MetricsDelta }).delta.counters : []));
+    assert.deepEqual(counters().filter(([name]) => name.startsWith('switchyard_spend_log_rows')), [], 'no spend logs: no series');
+    metrics.spendLogObserver.pending(0);
+    metrics.push();
+    assert.deepEqual(counters().filter(([name]) => name.startsWith('switchyard_spend_log_rows')).map(([name, , value]) => [name, value]).sort(), [
+      ['switchyard_spend_log_rows_dropped_total', 0], ['switchyard_spend_log_rows_written_total', 0],
+    ]);
+    metrics.spendLogObserver.dropped(2);
+    metrics.push();
+    assert.deepEqual(counters().filter(([name]) => name === 'switchyard_spend_log_rows_dropped_total').map(([, , value]) => value), [0, 2]);
+  });
+
+  test('a cache hit adds what its answer first cost to the saved counter, by model group and cache type', () => {
+    const { metrics, sent } = recorder();
+    metrics.requestStarted();
+    metrics.requestEnded(facts({ modelGroup: 'gpt', stream: false, cache: 'hit', cacheType: 'redis', savedUsd: 0.25 }), 200, '/v1/chat/completions');
+    metrics.requestStarted();
+    metrics.requestEnded(facts({ modelGroup: 'gpt', stream: false, cache: 'hit', cacheType: 'redis', savedUsd: null }), 200, '/v1/chat/completions');
+    metrics.requestStarted();
+    metrics.requestEnded(facts({ modelGroup: 'gpt', stream: false, cache: 'miss', cacheType: 'redis', deployment, usage: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, cost: { usd: 0.5 } }), 200, '/v1/chat/completions');
+    metrics.push();
+    const delta = (sent[0] as { delta: MetricsDelta }).delta;
+    assert.deepEqual(delta.counters.filter(([name]) => name === 'switchyard_cache_saved_usd_total'), [['switchyard_cache_saved_usd_total', ['gpt', 'redis'], 0.25]]);
+    assert.deepEqual(delta.counters.filter(([name]) => name === 'switchyard_spend_usd_total').map(([, , v]) => v), [0.5]);
+  });
+
   test('a request is counted by config model group, route pattern and status; deltas start again at zero', () => {
     const { metrics, sent } = recorder({ groups: ['gpt', 'team/*'] });
     metrics.requestStarted();

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cacheKey, ChatStreamAssembly, chatCompletionChunks, MemoryCache, messageEvents, MessageStreamAssembly } from '../../src/cache/index.js';
+import {
+  cacheKey, ChatStreamAssembly, chatCompletionChunks, lookUp, MemoryCache, messageEvents, MessageStreamAssembly, NOT_CACHED, TextCompletionAssembly, textCompletionChunks,
+} from '../../src/cache/index.js';
 import { loadConfigText, type CacheSettings } from '../../src/config/index.js';
 import { takeGatewayFields } from '../../src/protocol/index.js';
 
@@ -59,6 +61,55 @@ test('a stream assembles to its completion only when every choice ended; replay 
   assert.deepEqual(replayed.result(), body);
 });
 
+test('a text completion stream assembles only when whole and without logprobs; replay gives it back', () => {
+  const chunk = (text: string, finish: string | null = null, logprobs: unknown = null) => ({ data: JSON.stringify({ id: 'cmpl-1', object: 'text_completion', created: 7, model: 'm', choices: [{ text, index: 0, logprobs, finish_reason: finish }] }) });
+  const assembly = new TextCompletionAssembly();
+  assembly.add(chunk('Once '));
+  assembly.add(chunk('upon'));
+  assert.equal(assembly.result(), undefined, 'no finish reason yet: partial');
+  assembly.add(chunk('', 'length'));
+  assembly.add({ data: JSON.stringify({ id: 'cmpl-1', object: 'text_completion', created: 7, model: 'm', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } }) });
+  assembly.add({ data: '[DONE]' });
+  const body = assembly.result() as { choices: Array<{ text: string; finish_reason: string }>; usage: unknown };
+  assert.deepEqual(body.choices, [{ text: 'Once upon', index: 0, logprobs: null, finish_reason: 'length' }]);
+  assert.deepEqual(body.usage, { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
+  const replayed = new TextCompletionAssembly();
+  for (const event of textCompletionChunks(body as unknown as Record<string, unknown>, true)) replayed.add(event);
+  assert.deepEqual(replayed.result(), body);
+  assert.ok(textCompletionChunks(body as unknown as Record<string, unknown>, false).every((e) => !e.data.includes('"usage"')), 'usage only when asked');
+  const withLogprobs = new TextCompletionAssembly();
+  withLogprobs.add(chunk('x', 'stop', { tokens: ['x'], token_logprobs: [-0.1] }));
+  assert.equal(withLogprobs.result(), undefined, 'logprobs are not kept, so such a stream is not stored');
+});
+
+test('an entry keeps what its call cost (null: unpriced); entries without it read as before', async () => {
+  const cache = new MemoryCache(10_000, 10_000);
+  await cache.put('priced', { a: 1 }, 10_000, 0.00125);
+  await cache.put('unpriced', { a: 2 }, 10_000, null);
+  await cache.put('unknown', { a: 3 }, 10_000);
+  assert.equal((await cache.get('priced'))?.costUsd, 0.00125);
+  assert.equal((await cache.get('unpriced'))?.costUsd, null);
+  const unknown = await cache.get('unknown');
+  assert.deepEqual(unknown?.body, { a: 3 });
+  assert.equal('costUsd' in (unknown ?? {}), false);
+});
+
+test('lookUp answers at once (no promise) when the request is not cacheable; a promise only when it is', async () => {
+  const settings = (over: Partial<CacheSettings> = {}): CacheSettings => ({ ...load('model_list: []\nlitellm_settings:\n  cache: true\n  cache_params: {type: local}\n').config.cache!, ...over });
+  const on = { cache: new MemoryCache(10_000, 10_000), settings: settings() };
+  const body = { messages: [{ role: 'user', content: 'hi' }] };
+  assert.equal(lookUp(undefined, 'completion', 'gpt', body, undefined), NOT_CACHED, 'caching off');
+  assert.equal(lookUp({ ...on, settings: settings({ callTypes: new Set(['aembedding']) }) }, 'completion', 'gpt', body, undefined), NOT_CACHED, 'call type not cached');
+  const defaultOff = { ...on, settings: settings({ defaultOff: true }) };
+  assert.equal(lookUp(defaultOff, 'completion', 'gpt', body, undefined), NOT_CACHED, 'default_off without opt-in');
+  const optedIn = lookUp(defaultOff, 'completion', 'gpt', body, { useCache: true, noCache: false, noStore: false });
+  assert.ok(optedIn instanceof Promise);
+  assert.equal((await optedIn).verdict, 'miss');
+  const cacheable = lookUp(on, 'text_completion', 'gpt', { prompt: 'x' }, undefined);
+  assert.ok(cacheable instanceof Promise);
+  assert.match((await cacheable).key ?? '', /^text_completion:[0-9a-f]{64}$/);
+});
+
 test('config: cache true with redis or local; unknown types warn and cache nothing; mode default_off', () => {
   const models = 'model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, api_key: k}\n';
   const local = load(`${models}litellm_settings:\n  cache: true\n  cache_params: {type: local, ttl: 30, supported_call_types: [acompletion], mode: default_off}\n`);
@@ -70,6 +121,9 @@ test('config: cache true with redis or local; unknown types warn and cache nothi
   assert.equal(s3.config.cache, undefined);
   assert.ok(s3.warnings.some((w) => /cache_params\.type s3 is not implemented/.test(w)), s3.warnings.join('\n'));
   assert.equal(load(models).config.cache, undefined);
+  const responses = load(`${models}litellm_settings:\n  cache: true\n  cache_params: {type: local, supported_call_types: [acompletion, aresponses, atext_completion]}\n`);
+  assert.ok(responses.warnings.some((w) => /supported_call_types: aresponses are not cached/.test(w)), responses.warnings.join('\n'));
+  assert.ok(!local.warnings.some((w) => /supported_call_types/.test(w)), 'no warning for call types that are cached');
 });
 
 test('an Anthropic message replays as events that assemble back to it (text, thinking, tool use)', () => {

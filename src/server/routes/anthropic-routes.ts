@@ -1,11 +1,11 @@
 import type { Logger } from '../../core/index.js';
 import { anthropicUsage, type PriceBook } from '../../cost/index.js';
 import { validateMessagesRequest, type AnthropicMessage, type SseEvent } from '../../protocol/index.js';
-import { lookUp, type CacheDeps } from '../../cache/index.js';
+import type { CacheDeps } from '../../cache/index.js';
 import type { Router } from '../../router/index.js';
 import type { RouteSpec } from '../http/route-table.js';
 import type { RequestContext } from '../request-context.js';
-import { noteCache, sendCachedMessage } from './cached-answer.js';
+import { answerCost, consultCache, sendCachedMessage } from './cached-answer.js';
 import { accept, callContext, noteRequest, sendAnswer, takeGatewayOptions, traced } from './routed-request.js';
 
 export interface AnthropicRouteDeps {
@@ -34,8 +34,8 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): RouteSpec[] {
     async handle(ctx, raw) {
       const { body, options } = takeGatewayOptions(ctx, accept(validateMessagesRequest(raw)), 'anthropic', logger);
       noteRequest(ctx, router, body.model, body.stream === true);
-      const cached = await lookUp(deps.cache, 'messages', body.model, body, options.cache);
-      noteCache(ctx, cached);
+      let cached = consultCache(ctx, deps.cache, 'messages', body.model, body, options.cache);
+      if (cached instanceof Promise) cached = await cached;
       // The id also as `request-id`, the header the Anthropic SDK exposes as `_request_id`.
       ctx.headers.push('request-id', ctx.id);
       if (cached.hit) {
@@ -43,7 +43,8 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): RouteSpec[] {
         return sendCachedMessage(ctx, cached.hit.body, body.stream === true);
       }
       const call = { ...callContext(ctx, options, logger), passHeaders: passHeaders(ctx) };
-      const routed = cached.store(await traced(ctx, (trace) => router.messages(body, call, trace, options)));
+      const answered = await traced(ctx, (trace) => router.messages(body, call, trace, options));
+      const routed = cached.store(answered, answerCost(ctx, deps.prices, answered.deployment.id, (message) => anthropicUsage((message as { usage?: unknown } | null)?.usage)));
       await sendAnswer(ctx, routed, {
         shape: 'anthropic',
         done: false,

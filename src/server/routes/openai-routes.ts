@@ -1,17 +1,17 @@
 import type { Logger } from '../../core/index.js';
+import { openAIUsage, type PriceBook } from '../../cost/index.js';
 import { mayUse } from '../../keys/index.js';
-import type { PriceBook } from '../../cost/index.js';
 import {
   mayCarryUsage, validateChatRequest, validateCompletionRequest, validateEmbeddingRequest, type SseEvent,
 } from '../../protocol/index.js';
 import type { Answer } from '../../providers/index.js';
 import { isModelGroupPattern, modelNotFound, type Routed, type Router } from '../../router/index.js';
-import { lookUp, type CacheDeps } from '../../cache/index.js';
+import type { CacheDeps } from '../../cache/index.js';
 import type { RouteSpec } from '../http/route-table.js';
 import { queryOf, sendJson } from '../http/respond.js';
 import { addCostHeader, withoutUsage } from '../call-cost.js';
 import type { RequestContext } from '../request-context.js';
-import { noteCache, sendCachedOpenAI } from './cached-answer.js';
+import { answerCost, consultCache, sendCachedOpenAI } from './cached-answer.js';
 import {
   accept, callContext, finishOverhead, noteRequest, noteUsage, recordRouting, sendAnswer, takeGatewayOptions, traced,
 } from './routed-request.js';
@@ -21,7 +21,7 @@ export interface OpenAIRouteDeps {
   logger: Logger;
   startedAtSeconds: number;
   prices: PriceBook;
-  /** The response cache (chat and embeddings); undefined when off. */
+  /** The response cache (chat, text completions and embeddings); undefined when off. */
   cache?: CacheDeps;
 }
 
@@ -37,10 +37,11 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
         const { body, options } = takeGatewayOptions(ctx, accept(validateChatRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
         const { request, hidden } = withStreamUsage(body);
-        const cached = await lookUp(deps.cache, 'completion', body.model, body, options.cache);
-        noteCache(ctx, cached);
+        let cached = consultCache(ctx, deps.cache, 'completion', body.model, body, options.cache);
+        if (cached instanceof Promise) cached = await cached;
         if (cached.hit) return sendCachedOpenAI(ctx, cached.hit.body, body.stream === true, body.stream_options?.include_usage === true);
-        await answer(ctx, cached.store(await traced(ctx, (trace) => router.chat(request, callContext(ctx, options, logger), trace, options))), prices, hidden);
+        const routed = await traced(ctx, (trace) => router.chat(request, callContext(ctx, options, logger), trace, options));
+        await answer(ctx, cached.store(routed, answerCost(ctx, prices, routed.deployment.id, usageOfBody)), prices, hidden);
       },
     },
     {
@@ -51,7 +52,11 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
         const { body, options } = takeGatewayOptions(ctx, accept(validateCompletionRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, body.stream === true);
         const { request, hidden } = withStreamUsage(body);
-        await answer(ctx, await traced(ctx, (trace) => router.completion(request, callContext(ctx, options, logger), trace, options)), prices, hidden);
+        let cached = consultCache(ctx, deps.cache, 'text_completion', body.model, body, options.cache);
+        if (cached instanceof Promise) cached = await cached;
+        if (cached.hit) return sendCachedOpenAI(ctx, cached.hit.body, body.stream === true, body.stream_options?.include_usage === true, 'text');
+        const routed = await traced(ctx, (trace) => router.completion(request, callContext(ctx, options, logger), trace, options));
+        await answer(ctx, cached.store(routed, answerCost(ctx, prices, routed.deployment.id, usageOfBody)), prices, hidden);
       },
     },
     {
@@ -61,11 +66,11 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateEmbeddingRequest(withPathModel(raw, params))), 'openai', logger);
         noteRequest(ctx, router, body.model, false);
-        const cached = await lookUp(deps.cache, 'embedding', body.model, body, options.cache);
-        noteCache(ctx, cached);
+        let cached = consultCache(ctx, deps.cache, 'embedding', body.model, body, options.cache);
+        if (cached instanceof Promise) cached = await cached;
         if (cached.hit) return sendCachedOpenAI(ctx, cached.hit.body, false, false);
         const routed = await traced(ctx, (trace) => router.embedding(body, callContext(ctx, options, logger), trace, options));
-        cached.storeJson(routed.answer);
+        cached.storeJson(routed.answer, answerCost(ctx, prices, routed.deployment.id, usageOfBody));
         recordRouting(ctx, routed);
         noteUsage(ctx, routed.answer.usage);
         addCostHeader(ctx, prices);
@@ -137,6 +142,11 @@ function answer(ctx: RequestContext, routed: Routed<Answer<{ usage?: unknown }>>
       if (mayCarryUsage(event.data)) noteUsage(ctx, safeParse(event.data)?.usage);
     },
   });
+}
+
+/** The usage an OpenAI answer (chat, text completion, embedding) reports, as the price book reads it. */
+function usageOfBody(body: unknown): ReturnType<typeof openAIUsage> {
+  return openAIUsage((body as { usage?: unknown } | null)?.usage);
 }
 
 function safeParse(text: string): { usage?: unknown } | undefined {
