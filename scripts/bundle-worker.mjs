@@ -37,5 +37,9 @@ const noHttp2 = {
 // Google's auth library (Vertex AI tokens) is loaded by a worker only on its first Vertex token
 // (providers/vertex/vertex-auth.ts): left out of the bundle, it is required from node_modules then,
 // so that workers of every other config neither parse nor hold it (npm run bench:google-auth).
-await build({ ...common, entryPoints: { 'worker-app': 'src/cli/worker-entry.ts' }, outdir: 'dist/bundle', plugins: [noHttp2], external: ['google-auth-library'] });
+// The price library (@pydantic/genai-prices, ~15 MB resident once loaded) is the primary's alone: it
+// resolves each deployment's price once and sends plain data to the workers (src/cost/primary.ts).
+// External here so that a worker import of it by mistake stays out of the bundle (and shows in
+// test/integration/worker-prices.test.ts, which checks that no worker loads it).
+await build({ ...common, entryPoints: { 'worker-app': 'src/cli/worker-entry.ts' }, outdir: 'dist/bundle', plugins: [noHttp2], external: ['google-auth-library', '@pydantic/genai-prices'] });
 await build({ ...common, entryPoints: { worker: 'src/cli/worker-loader.ts' }, outdir: 'dist/bundle', sourcemap: false });

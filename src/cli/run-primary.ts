@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, loadConfigFile, type Config, type StartOptions } from '../config/index.js';
 import { createLogger, VERSION } from '../core/index.js';
-import { unpricedWarning } from '../cost/index.js';
+import type { DeploymentPrices } from '../cost/index.js';
+import { resolvePrices, unpricedWarning } from '../cost/primary.js';
 import { HostHealth } from '../health/index.js';
 import { buildDeploymentClients, unimplementedProviderWarning } from '../providers/index.js';
 import { openListenSocket, Supervisor, type ConfigCheck } from '../supervisor/index.js';
@@ -14,6 +15,8 @@ interface ConfigReport {
   summary: { deployments: number; modelGroups: number } | undefined;
   /** The loaded config, when it loaded (the primary's own parts run with it). */
   config?: Config;
+  /** Its deployments' prices, resolved with the price library (the workers get them over IPC). */
+  prices?: DeploymentPrices;
 }
 
 /** Everything that would stop a worker from starting with this config file, without starting one. */
@@ -26,11 +29,12 @@ function reportConfig(configPath: string): ConfigReport {
   const warnings = [...loaded.value.warnings];
   const providerWarning = unimplementedProviderWarning(config);
   if (providerWarning) warnings.push(providerWarning);
-  const priceWarning = unpricedWarning(config);
+  const prices = resolvePrices(config.deployments);
+  const priceWarning = unpricedWarning(config, prices);
   if (priceWarning) warnings.push(priceWarning);
   const problems = buildDeploymentClients(config).problems.map(formatProblem);
   const summary = { deployments: config.deployments.length, modelGroups: config.modelGroups.length };
-  return { check: problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, warnings }, summary, config };
+  return { check: problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, warnings }, summary, config, prices };
 }
 
 export function checkConfig(configPath: string): ConfigCheck {
@@ -57,13 +61,14 @@ export function validateConfigCommand(configPath: string): number {
 export async function runPrimary(options: StartOptions, configPath: string): Promise<number> {
   const logger = createLogger({ level: options.logLevel, pretty: process.stdout.isTTY === true, base: { role: 'primary' } });
   for (const warning of options.warnings) logger.warn(warning);
-  const { check, config } = reportConfig(configPath);
+  const { check, config, prices: startPrices } = reportConfig(configPath);
   for (const warning of check.warnings) logger.warn({ config: configPath }, warning);
   if (!check.ok) {
     logger.fatal({ config: configPath, problems: check.problems }, 'invalid config; not starting');
     return 1;
   }
-  if (config === undefined) throw new Error('a valid config report carries the config');
+  if (config === undefined || startPrices === undefined) throw new Error('a valid config report carries the config');
+  let prices = startPrices;
   logger.info({ version: VERSION, config: configPath, workers: options.numWorkers, port: options.port }, 'switchyard starting');
   const metrics = await createPrimaryMetrics(options, config, logger);
   // One health-check schedule per host, here in the primary; workers get each round's results.
@@ -83,13 +88,15 @@ export async function runPrimary(options: StartOptions, configPath: string): Pro
     workerScript: workerBundle(),
     checkConfig: () => {
       const report = reportConfig(configPath);
-      if (report.check.ok && report.config !== undefined) {
+      if (report.check.ok && report.config !== undefined && report.prices !== undefined) {
         deployments = report.config.deployments;
+        prices = report.prices;
         metrics?.metrics.setDeployments(report.config.deployments);
         void health.reload(report.config);
       }
       return report.check;
     },
+    prices: () => prices,
     onWorkerMessage: (record, message) => {
       metrics?.hooks.onWorkerMessage(record, message);
       if (message.type === 'ready') health.workerReady((reply) => supervisor.send(record, reply));

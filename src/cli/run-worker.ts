@@ -1,5 +1,6 @@
 import { formatProblem, loadConfigFile, readTestHooks, readWorkerIdentity, type StartOptions } from '../config/index.js';
 import { createLogger } from '../core/index.js';
+import { PriceBook } from '../cost/index.js';
 import { WorkerHealth } from '../health/index.js';
 import { drainServer, shedConnections, startServer, StartupError } from '../server/index.js';
 import { VirtualKeys } from '../keys/index.js';
@@ -44,6 +45,8 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
   link.on('health-results', (message) => health.onMessage(message));
   link.on('workers-ready', (message) => health.onMessage(message));
   try {
+    // Resolved by the primary with the price library, which a worker never loads (cost/primary.ts).
+    const prices = new PriceBook(await link.prices());
     const server = await startServer({
       config,
       options,
@@ -60,6 +63,7 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       onRequestEnd: recorder && ((ctx, status, route) => recorder.requestEnded(ctx, status, route)),
       onCacheStored: recorder && ((group, type, bytes) => recorder.cacheStored(group, type, bytes)),
       metrics: recorder,
+      prices,
       spend,
       keys,
       routerObserver: recorder?.routerObserver,
@@ -76,7 +80,9 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       },
       rebalance: (share) => shedConnections(server.state, share),
     });
-    link.on('reload-accepted', () => {
+    link.on('reload-accepted', (message) => {
+      // The new config's deployments (new ids where an entry changed, its price included) at the primary's prices.
+      prices.add(message.prices);
       const next = loadConfigFile(configPath);
       const problems = next.ok ? server.serveNewGroupsFrom(next.value.config) : next.problems.map(formatProblem);
       if (problems.length > 0) logger.warn({ problems }, 'reload: this worker keeps its config until replaced');

@@ -1,4 +1,4 @@
+// The worker's face of src/cost: nothing here loads the price library (see primary.ts).
 export * from './call-usage.js';
 export * from './price-book.js';
-export { PRICE_LIBRARY } from './library-price.js';
-export * from './unpriced-warnings.js';
+export type { PriceTable, PriceTerm, PriceVariant, UnitPrice } from './price-table.js';

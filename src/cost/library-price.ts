@@ -1,8 +1,7 @@
-import { calcPrice, type Provider } from '@pydantic/genai-prices';
-import type { CallUsage } from './call-usage.js';
-
-/** The price data's source, as every library-priced cost names it (a unit test keeps it in step with package.json). */
-export const PRICE_LIBRARY = '@pydantic/genai-prices@0.1.8';
+// The price library is the primary's alone (it resolves each deployment's price once and sends the
+// plain result to the workers): nothing a worker imports may import this file (see primary.ts).
+import { calcPrice, type ConditionalPrice, type ModelInfo, type ModelPrice } from '@pydantic/genai-prices';
+import type { PriceTable, PriceTerm, PriceVariant } from './price-table.js';
 
 /**
  * Switchyard's provider families (the `provider/` prefix of `litellm_params.model`) → the price
@@ -25,17 +24,20 @@ export interface FlatPrices {
 }
 
 /**
- * One model of the library, looked up once per deployment at start-up: a provider holding just
- * that model, so that each call's calculation matches one model instead of searching the catalogue.
+ * One model of the library, looked up once per deployment in the primary: its prices as plain
+ * data (price-table.ts) that the workers compute with, and its flat per-token prices for filling
+ * gaps in an override.
  */
 export class LibraryModel {
   private constructor(
-    private readonly provider: Provider,
-    private readonly modelId: string,
+    readonly table: PriceTable,
     readonly flat: FlatPrices,
-    /** `provider:model` as the library names it, for logs and the spend row's metadata. */
-    readonly name: string,
   ) {}
+
+  /** `provider:model` as the library names it, for logs and the spend row's metadata. */
+  get name(): string {
+    return this.table.name;
+  }
 
   /** The model a deployment's `provider/model` (or `model_info.base_model`) names, if the library prices it. */
   static find(provider: string, model: string): LibraryModel | undefined {
@@ -43,28 +45,56 @@ export class LibraryModel {
     if (providerId === undefined || model === '' || model.includes('*')) return undefined;
     const found = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, { providerId });
     if (found === null) return undefined;
-    const { model: info, provider: owner } = found;
-    const alone: Provider = { id: owner.id, name: owner.name, api_pattern: owner.api_pattern, models: [info] };
-    return new LibraryModel(alone, model, flatPrices(found.model_price), `${owner.id}:${info.id}`);
-  }
-
-  /** USD for one call (tiered and cached prices as the library has them), or undefined if it cannot say. */
-  cost(usage: CallUsage): number | undefined {
-    try {
-      const result = calcPrice(libraryUsage(usage), this.modelId, { provider: this.provider });
-      return result === null ? undefined : result.total_price;
-    } catch {
-      // usage the library refuses (cache parts larger than the input): no cost rather than a wrong one
-      return undefined;
-    }
+    return new LibraryModel(priceTable(`${found.provider.id}:${found.model.id}`, found.model), flatPrices(found.model_price));
   }
 }
 
-function libraryUsage(usage: CallUsage): Record<string, number> {
-  const out: Record<string, number> = { input_tokens: usage.input, output_tokens: usage.output };
-  if (usage.cacheRead > 0) out.cache_read_tokens = usage.cacheRead;
-  if (usage.cacheWrite > 0) out.cache_write_tokens = usage.cacheWrite;
+/** The library's price keys that a call's usage can make non-zero; the others price usage Switchyard never reports (audio, images, searches). */
+const TERMS: Readonly<Record<string, Omit<PriceTerm, 'price'>>> = {
+  input_mtok: { usage: 'input', per: 1e6, direction: 'input' },
+  cache_read_mtok: { usage: 'cacheRead', per: 1e6, direction: 'input' },
+  cache_write_mtok: { usage: 'cacheWrite', per: 1e6, direction: 'input' },
+  output_mtok: { usage: 'output', per: 1e6, direction: 'output' },
+  requests_kcount: { usage: 'requests', per: 1e3, direction: 'other' },
+};
+
+/** A library model's prices (every period of them) as plain data. */
+export function priceTable(name: string, info: ModelInfo): PriceTable {
+  const periods: ConditionalPrice[] = Array.isArray(info.prices) ? info.prices : [{ prices: info.prices }];
+  return { name, variants: periods.map((period) => ({ ...period_(period.constraint), terms: terms(period.prices) })) };
+}
+
+function terms(price: ModelPrice): PriceTerm[] {
+  const out: PriceTerm[] = [];
+  for (const [key, value] of Object.entries(price)) {
+    const term = TERMS[key];
+    if (term === undefined || value === undefined || value === null) continue;
+    if (typeof value === 'number') out.push({ ...term, price: value });
+    else {
+      const tiered = value as { base: number; tiers: Array<{ start: number; price: number }> };
+      out.push({ ...term, price: { base: tiered.base, tiers: [...tiered.tiers].sort((a, b) => a.start - b.start).map((t) => ({ start: t.start, price: t.price })) } });
+    }
+  }
   return out;
+}
+
+/** The library's constraints (typed, or its older untyped form) as a start time or a daily window. */
+function period_(constraint: unknown): Pick<PriceVariant, 'since' | 'daily'> {
+  if (constraint === undefined || constraint === null) return {};
+  const c = constraint as { start_date?: string; start_time?: string; end_time?: string };
+  if (c.start_date !== undefined) return { since: new Date(c.start_date).getTime() };
+  if (c.start_time !== undefined && c.end_time !== undefined) return { daily: { start: secondsOfDay(c.start_time), end: secondsOfDay(c.end_time) } };
+  throw new Error(`unknown price constraint ${JSON.stringify(constraint)}`);
+}
+
+/** `HH:MM:SS[.fff](Z|±HH:MM)` → seconds after midnight UTC, as the library reads it. */
+function secondsOfDay(time: string): number {
+  const m = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|([+-])(\d{2}):(\d{2}))$/.exec(time);
+  if (m === null) throw new Error(`invalid time of day ${time}`);
+  const [, h, min, s, frac = '', zone, sign, zh = '00', zm = '00'] = m;
+  const offset = (Number(zh) * 60 + Number(zm)) * 60;
+  const local = Number(h) * 3600 + Number(min) * 60 + Number(s) + Number(`0.${frac}`);
+  return (local - (zone === 'Z' ? 0 : sign === '+' ? offset : -offset) + 86_400) % 86_400;
 }
 
 function flatPrices(price: Record<string, unknown>): FlatPrices {

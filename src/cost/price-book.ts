@@ -1,12 +1,8 @@
-import type { Deployment } from '../config/index.js';
 import type { CallUsage } from './call-usage.js';
-import { LibraryModel, PRICE_LIBRARY, splitModelName, type FlatPrices } from './library-price.js';
+import { tableCost, type PriceTable } from './price-table.js';
 
-/** LiteLLM's per-deployment price keys (`model_info`, or `litellm_params` where `model_info` has none). */
-export const OVERRIDE_KEYS = [
-  'input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost',
-  'input_cost_per_second', 'output_cost_per_second',
-] as const;
+/** The price data's source, as every library-priced cost names it (a unit test keeps it in step with package.json). */
+export const PRICE_LIBRARY = '@pydantic/genai-prices@0.1.8';
 
 /** A call's cost and where its price came from (`override`, or the library and its version). */
 export interface CallCost {
@@ -14,31 +10,37 @@ export interface CallCost {
   readonly source: string;
 }
 
-interface Override {
-  readonly input?: number;
-  readonly output?: number;
-  readonly cacheRead?: number;
-  readonly cacheWrite?: number;
-  readonly inputPerSecond?: number;
-  readonly outputPerSecond?: number;
+/** Per-token prices (USD) of an override, gaps filled from the library's flat prices. */
+export interface TokenPrices {
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead: number;
+  readonly cacheWrite: number;
 }
 
-/** How one deployment is priced, decided once at start-up. */
-type DeploymentPrice =
-  | { kind: 'library'; model: LibraryModel }
-  | { kind: 'override'; perToken: Required<FlatPrices> | undefined; inputPerSecond: number; outputPerSecond: number }
-  | { kind: 'unpriced'; reason: string };
+/** How one deployment is priced, decided once in the primary (price-resolution.ts): plain data, sent to every worker. */
+export type DeploymentPrice =
+  | { readonly kind: 'library'; readonly table: PriceTable }
+  | { readonly kind: 'override'; readonly perToken: TokenPrices | undefined; readonly inputPerSecond: number; readonly outputPerSecond: number }
+  | { readonly kind: 'unpriced'; readonly reason: string };
+
+/** Every deployment's price by deployment id, as the listen and reload messages carry it. */
+export type DeploymentPrices = Readonly<Record<string, DeploymentPrice>>;
 
 /**
- * Every deployment's price, looked up once: LiteLLM's overrides win (field by field over the
- * library's price of `model_info.base_model`, else of the deployment's own model); otherwise the
- * price library's. A deployment with neither has no price: its calls have no cost (never $0).
+ * The worker's prices: what the primary resolved for each deployment, computed without the price
+ * library. A deployment with no price has no cost (never $0).
  */
 export class PriceBook {
   private readonly prices = new Map<string, DeploymentPrice>();
 
-  constructor(deployments: readonly Deployment[]) {
-    for (const deployment of deployments) this.prices.set(deployment.id, priceOf(deployment));
+  constructor(prices: DeploymentPrices = {}) {
+    this.add(prices);
+  }
+
+  /** Adds the prices of a reloaded config (its deployments' ids are new where their entries changed). */
+  add(prices: DeploymentPrices): void {
+    for (const [id, price] of Object.entries(prices)) this.prices.set(id, price);
   }
 
   /** USD for one call on this deployment, or undefined when its price is unknown. */
@@ -46,7 +48,7 @@ export class PriceBook {
     const price = this.prices.get(deploymentId);
     if (price === undefined || price.kind === 'unpriced') return undefined;
     if (price.kind === 'library') {
-      const usd = price.model.cost(usage);
+      const usd = tableCost(price.table, usage, Date.now());
       return usd === undefined ? undefined : { usd, source: PRICE_LIBRARY };
     }
     let usd = seconds * (price.inputPerSecond + price.outputPerSecond);
@@ -59,8 +61,8 @@ export class PriceBook {
   }
 
   /** Deployments without a price, with why: one start-up warning each. */
-  unpriced(deployments: readonly Deployment[]): Array<{ deployment: Deployment; reason: string }> {
-    const out: Array<{ deployment: Deployment; reason: string }> = [];
+  unpriced<D extends { readonly id: string }>(deployments: readonly D[]): Array<{ deployment: D; reason: string }> {
+    const out: Array<{ deployment: D; reason: string }> = [];
     for (const deployment of deployments) {
       const price = this.prices.get(deployment.id);
       if (price?.kind === 'unpriced') out.push({ deployment, reason: price.reason });
@@ -71,50 +73,7 @@ export class PriceBook {
   /** Where a deployment's price comes from, for logs: `override`, the library's model, or undefined. */
   describe(deploymentId: string): string | undefined {
     const price = this.prices.get(deploymentId);
-    if (price?.kind === 'library') return `${PRICE_LIBRARY} ${price.model.name}`;
+    if (price?.kind === 'library') return `${PRICE_LIBRARY} ${price.table.name}`;
     return price?.kind === 'override' ? 'override' : undefined;
   }
-}
-
-function priceOf(deployment: Deployment): DeploymentPrice {
-  const named = deployment.info.baseModel ?? deployment.model;
-  const { provider, model } = splitModelName(named, deployment.provider);
-  const library = LibraryModel.find(provider, model);
-  const override = readOverride(deployment.info.declared);
-  if (override === undefined) {
-    if (library !== undefined) return { kind: 'library', model: library };
-    // A mock answers without calling anyone: its calls are known to cost nothing.
-    if (deployment.params.mockResponse !== undefined) return { kind: 'override', perToken: undefined, inputPerSecond: 0, outputPerSecond: 0 };
-    return { kind: 'unpriced', reason: `the price library has no price for ${provider}/${model}` };
-  }
-  const flat = library?.flat ?? {};
-  const input = override.input ?? flat.input;
-  const output = override.output ?? flat.output;
-  const perSecond = override.inputPerSecond !== undefined || override.outputPerSecond !== undefined;
-  if ((input === undefined || output === undefined) && !perSecond) {
-    return { kind: 'unpriced', reason: `it sets only part of its price (${input === undefined ? 'no input' : 'no output'} price per token, and the price library has none for ${provider}/${model})` };
-  }
-  const perToken = input === undefined || output === undefined ? undefined : {
-    input,
-    output,
-    cacheRead: override.cacheRead ?? flat.cacheRead ?? input,
-    cacheWrite: override.cacheWrite ?? flat.cacheWrite ?? input,
-  };
-  return { kind: 'override', perToken, inputPerSecond: override.inputPerSecond ?? 0, outputPerSecond: override.outputPerSecond ?? 0 };
-}
-
-function readOverride(declared: Readonly<Record<string, unknown>>): Override | undefined {
-  const value = (key: (typeof OVERRIDE_KEYS)[number]): number | undefined => {
-    const v = declared[key];
-    return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
-  };
-  const override: Override = {
-    input: value('input_cost_per_token'),
-    output: value('output_cost_per_token'),
-    cacheRead: value('cache_read_input_token_cost'),
-    cacheWrite: value('cache_creation_input_token_cost'),
-    inputPerSecond: value('input_cost_per_second'),
-    outputPerSecond: value('output_cost_per_second'),
-  };
-  return Object.values(override).some((v) => v !== undefined) ? override : undefined;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/index.js';
-import { PriceBook } from '../cost/index.js';
+import type { PriceBook } from '../cost/index.js';
 import { Cancellation, GatewayError, sequentialId, type Logger } from '../core/index.js';
 import type { HealthEndpoints } from '../health/index.js';
 import { createResponseCache, type CacheDeps } from '../cache/index.js';
@@ -49,8 +49,8 @@ export interface AppDeps {
   metrics?: MetricsEndpoint;
   /** Stored Responses API answers; default: Redis when configured, else this worker's memory. */
   responseStore?: ResponseStore;
-  /** Every deployment's price; default: looked up from the config. */
-  prices?: PriceBook;
+  /** Every deployment's price, resolved by the primary (plain data: the worker never loads the price library). */
+  prices: PriceBook;
   /** Spend logs in PostgreSQL; undefined without a database (or with disable_spend_logs). */
   spend?: SpendLogs;
   /** Virtual keys (a database is configured); undefined: the master key only. */
@@ -73,7 +73,7 @@ const REQUEST_ID_PATTERN = /^[\w.:@/+=-]{1,128}$/;
  */
 export function createRequestHandler(deps: AppDeps): RequestHandler {
   const { config, state, logger } = deps;
-  const prices = deps.prices ?? new PriceBook(config.deployments);
+  const prices = deps.prices;
   const spend = deps.spend;
   const cache = deps.responseCache === undefined ? createResponseCache(config, logger, deps.onCacheStored) : deps.responseCache ?? undefined;
   const routes: RouteSpec[] = [

@@ -47,6 +47,8 @@ export interface ServeOptions {
   onCacheStored?: AppDeps['onCacheStored'];
   /** GET /metrics; undefined when metrics are off. */
   metrics?: AppDeps['metrics'];
+  /** Every deployment's price, as the primary resolved it (a worker never loads the price library). */
+  prices: AppDeps['prices'];
   /** Spend logs in PostgreSQL (the worker's writer); undefined without a database. */
   spend?: AppDeps['spend'];
   /** Virtual keys (a database is configured). */
@@ -92,6 +94,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     onRequestEnd: serve.onRequestEnd,
     onCacheStored: serve.onCacheStored,
     metrics: serve.metrics,
+    prices: serve.prices,
     spend: serve.spend,
     keys: serve.keys,
     testHooks: serve.testHooks ?? false,

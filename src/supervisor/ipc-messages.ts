@@ -1,5 +1,6 @@
 import type { MetricsPrimaryMessage, MetricsWorkerMessage } from '../metrics/index.js';
 import type { HealthPrimaryMessage } from '../health/index.js';
+import type { DeploymentPrices } from '../cost/index.js';
 
 /**
  * Every message between the primary and its workers, as one discriminated union. Both sides
@@ -25,13 +26,15 @@ export type PrimaryMessage =
   /**
    * Where to listen, sent right after the fork: with `shared`, the primary's listening socket
    * comes with the message (listen-socket.ts); without, the worker listens on host and port.
+   * `prices`: every deployment's price, resolved once by the primary with the price library, which
+   * a worker never loads (src/cost/primary.ts).
    */
-  | { type: 'listen'; shared: boolean }
+  | { type: 'listen'; shared: boolean; prices: DeploymentPrices }
   /** Close a share of the keep-alive connections (after their current response): a restarted worker has joined. */
   | { type: 'rebalance'; share: number }
   | { type: 'ping'; seq: number }
-  /** A new config was accepted (SIGHUP): until replaced, serve its new model groups from it. */
-  | { type: 'reload-accepted' }
+  /** A new config was accepted (SIGHUP): until replaced, serve its new model groups from it, at these prices. */
+  | { type: 'reload-accepted'; prices: DeploymentPrices }
   /** SIGTERM with --shutdown_delay: keep serving, but readiness answers 503 until the drain. */
   | { type: 'stopping' }
   /**

@@ -6,6 +6,7 @@ import { isWorkerMessage, type PrimaryMessage, type WorkerMessageOf, type Recycl
 import { drawRequestLimit } from './worker-limits.js';
 import { workerExecArgv } from './worker-node-flags.js';
 import type { ListenSocket } from './listen-socket.js';
+import type { DeploymentPrices } from '../cost/index.js';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
 
 /** Result of checking a config file before a reload: problems block it. */
@@ -20,6 +21,8 @@ export interface SupervisorOptions {
   listenSocket?: ListenSocket;
   /** Re-reads and validates the config file (SIGHUP). */
   checkConfig: () => ConfigCheck;
+  /** The accepted config's deployment prices (plain data), sent to each worker as it boots and with a reload. */
+  prices: () => DeploymentPrices;
   /** Called on every worker message (the metrics and health issues listen here). */
   onWorkerMessage?: (record: WorkerRecord, message: WorkerMessage) => void;
   /** Called when a worker process is gone, whatever the reason. */
@@ -154,7 +157,7 @@ export class Supervisor {
     };
     this.registry.add(record);
     const listen = this.opts.listenSocket;
-    worker.send({ type: 'listen', shared: listen !== undefined } satisfies PrimaryMessage, listen?.handle as never);
+    worker.send({ type: 'listen', shared: listen !== undefined, prices: this.opts.prices() } satisfies PrimaryMessage, listen?.handle as never);
     worker.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) this.onMessage(record, message);
     });
@@ -472,7 +475,8 @@ export class Supervisor {
       return;
     }
     const requestedAt = this.clock.now();
-    for (const record of this.registry.all()) if (record.state === 'ready') this.send(record, { type: 'reload-accepted' });
+    const prices = this.opts.prices();
+    for (const record of this.registry.all()) if (record.state === 'ready') this.send(record, { type: 'reload-accepted', prices });
     this.queue = this.queue.filter((q) => q.reason !== 'reload');
     for (let slot = 0; slot < this.options.numWorkers; slot++) this.queue.push({ slot, reason: 'reload', requestedAt });
     this.log.info({ workers: this.options.numWorkers }, 'reload accepted: replacing every worker, one boot at a time');

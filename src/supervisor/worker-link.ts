@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TestHooks, WorkerIdentity } from '../config/index.js';
 import type { Logger } from '../core/index.js';
+import type { DeploymentPrices } from '../cost/index.js';
 import { isPrimaryMessage, type CodeCacheOutcome, type PrimaryMessage, type PrimaryMessageOf, type WorkerMessage } from './ipc-messages.js';
 
 /** What the worker's server offers its link to the primary. */
@@ -36,6 +37,7 @@ export class WorkerLink {
   private draining = false;
   private drainHandle: DrainHandle | undefined;
   private listenTarget: Promise<object | undefined>;
+  private bootPrices: Promise<DeploymentPrices>;
   private hooks: WorkerLinkHooks | undefined;
   private readonly lag = monitorEventLoopDelay({ resolution: 20 });
   private readonly handlers = new Map<PrimaryMessage['type'], (message: PrimaryMessage) => void>();
@@ -54,11 +56,15 @@ export class WorkerLink {
       this.logger.debug({ share: message.share, connections: marked }, 'rebalance: keep-alive connections asked to reconnect');
     });
     let listenAt: (target: object | undefined) => void = () => undefined;
+    let pricesAre: (prices: DeploymentPrices) => void = () => undefined;
     this.listenTarget = new Promise((resolve) => (listenAt = resolve));
+    this.bootPrices = new Promise((resolve) => (pricesAre = resolve));
     process.on('message', (message: unknown, handle: unknown) => {
       if (!isPrimaryMessage(message)) return;
-      if (message.type === 'listen') listenAt(message.shared && typeof handle === 'object' && handle !== null ? handle : undefined);
-      else this.handlers.get(message.type)?.(message);
+      if (message.type === 'listen') {
+        pricesAre(message.prices);
+        listenAt(message.shared && typeof handle === 'object' && handle !== null ? handle : undefined);
+      } else this.handlers.get(message.type)?.(message);
     });
     // A terminal's Ctrl-C or a control-group kill signals every process, workers included: drain
     // as the primary would have asked (it is doing the same), rather than dying mid-request.
@@ -74,6 +80,11 @@ export class WorkerLink {
   /** The primary's listening socket to accept on, or undefined to listen on host and port (see listen-socket.ts). */
   listenOn(): Promise<object | undefined> {
     return this.listenTarget;
+  }
+
+  /** Every deployment's price as the primary resolved it (with the listen message, right after the fork). */
+  prices(): Promise<DeploymentPrices> {
+    return this.bootPrices;
   }
 
   /** Hooks arrive once the server exists; pings before that still get answers. */

@@ -21,7 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   health: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
   router: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
   server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store', 'cache', 'cost', 'spend', 'keys'],
-  supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol'],
+  supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol', 'cost'],
   cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store', 'cache', 'cost', 'db', 'spend', 'keys'],
 };
 
@@ -48,4 +48,17 @@ test('every import between src folders follows the dependency table', () => {
     }
   }
   assert.deepEqual(violations, []);
+});
+
+test('the price library is the primary\'s alone: only cost/library-price.ts imports it, only the primary imports cost/primary.ts', () => {
+  const library: string[] = [];
+  const primaryFace: string[] = [];
+  for (const file of files(SRC)) {
+    const text = readFileSync(file, 'utf8');
+    const name = relative(SRC, file).split(sep).join('/');
+    if (/from '@pydantic\/genai-prices'|import\('@pydantic\/genai-prices'\)/.test(text)) library.push(name);
+    if (/(from |import\()'[./]*(cost\/)?primary\.js'/.test(text) && !name.startsWith('cost/')) primaryFace.push(name);
+  }
+  assert.deepEqual(library, ['cost/library-price.ts']);
+  assert.deepEqual(primaryFace, ['cli/run-primary.ts']);
 });

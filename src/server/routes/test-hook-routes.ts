@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Logger } from '../../core/index.js';
 import type { RouteSpec } from '../http/route-table.js';
@@ -27,6 +28,14 @@ export function testHookRoutes(logger: Logger): RouteSpec[] {
       },
     },
     { method: 'GET', paths: ['/__test/whoami'], public: true, handle: (ctx) => sendJson(ctx, 200, { pid: process.pid }) },
+    {
+      // The files this worker has required (CommonJS: the worker bundle and what it requires at run
+      // time), so a test can check that a package stayed out of the worker (the price library).
+      method: 'GET',
+      paths: ['/__test/required-modules'],
+      public: true,
+      handle: (ctx) => sendJson(ctx, 200, { pid: process.pid, modules: Object.keys(createRequire(import.meta.url).cache) }),
+    },
     {
       method: 'GET',
       paths: ['/__test/memory'],
