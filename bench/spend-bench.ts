@@ -12,6 +12,13 @@ import { freePort } from '../test/support/ports.js';
  * PostgreSQL) against the same config without a database, chat at concurrency 32 with wrk, in
  * alternating rounds; both price every call (a library-priced model), so the difference is the
  * spend rows alone. Prints each round and the median ratio (target ≥ 0.95); asserts nothing.
+ *
+ * CPU per request from /proc, per round: the gateway (primary + worker) and its worker alone, the
+ * fake upstream, wrk (this process's waited-for children), and PostgreSQL's backends for this
+ * database. On a CPU-bound machine requests/s follow the CPU every request costs all of them, so
+ * the bench also prints the ratio that CPU predicts (off / on, everything on this machine) and the
+ * same without PostgreSQL's share (the database on a host of its own, as in production).
+ * BENCH_PROF=<dir>: both gateways run with --cpu-prof (profiles in <dir>/on and <dir>/off, written as they stop).
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -62,6 +69,12 @@ function withChildren(pid: number): number[] {
   }
 }
 
+/** CPU seconds of this process's waited-for children (wrk runs). */
+function childrenCpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+}
+
 /** PostgreSQL's server processes serving this database (their command line names it). */
 function postgresBackends(database: string): number[] {
   const pids: number[] = [];
@@ -92,18 +105,22 @@ function wrk(url: string, duration: string): Round {
   return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN), requests: Number(/(\d+) requests in/.exec(output)?.[1] ?? NaN) };
 }
 
-async function gateway(upstream: string, databaseUrl: string | undefined): Promise<{ url: string; pids: () => number[] }> {
+async function gateway(upstream: string, databaseUrl: string | undefined, nodeArgs: string[] = []): Promise<{ url: string; pids: () => number[]; stop: () => Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const config = join(dir, 'config.yaml');
   writeFileSync(config, stringify({ model_list: [{ model_name: 'gpt-4o', litellm_params: { model: 'openai/gpt-4o', api_base: `${upstream}/v1`, api_key: 'sk-upstream' } }] }));
   const env = { ...process.env, DATABASE_URL: databaseUrl };
   if (databaseUrl === undefined) delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['dist/cli.js', '--config', config, '--host', '127.0.0.1', '--port', String(port), '--num_workers', '1'], { cwd: ROOT, env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', '--config', config, '--host', '127.0.0.1', '--port', String(port), '--num_workers', '1'], { cwd: ROOT, env, stdio: 'ignore' });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/health/readiness`);
-  return { url, pids: () => withChildren(child.pid!) };
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  };
+  return { url, pids: () => withChildren(child.pid!), stop };
 }
 
 async function main(): Promise<void> {
@@ -114,20 +131,28 @@ async function main(): Promise<void> {
     children.push(upstreamProc);
     const upstreamPort = await new Promise<number>((resolve) => upstreamProc.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port)));
     const upstream = `http://127.0.0.1:${upstreamPort}`;
-    const on = await gateway(upstream, db.url);
-    const off = await gateway(upstream, undefined);
+    const prof = process.env.BENCH_PROF;
+    const on = await gateway(upstream, db.url, prof === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${prof}/on`]);
+    const off = await gateway(upstream, undefined, prof === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${prof}/off`]);
     for (const side of [on, off]) wrk(`${side.url}/v1/chat/completions`, '2s'); // warm-up
     const ratios: number[] = [];
-    const cpu = { on: [] as number[], off: [] as number[], postgres: [] as number[] };
+    const cpu = { on: [] as number[], off: [] as number[], postgres: [] as number[], workerOn: [] as number[], workerOff: [] as number[] };
+    const rest = { on: [] as number[], off: [] as number[] }; // upstream + wrk, per request
+    const load: string[] = [];
     /** One wrk run, with the CPU the gateway (and PostgreSQL, for the side that writes) used per request. */
     const measure = (side: 'on' | 'off'): number => {
       const g = side === 'on' ? on : off;
       const pids = g.pids();
+      const workers = pids.slice(1);
       const pg = postgresBackends(db.name);
-      const [before, pgBefore] = [cpuSeconds(pids), cpuSeconds(pg)];
+      const [before, workerBefore, pgBefore, upBefore, wrkBefore] = [cpuSeconds(pids), cpuSeconds(workers), cpuSeconds(pg), cpuSeconds([upstreamProc.pid!]), childrenCpuSeconds()];
       const result = wrk(`${g.url}/v1/chat/completions`, DURATION);
-      cpu[side].push(((cpuSeconds(pids) - before) * 1e6) / result.requests);
-      if (side === 'on') cpu.postgres.push(((cpuSeconds(pg) - pgBefore) * 1e6) / result.requests);
+      const per = (seconds: number): number => (seconds * 1e6) / result.requests;
+      cpu[side].push(per(cpuSeconds(pids) - before));
+      cpu[side === 'on' ? 'workerOn' : 'workerOff'].push(per(cpuSeconds(workers) - workerBefore));
+      rest[side].push(per(cpuSeconds([upstreamProc.pid!]) - upBefore + childrenCpuSeconds() - wrkBefore));
+      if (side === 'on') cpu.postgres.push(per(cpuSeconds(pg) - pgBefore));
+      load.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!);
       return result.rps;
     };
     console.log('round  spend logs on  off      on/off');
@@ -142,10 +167,16 @@ async function main(): Promise<void> {
     }
     const med = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
     console.log(`CPU per request (median): gateway with spend logs ${med(cpu.on).toFixed(1)} us, without ${med(cpu.off).toFixed(1)} us; PostgreSQL's backends ${med(cpu.postgres).toFixed(1)} us per row`);
+    console.log(`worker alone: on ${med(cpu.workerOn).toFixed(1)} us, off ${med(cpu.workerOff).toFixed(1)} us (off/on ${(med(cpu.workerOff) / med(cpu.workerOn)).toFixed(3)}); upstream + wrk: on ${med(rest.on).toFixed(1)} us, off ${med(rest.off).toFixed(1)} us`);
+    const totalOff = med(cpu.off) + med(rest.off);
+    const totalOn = med(cpu.on) + med(rest.on) + med(cpu.postgres);
+    console.log(`CPU-predicted on/off: everything on this machine ${(totalOff / totalOn).toFixed(3)}; PostgreSQL elsewhere ${(totalOff / (totalOn - med(cpu.postgres))).toFixed(3)} (gateway + upstream + wrk: off ${totalOff.toFixed(1)} us, on ${(totalOn - med(cpu.postgres)).toFixed(1)} us + PostgreSQL ${med(cpu.postgres).toFixed(1)} us)`);
+    console.log(`load average (1 min) during the rounds: ${load.join(' ')}`);
     ratios.sort((x, y) => x - y);
     const median = (ratios[Math.floor((ratios.length - 1) / 2)]! + ratios[Math.ceil((ratios.length - 1) / 2)]!) / 2;
     await new Promise((r) => setTimeout(r, 3_000)); // the last batch
     const [row] = await db.sql<Array<{ n: string }>>`SELECT count(*) AS n FROM "LiteLLM_SpendLogs"`;
+    if (prof !== undefined) await Promise.all([on.stop(), off.stop()]); // the workers write their profiles as they exit
     console.log(`median on/off ${median.toFixed(3)} (target >= 0.95); rows written ${row!.n}`);
   } finally {
     for (const child of children) child.kill('SIGTERM');

@@ -93,3 +93,27 @@ test('with PostgreSQL unreachable the buffer holds rows up to its bound, counts 
   assert.equal(dropped, 8);
   assert.equal(pending, 0);
 });
+
+test('a batch travels as one array per column: every text comes back as written, quotes, backslashes, braces, NULL-looking words and all', async () => {
+  const writer = new SpendWriter({ db: client(), logger, flushIntervalMs: 3_600_000 });
+  const hostile = ['"quoted"', 'back\\slash\\', '{braces},commas,', 'NULL', 'null', '', ' spaced ', 'line\nbreak\ttab\r', 'ünïcødé ✓ 日本', '\\"\\', "it's"];
+  const rows = hostile.map((text, i) => ({
+    ...row(`array-${i}`, i === 0 ? 0.1 + 0.2 : i * 1e-7),
+    model: text, api_base: text, cache_key: text, request_tags: [text, 'plain'], metadata: { text, nested: { n: i, s: text } },
+    team_id: i % 2 === 0 ? null : text, completionStartTime: i % 3 === 0 ? null : new Date(1_700_000_000_123 + i).toISOString(),
+  }));
+  for (const r of rows) writer.record(r);
+  await writer.flush();
+  assert.equal(writer.pendingRows, 0);
+  const read = await db.sql<Array<Record<string, unknown>>>`SELECT * FROM "LiteLLM_SpendLogs" WHERE request_id LIKE 'array-%' ORDER BY request_id`;
+  const byId = new Map(read.map((r) => [r.request_id, r]));
+  for (const r of rows) {
+    const got = byId.get(r.request_id);
+    assert.ok(got, r.request_id);
+    for (const column of ['model', 'api_base', 'cache_key', 'team_id'] as const) assert.equal(got[column], r[column], `${r.request_id} ${column}`);
+    assert.deepEqual(got.request_tags, r.request_tags);
+    assert.deepEqual(got.metadata, r.metadata);
+    assert.equal(got.spend, r.spend, 'a double round-trips exactly');
+    assert.equal(got.completionStartTime === null ? null : (got.completionStartTime as Date).getTime(), r.completionStartTime === null ? null : Date.parse(r.completionStartTime));
+  }
+});
