@@ -69,6 +69,20 @@ function withChildren(pid: number): number[] {
   }
 }
 
+/** CPU seconds of the given processes' main threads only (JavaScript; not GC helpers, libuv's pool). */
+function mainThreadCpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
 /** CPU seconds of this process's waited-for children (wrk runs). */
 function childrenCpuSeconds(): number {
   const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
@@ -136,7 +150,7 @@ async function main(): Promise<void> {
     const off = await gateway(upstream, undefined, prof === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${prof}/off`]);
     for (const side of [on, off]) wrk(`${side.url}/v1/chat/completions`, '2s'); // warm-up
     const ratios: number[] = [];
-    const cpu = { on: [] as number[], off: [] as number[], postgres: [] as number[], workerOn: [] as number[], workerOff: [] as number[] };
+    const cpu = { on: [] as number[], off: [] as number[], postgres: [] as number[], workerOn: [] as number[], workerOff: [] as number[], mainOn: [] as number[], mainOff: [] as number[] };
     const rest = { on: [] as number[], off: [] as number[] }; // upstream + wrk, per request
     const load: string[] = [];
     /** One wrk run, with the CPU the gateway (and PostgreSQL, for the side that writes) used per request. */
@@ -145,11 +159,12 @@ async function main(): Promise<void> {
       const pids = g.pids();
       const workers = pids.slice(1);
       const pg = postgresBackends(db.name);
-      const [before, workerBefore, pgBefore, upBefore, wrkBefore] = [cpuSeconds(pids), cpuSeconds(workers), cpuSeconds(pg), cpuSeconds([upstreamProc.pid!]), childrenCpuSeconds()];
+      const [before, workerBefore, pgBefore, upBefore, wrkBefore, mainBefore] = [cpuSeconds(pids), cpuSeconds(workers), cpuSeconds(pg), cpuSeconds([upstreamProc.pid!]), childrenCpuSeconds(), mainThreadCpuSeconds(workers)];
       const result = wrk(`${g.url}/v1/chat/completions`, DURATION);
       const per = (seconds: number): number => (seconds * 1e6) / result.requests;
       cpu[side].push(per(cpuSeconds(pids) - before));
       cpu[side === 'on' ? 'workerOn' : 'workerOff'].push(per(cpuSeconds(workers) - workerBefore));
+      cpu[side === 'on' ? 'mainOn' : 'mainOff'].push(per(mainThreadCpuSeconds(workers) - mainBefore));
       rest[side].push(per(cpuSeconds([upstreamProc.pid!]) - upBefore + childrenCpuSeconds() - wrkBefore));
       if (side === 'on') cpu.postgres.push(per(cpuSeconds(pg) - pgBefore));
       load.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!);
@@ -167,7 +182,7 @@ async function main(): Promise<void> {
     }
     const med = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
     console.log(`CPU per request (median): gateway with spend logs ${med(cpu.on).toFixed(1)} us, without ${med(cpu.off).toFixed(1)} us; PostgreSQL's backends ${med(cpu.postgres).toFixed(1)} us per row`);
-    console.log(`worker alone: on ${med(cpu.workerOn).toFixed(1)} us, off ${med(cpu.workerOff).toFixed(1)} us (off/on ${(med(cpu.workerOff) / med(cpu.workerOn)).toFixed(3)}); upstream + wrk: on ${med(rest.on).toFixed(1)} us, off ${med(rest.off).toFixed(1)} us`);
+    console.log(`worker alone: on ${med(cpu.workerOn).toFixed(1)} us, off ${med(cpu.workerOff).toFixed(1)} us (off/on ${(med(cpu.workerOff) / med(cpu.workerOn)).toFixed(3)}), of which its main thread on ${med(cpu.mainOn).toFixed(1)} us, off ${med(cpu.mainOff).toFixed(1)} us; upstream + wrk: on ${med(rest.on).toFixed(1)} us, off ${med(rest.off).toFixed(1)} us`);
     const totalOff = med(cpu.off) + med(rest.off);
     const totalOn = med(cpu.on) + med(rest.on) + med(cpu.postgres);
     console.log(`CPU-predicted on/off: everything on this machine ${(totalOff / totalOn).toFixed(3)}; PostgreSQL elsewhere ${(totalOff / (totalOn - med(cpu.postgres))).toFixed(3)} (gateway + upstream + wrk: off ${totalOff.toFixed(1)} us, on ${(totalOn - med(cpu.postgres)).toFixed(1)} us + PostgreSQL ${med(cpu.postgres).toFixed(1)} us)`);
