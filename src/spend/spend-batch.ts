@@ -14,12 +14,21 @@ export const UNNEST_TYPES: readonly string[] = SPEND_COLUMNS.map(([, type]) => (
 
 const NEEDS_ESCAPE = /["\\]/;
 const ESCAPED = /["\\]/g;
+/** PostgreSQL's text and jsonb hold no NUL character: a raw one, or JSON's escape of one (not an escaped backslash before `u0000`). */
+const RAW_NUL = new RegExp(String.fromCharCode(0), 'g');
+const JSON_NUL = /(?<!\\)((?:\\\\)*)\\u0000/g;
 
-/** One array element: NULL, a number as written, or a quoted string (its `"` and `\` escaped). */
+/**
+ * One array element: NULL, a number as written, or a quoted string (its `"` and `\` escaped). A
+ * NUL character (a client's tag or metadata may carry one) becomes U+FFFD: PostgreSQL refuses NUL
+ * in text and jsonb, and one such value would fail its whole batch at every retry.
+ */
 function element(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'NULL';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  let text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (text.includes('\u0000')) text = text.replace(RAW_NUL, '\uFFFD');
+  if (typeof value !== 'string' && text.includes('\\u0000')) text = text.replace(JSON_NUL, '$1\\ufffd');
   return NEEDS_ESCAPE.test(text) ? `"${text.replace(ESCAPED, '\\$&')}"` : `"${text}"`;
 }
 

@@ -117,3 +117,17 @@ test('a batch travels as one array per column: every text comes back as written,
     assert.equal(got.completionStartTime === null ? null : (got.completionStartTime as Date).getTime(), r.completionStartTime === null ? null : Date.parse(r.completionStartTime));
   }
 });
+
+test('a NUL character in a client\'s tag or metadata becomes U+FFFD and fails neither its row nor its batch', async () => {
+  const writer = new SpendWriter({ db: client(), logger, flushIntervalMs: 3_600_000 });
+  const nul = 'a\u0000b';
+  writer.record({ ...row('nul-0'), model: nul, request_tags: [nul, 'x\\u0000y'], metadata: { tag: nul, literal: '\\u0000' } });
+  writer.record(row('nul-1'));
+  await writer.flush();
+  assert.equal(writer.pendingRows, 0, 'the batch was written, not held for a retry');
+  const read = await db.sql<Array<{ request_id: string; model: string; request_tags: unknown; metadata: unknown }>>`SELECT request_id, model, request_tags, metadata FROM "LiteLLM_SpendLogs" WHERE request_id LIKE 'nul-%' ORDER BY request_id`;
+  assert.deepEqual(read.map((r) => r.request_id), ['nul-0', 'nul-1']);
+  assert.equal(read[0]!.model, 'a\uFFFDb');
+  assert.deepEqual(read[0]!.request_tags, ['a\uFFFDb', 'x\\u0000y'], 'a written-out backslash-u0000 is text, kept as it was');
+  assert.deepEqual(read[0]!.metadata, { tag: 'a\uFFFDb', literal: '\\u0000' });
+});
