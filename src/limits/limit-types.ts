@@ -4,7 +4,7 @@ import type { LimitScope } from './limit-scope.js';
 export const NANO_PER_USD = 1e9;
 
 export function toNano(usd: number): number {
-  return Math.max(0, Math.ceil(usd * NANO_PER_USD));
+  return Math.max(0, Math.round(usd * NANO_PER_USD));
 }
 
 /** Where a call was counted: Redis (the cluster) or this worker alone (Redis down or not configured). */
