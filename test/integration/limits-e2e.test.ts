@@ -167,6 +167,32 @@ test('budget_duration: a spent budget refuses until its window ends, then the ne
   assert.equal((await chat(a, key)).status, 400, 'the new window counts its own spend');
 });
 
+test('a team\'s budget holds for all its keys, streamed calls settle at their real cost, and the refusal names the team', async () => {
+  const team = `team-budget-${Date.now()}`;
+  const budget = REAL_COST * 2.5;
+  const made = await call(a, '/team/new', MASTER, { team_id: team, max_budget: budget });
+  assert.equal(made.status, 200, JSON.stringify(made.body));
+  const keys = [(await newKey({ team_id: team })).key, (await newKey({ team_id: team })).key];
+  const statuses: number[] = [];
+  let refusal: Answer | undefined;
+  for (let i = 0; i < 6 && refusal === undefined; i++) {
+    const response = await fetch(`${(i % 2 === 0 ? a : b).url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys[i % 2]}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', max_tokens: MAX_TOKENS, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const text = await response.text();
+    statuses.push(response.status);
+    if (response.status !== 200) refusal = { status: response.status, headers: response.headers, body: JSON.parse(text) };
+    else assert.match(text, /data: \[DONE\]/);
+    await sleep(150); // settled (off the call's path) before the next one
+  }
+  // Each call ran alone: admitted while the team's spend (0, 0.00051, 0.00102) was under 0.001275.
+  assert.deepEqual(statuses, [200, 200, 200, 400]);
+  assert.equal(refusal!.body.error.type, 'budget_exceeded');
+  assert.match(refusal!.body.error.message, new RegExp(`^Budget has been exceeded! Team=${team} Current cost: 0\\.00153\\d*, Max budget: 0\\.001275$`));
+});
+
 test('Redis killed: calls go on, counted per host, no 5xx; their spend reaches Redis when it returns', async () => {
   const { key, hash } = await newKey({ rpm_limit: 1_000, max_budget: 10 });
   assert.equal((await chat(a, key)).status, 200);
