@@ -65,6 +65,7 @@ export class LimitGate {
       if (this.redis?.available === true) {
         verdict = await this.redis.admit(request);
         if (verdict !== undefined) counting = 'redis';
+        if (verdict?.spentNano !== undefined) this.local.noteSpent(scope, window.end, verdict.spentNano);
       }
       verdict ??= this.local.admit(request);
       return { scope, counting, verdict, windowEnd: window.end, reservedNano: scope.maxBudget === null ? 0 : costNano };

@@ -71,6 +71,13 @@ export class LocalLimits {
     this.addSpent(settlement.scope, settlement.windowEnd, settlement.costNano);
   }
 
+  /** The cluster's spend as Redis last told it: while Redis is away, the budget is checked against at least that. */
+  noteSpent(scope: LimitScope, windowEnd: number | undefined, spentNano: number): void {
+    const s = this.state(scope, this.now());
+    const window = windowName(windowEnd);
+    s.spent.set(window, Math.max(s.spent.get(window) ?? 0, spentNano));
+  }
+
   /** A settlement that went to Redis while this worker counted locally too: local spend stays a floor. */
   addSpent(scope: LimitScope, windowEnd: number | undefined, costNano: number): void {
     if (costNano <= 0 || scope.maxBudget === null) return;

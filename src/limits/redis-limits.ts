@@ -19,9 +19,10 @@ export interface ScopeRequest {
   readonly windowEnd: number | undefined;
 }
 
+/** `spentNano`: the window's spend as Redis counts it (the cluster's), when the budget was looked at. */
 export type ScopeVerdict =
-  | { readonly ok: true; readonly minute: number }
-  | { readonly ok: false; readonly reason: DenialReason; readonly retryAfterMs: number; readonly used: number };
+  | { readonly ok: true; readonly minute: number; readonly spentNano?: number }
+  | { readonly ok: false; readonly reason: DenialReason; readonly retryAfterMs: number; readonly used: number; readonly spentNano?: number };
 
 export interface ScopeSettlement {
   readonly scope: LimitScope;
@@ -52,9 +53,11 @@ export class RedisLimits {
     ]));
     if (!Array.isArray(answer)) return undefined;
     const [code, second, spent, used] = answer.map(Number) as [number, number, number, number];
-    if (code === 0) return { ok: true, minute: second };
+    const spentNano = scope.maxBudget === null ? undefined : spent;
+    if (code === 0) return { ok: true, minute: second, spentNano };
     const reason = REASONS[code] ?? 'rpm';
-    return { ok: false, reason, retryAfterMs: second, used: reason === 'budget' || reason === 'budget_held' ? spent / 1e9 : used };
+    const budget = reason === 'budget' || reason === 'budget_held';
+    return { ok: false, reason, retryAfterMs: second, used: budget ? spent / 1e9 : used, spentNano: budget ? spent : undefined };
   }
 
   /** True once Redis has it. */

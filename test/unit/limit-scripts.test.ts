@@ -152,18 +152,41 @@ test('budget_duration: a window past its end starts fresh, before the reset job 
   assert.ok(!isDenial(await gate.admit([key], { maxCostUsd: 0.1, tokens: 0 })), 'the next window');
 });
 
+test('Redis away: the budget is checked against the cluster\'s spend as Redis last told it', async () => {
+  const [a, b] = [new LimitGate({ redis: await connect(), logger }), new LimitGate({ redis: await connect(), logger })];
+  const key = scope({ maxBudget: 1 });
+  const call = await a.admit([key], { maxCostUsd: 0.5, tokens: 0 });
+  assert.ok(!isDenial(call));
+  a.settle(call, 1, undefined); // host A spends the whole budget
+  await sleep(50);
+  const seen = await b.admit([key], { maxCostUsd: 0.01, tokens: 0 });
+  assert.ok(isDenial(seen) && seen.reason === 'budget' && seen.counting === 'redis');
+  await redis.stop();
+  try {
+    const deadline = Date.now() + 3_000;
+    while (connections.some((c) => c.available) && Date.now() < deadline) await sleep(20);
+    const alone = await b.admit([key], { maxCostUsd: 0.01, tokens: 0 });
+    assert.ok(isDenial(alone) && alone.reason === 'budget' && alone.counting === 'local', 'host B alone still knows the budget is spent');
+  } finally {
+    await redis.start();
+  }
+});
+
 test('Redis away: counted locally, and the settlements are replayed when it returns', async () => {
   const connection = await connect();
   const gate = new LimitGate({ redis: connection, logger });
   const key = scope({ maxBudget: 10, rpm: 3 });
   await redis.stop();
-  const deadline = Date.now() + 3_000;
-  while (connection.available && Date.now() < deadline) await sleep(20);
-  const results = await Promise.all(Array.from({ length: 4 }, () => gate.admit([key], { maxCostUsd: 0.1, tokens: 0 })));
-  assert.deepEqual(results.map((r) => (isDenial(r) ? r.reason : 'ok')), ['ok', 'ok', 'ok', 'rpm'], 'the local count keeps the rpm');
-  for (const r of results) if (!isDenial(r)) gate.settle(r, 0.25, undefined);
-  assert.equal(gate.pendingSettlements, 3);
-  await redis.start();
+  try {
+    const deadline = Date.now() + 3_000;
+    while (connection.available && Date.now() < deadline) await sleep(20);
+    const results = await Promise.all(Array.from({ length: 4 }, () => gate.admit([key], { maxCostUsd: 0.1, tokens: 0 })));
+    assert.deepEqual(results.map((r) => (isDenial(r) ? r.reason : 'ok')), ['ok', 'ok', 'ok', 'rpm'], 'the local count keeps the rpm');
+    for (const r of results) if (!isDenial(r)) gate.settle(r, 0.25, undefined);
+    assert.equal(gate.pendingSettlements, 3);
+  } finally {
+    await redis.start();
+  }
   const back = Date.now() + 10_000;
   while (gate.pendingSettlements > 0 && Date.now() < back) await sleep(50);
   assert.equal(gate.pendingSettlements, 0, 'replayed');
