@@ -10,7 +10,6 @@ interface LocalScope {
   leases: Map<string, { until: number; held: number }>;
   /** Window end ('all' for none) → nano-USD settled here in it. */
   spent: Map<string, number>;
-  touched: number;
 }
 
 /** Scopes a worker keeps while Redis is away; the least recently used go first past it. */
@@ -30,7 +29,7 @@ export class LocalLimits {
   admit(request: ScopeRequest): ScopeVerdict {
     const { scope } = request;
     const now = this.now();
-    const s = this.state(scope, now);
+    const s = this.state(scope);
     const minute = Math.floor(now / 60_000);
     if (scope.rpm !== null) {
       while (s.rpm.length > 0 && s.rpm[0]!.at <= now - 60_000) s.rpm.shift();
@@ -73,7 +72,7 @@ export class LocalLimits {
 
   /** The cluster's spend as Redis last told it: while Redis is away, the budget is checked against at least that. */
   noteSpent(scope: LimitScope, windowEnd: number | undefined, spentNano: number): void {
-    const s = this.state(scope, this.now());
+    const s = this.state(scope);
     const window = windowName(windowEnd);
     s.spent.set(window, Math.max(s.spent.get(window) ?? 0, spentNano));
   }
@@ -81,19 +80,18 @@ export class LocalLimits {
   /** A settlement that went to Redis while this worker counted locally too: local spend stays a floor. */
   addSpent(scope: LimitScope, windowEnd: number | undefined, costNano: number): void {
     if (costNano <= 0 || scope.maxBudget === null) return;
-    const s = this.state(scope, this.now());
+    const s = this.state(scope);
     const window = windowName(windowEnd);
     s.spent.set(window, (s.spent.get(window) ?? 0) + costNano);
   }
 
-  private state(scope: LimitScope, now: number): LocalScope {
+  private state(scope: LimitScope): LocalScope {
     const name = scopeName(scope);
     let s = this.scopes.get(name);
     if (s === undefined) {
       if (this.scopes.size >= MAX_SCOPES) this.scopes.delete(this.scopes.keys().next().value!);
-      s = { rpm: [], tpmMinute: -1, tpmUsed: 0, leases: new Map(), spent: new Map(), touched: now };
+      s = { rpm: [], tpmMinute: -1, tpmUsed: 0, leases: new Map(), spent: new Map() };
     } else this.scopes.delete(name); // re-inserted below: the map's order is least recently used first
-    s.touched = now;
     this.scopes.set(name, s);
     return s;
   }

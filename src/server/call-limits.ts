@@ -37,7 +37,11 @@ export class CallLimits {
     const result = await this.gate.admit(caller.scopes, estimate);
     if ('reason' in result) throw limitError(result);
     ctx.admission = result;
-    if (!open()) this.settle(ctx);
+    if (!open()) {
+      // The client went while Redis answered: its close has run, so settle now, and call no one.
+      this.settle(ctx);
+      throw new GatewayError('client_closed_request', 'The client went away while its call was being admitted.');
+    }
   }
 
   /** The call is over (the response's close): its real cost (0 when unknown) and tokens. */

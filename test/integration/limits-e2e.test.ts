@@ -111,6 +111,24 @@ test('max_parallel_requests 2: two calls in flight across both hosts, the others
   assert.equal((await chat(a, key)).status, 200);
 });
 
+test('a client that goes away hands its place back at once (max_parallel_requests 1)', async () => {
+  const { key } = await newKey({ max_parallel_requests: 1 });
+  const gone = new AbortController();
+  const first = fetch(`${a.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-slow', max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: 'hi' }] }),
+    signal: gone.signal,
+  }).catch(() => 'aborted');
+  await sleep(300);
+  assert.equal((await chat(b, key)).status, 429, 'the first call holds the only place');
+  gone.abort();
+  assert.equal(await first, 'aborted');
+  await sleep(150);
+  // The slow upstream answers 800 ms after the first call began; its place is back before that.
+  assert.equal((await chat(b, key)).status, 200);
+});
+
 test('50 concurrent calls on a key with budget for 5: spend ends between the budget and budget + one call\'s maximum', async () => {
   // A call's maximum: its input counted (a few tokens) plus max_tokens of output, about $0.001.
   const maxCall = 40 * INPUT_PRICE + MAX_TOKENS * OUTPUT_PRICE;
