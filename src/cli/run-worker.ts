@@ -67,6 +67,7 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       spend,
       keys,
       routerObserver: recorder?.routerObserver,
+      limitObserver: recorder?.limitObserver,
     });
     if (server.redisAvailable !== undefined) recorder?.watchRedis(server.redisAvailable);
     link.attach({

@@ -31,6 +31,8 @@ export const ERROR_CATALOGUE = {
   /** The key's (or its team's) `models` do not include the model asked for (LiteLLM's types). */
   key_model_access_denied: { status: 401, type: 'key_model_access_denied' },
   team_model_access_denied: { status: 401, type: 'team_model_access_denied' },
+  /** A key's, team's or user's `max_budget` is spent in its window (LiteLLM's BudgetExceededError). */
+  budget_exceeded: { status: 400, type: 'budget_exceeded' },
   not_found: { status: 404, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
@@ -43,6 +45,11 @@ export const ERROR_CATALOGUE = {
   /** Upstream answered with a 4xx: its status and message are kept. */
   upstream_client_error: { status: 400, type: 'invalid_request_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
+  /**
+   * A virtual key's (its team's, its user's) `rpm_limit`, `tpm_limit` or `max_parallel_requests`
+   * reached, or its budget held by calls in flight (src/limits); sent with `retry-after`.
+   */
+  key_rate_limited: { status: 429, type: 'rate_limit_error' },
   /** The client went away; never sent, only logged and counted (nginx's 499). */
   client_closed_request: { status: 499, type: 'invalid_request_error' },
   internal_error: { status: 500, type: 'server_error' },
@@ -69,6 +76,7 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 const LITELLM_BODY_CODES: Partial<Record<ErrorCode, string>> = {
   virtual_key_invalid: '401', key_expired: '401', key_blocked: '401', admin_only: '401',
   key_model_access_denied: '401', team_model_access_denied: '401',
+  budget_exceeded: '400', key_rate_limited: '429',
 };
 
 /** `upstream`: the upstream's own answer or a transport failure to it; `gateway`: anything else. */

@@ -1,5 +1,5 @@
 import type { SqlClient } from '../db/index.js';
-import { addDuration } from './budget-duration.js';
+import { addDuration } from '../limits/index.js';
 import type { KeyChange } from './key-invalidation.js';
 
 /** Any fixed number: the transaction-level advisory lock that keeps budget resets to one process at a time. */

@@ -1,4 +1,4 @@
-import type { LimitScope } from './limit-scope.js';
+import type { LimitScope } from '../limits/index.js';
 
 /**
  * Who a virtual key is, as the request path needs it: read from the database once and cached

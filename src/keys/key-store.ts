@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../core/index.js';
 import type { SqlClient, SqlQuery } from '../db/index.js';
-import { addDuration } from './budget-duration.js';
+import { addDuration } from '../limits/index.js';
 import type { KeyChange } from './key-invalidation.js';
 import { abbreviate, hashToken, newKey, tokenOf } from './key-token.js';
 import { assignmentsOf, expressionOf, invalid, KEY_FIELDS, TEAM_FIELDS, USER_FIELDS, type Assignment } from './record-fields.js';

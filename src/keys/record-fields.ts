@@ -1,5 +1,5 @@
 import { GatewayError } from '../core/index.js';
-import { parseDuration } from './budget-duration.js';
+import { parseDuration } from '../limits/index.js';
 
 /**
  * The fields a management call may set on a key, a team or a user, as LiteLLM names them, and how

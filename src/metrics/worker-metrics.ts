@@ -82,6 +82,8 @@ export class WorkerMetrics {
   private readonly keySpend = new CounterTable(2);
   private readonly keyAliases = new CappedLabels(KEY_ALIAS_CAP);
   private readonly teams = new CappedLabels(TEAM_CAP);
+  private readonly limitAdmissions = new CounterTable(1);
+  private readonly limitDenials = new CounterTable(3);
   private readonly spendRowsWritten = new CounterTable(0);
   private readonly spendRowsDropped = new CounterTable(0);
   /** Undefined until the spend log writer reports (no database: no gauge share). */
@@ -185,6 +187,12 @@ export class WorkerMetrics {
     },
   };
 
+  /** A LimitObserver (structurally): admissions and refusals at the virtual keys' limits. */
+  readonly limitObserver = {
+    admitted: (counting: string): void => this.limitAdmissions.add(1, counting),
+    denied: (scopeKind: string, reason: string, counting: string): void => this.limitDenials.add(1, scopeKind, reason, counting),
+  };
+
   /** A SpendWriterObserver (structurally): the spend log writer's counts. */
   readonly spendLogObserver = {
     pending: (rows: number): void => {
@@ -272,6 +280,7 @@ export class WorkerMetrics {
       ['switchyard_cache_requests_total', this.cacheRequests], ['switchyard_cache_stores_total', this.cacheStores],
       ['switchyard_cache_stored_bytes_total', this.cacheBytes], ['switchyard_cache_saved_usd_total', this.cacheSaved],
       ['switchyard_key_requests_total', this.keyRequests], ['switchyard_key_spend_usd_total', this.keySpend],
+      ['switchyard_limit_admissions_total', this.limitAdmissions], ['switchyard_limit_denials_total', this.limitDenials],
     ];
     for (const [name, table] of counters) table.drain(delta.counters, name);
     const histograms: Array<[MetricName, HistogramTable]> = [

@@ -9,7 +9,9 @@ import type { Router } from '../router/index.js';
 import type { SpendLogs } from '../spend/index.js';
 import { resolveModel, type Caller, type VirtualKeys } from '../keys/index.js';
 import { keyRoutes } from './routes/key-routes.js';
+import type { LimitGate } from '../limits/index.js';
 import { KeyCheck } from './auth.js';
+import { CallLimits } from './call-limits.js';
 import { priceCall } from './call-cost.js';
 import { spendRecord } from './spend-record.js';
 import { spendRoutes } from './routes/spend-routes.js';
@@ -55,6 +57,8 @@ export interface AppDeps {
   spend?: SpendLogs;
   /** Virtual keys (a database is configured); undefined: the master key only. */
   keys?: VirtualKeys;
+  /** Virtual keys' limits (rpm, tpm, parallel, budgets); used only with `keys`. */
+  limits?: LimitGate;
   /** The response cache; default: from the config (`litellm_settings.cache`); null: none. */
   responseCache?: CacheDeps | null;
   /** Each answer written to the response cache (metrics). */
@@ -91,6 +95,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
   const table = new RouteTable(routes);
   const master = new KeyCheck(config.masterKey);
   const virtualKeys = deps.keys;
+  const callLimits = virtualKeys === undefined || deps.limits === undefined ? undefined : new CallLimits(deps.limits, config, prices);
 
   const run = async (ctx: RequestContext, match: RouteMatch): Promise<void> => {
     const route = match.route;
@@ -111,6 +116,9 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     const body = route.readsBody === true ? await readJsonBody(ctx.request, deps.bodyLimits, ctx) : undefined;
     if (ctx.caller !== undefined && route.adminOnly !== true) {
       const allowed = allowedModel(ctx.caller, body, match.params);
+      if (callLimits !== undefined && route.callKind !== undefined) {
+        await callLimits.admit(ctx, ctx.caller, route.callKind, allowed.body, allowed.params.deployment, () => state.active.has(ctx));
+      }
       await route.handle(ctx, allowed.body, allowed.params);
       return;
     }
@@ -137,7 +145,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
       route: match?.label ?? 'unmatched', errorShape: match?.route.errorShape ?? 'openai',
       modelGroup: undefined, deployment: undefined, apiBase: undefined, attempts: undefined, retries: undefined, fallbacks: undefined,
       fallbackGroup: undefined, stream: undefined, upstreamMs: undefined, firstByteMs: undefined, overheadMs: undefined,
-      errorCode: undefined, usage: undefined, cost: undefined, tags: undefined, caller: undefined,
+      errorCode: undefined, usage: undefined, cost: undefined, tags: undefined, caller: undefined, admission: undefined,
       cache: undefined, cacheType: undefined, cacheKey: undefined, savedUsd: undefined, bodyBytes: 0,
     };
     state.served++;
@@ -153,6 +161,7 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
       if (!response.writableFinished) ctx.abort.abort();
       const status = response.writableFinished ? response.statusCode : 499;
       priceCall(ctx, prices); // a stream's usage came with its end
+      callLimits?.settle(ctx);
       logRequest(logger, ctx, status);
       if (spend !== undefined) {
         const row = spendRecord(ctx, status);

@@ -3,6 +3,7 @@ import type { Deployment } from '../config/index.js';
 import type { Cancellation } from '../core/index.js';
 import type { CallCost, CallUsage } from '../cost/index.js';
 import type { Caller } from '../keys/index.js';
+import type { Admission } from '../limits/index.js';
 import type { ErrorShape } from './http/route-table.js';
 
 /** What the gateway learns about one request as it handles it; read by the log line (and metrics). */
@@ -53,6 +54,8 @@ export interface RequestContext {
   cacheType?: 'redis' | 'local';
   /** The virtual key that made the request; undefined for the master key (or no auth). */
   caller: Caller | undefined;
+  /** The call as counted against its key's, team's and user's limits (settled when the response is over). */
+  admission: Admission | undefined;
   /** The request's cache key, when it was cacheable (the spend row's `cache_key`). */
   cacheKey?: string;
   /** A hit: what the call that made the answer cost, in USD (null: its deployment had no price). */

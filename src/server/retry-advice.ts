@@ -12,7 +12,8 @@ import { isRefusedWait } from '../router/index.js';
  *   false`, and the upstream's `retry-after` / `retry-after-ms` are not passed on, except when the
  *   router stopped because the upstream asked for a longer wait than `retry_after` allows: then
  *   they say when trying again can help (for clients that schedule their own retries).
- * - The gateway called no one because the group is cooling down or over its rpm/tpm:
+ * - The gateway called no one because the group is cooling down or over its rpm/tpm, or the
+ *   virtual key is over its limits (src/limits):
  *   `x-should-retry: true` with the gateway's own `retry-after`; a retry later can be served. So
  *   is one cut by a worker shutting down, whatever it had called.
  * - A failure of the gateway's own (a 500): `x-should-retry: false`, it would fail the same way.
@@ -37,6 +38,7 @@ export function retryAdvice(error: GatewayError, attempts: number | undefined): 
       return { ...error.headers, 'x-should-retry': 'false' };
     case 'no_deployment_available':
     case 'rate_limited':
+    case 'key_rate_limited':
       return { ...error.headers, 'x-should-retry': 'true' };
     default:
       return error.headers;

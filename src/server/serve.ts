@@ -5,6 +5,7 @@ import type { Config, StartOptions } from '../config/index.js';
 import { VERSION, type Logger } from '../core/index.js';
 import { WorkerHealth } from '../health/index.js';
 import { buildDeploymentClients } from '../providers/index.js';
+import { LimitGate, type LimitObserver } from '../limits/index.js';
 import { RedisConnection } from '../redis/index.js';
 import { Router, type RouterObserver } from '../router/index.js';
 import { createRequestHandler, type AppDeps } from './app.js';
@@ -53,6 +54,8 @@ export interface ServeOptions {
   spend?: AppDeps['spend'];
   /** Virtual keys (a database is configured). */
   keys?: AppDeps['keys'];
+  /** Counts admissions and refusals at the virtual keys' limits (metrics). */
+  limitObserver?: LimitObserver;
   /** Watches the router (the metrics count attempts, retries, fallbacks, cooldowns). */
   routerObserver?: RouterObserver;
   /** Health results pushed by the primary; a worker without a primary gets one of its own. */
@@ -80,6 +83,8 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   const router = new Router(config, clients, { logger, redis, observer: serve.routerObserver });
   const health = serve.health ?? new WorkerHealth({ config, configuredWorkers: options.numWorkers });
   health.attach({ router, redis });
+  // Virtual keys' limits share the router's Redis connection (one per worker); without Redis they count in this worker.
+  const limits = serve.keys === undefined ? undefined : new LimitGate({ redis, logger, observer: serve.limitObserver });
   enableMemoryRelease();
   const state = createServerState();
   const handler = createRequestHandler({
@@ -97,6 +102,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     prices: serve.prices,
     spend: serve.spend,
     keys: serve.keys,
+    limits,
     testHooks: serve.testHooks ?? false,
   });
   // Slow clients: node answers 408 when a request's headers, or the whole request, take longer than
@@ -123,6 +129,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   server.on('drop', noteDroppedConnection(logger));
   const close = async () => {
     router.close();
+    limits?.close();
     await redis?.close();
   };
   try {

@@ -10,6 +10,9 @@ import { startRedisCluster, startRedisSentinel, type RedisClusterProcess, type R
  * two hosts sharing PostgreSQL and a Redis Cluster, then a Sentinel-managed Redis. A key made on
  * host A works on host B within a second, and a block on A stops it on B within a second: the
  * key-change messages cross the topology (pub/sub on a cluster reaches every node's subscribers).
+ * A key's limits hold for both hosts together (src/limits): its key and team scopes are two
+ * scripts on two hash tags, so a cluster runs each on one slot (no CROSSSLOT, which would leave
+ * every worker counting alone).
  */
 
 const MASTER = 'sk-master-of-topologies';
@@ -76,16 +79,39 @@ async function keyChangesCross(redis: Record<string, unknown>, label: string): P
   assert.equal(await call(a, '/key/block', MASTER, { key }), 200);
   const stops = await until(`${label}: block reaches B`, async () => (await chat(b, key)) === 401, 1_000);
   assert.ok(stops <= 1_000, `blocked: ${stops} ms`);
+  await limitsHoldAcrossHosts(a, b, label);
   await Promise.all([a.stop(), b.stop()]);
 }
 
+/** rpm_limit 10 on a key of a team with its own rpm_limit (two scopes, two slots; no budget here, so no worker stalls loading the tokenizer on this loaded machine): 10 of 14 calls across both hosts, counted in Redis. */
+async function limitsHoldAcrossHosts(a: GatewayProcess, b: GatewayProcess, label: string): Promise<void> {
+  const team = `team-${label}-${Date.now()}`;
+  assert.equal(await call(a, '/team/new', MASTER, { team_id: team, rpm_limit: 1_000 }), 200);
+  const key = `sk-limited-${label}-${Date.now()}`;
+  assert.equal(await call(a, '/key/generate', MASTER, { key, team_id: team, user_id: `user-${label}`, rpm_limit: 10 }), 200);
+  const statuses = await Promise.all(Array.from({ length: 14 }, (_, i) => chat(i % 2 === 0 ? a : b, key)));
+  await new Promise((resolve) => setTimeout(resolve, 1_500)); // every worker has pushed its metrics to its primary
+  const counted = { redis: 0, local: 0 };
+  for (const host of [a, b]) {
+    const metrics = await (await fetch(`${host.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } })).text();
+    for (const way of ['redis', 'local'] as const) counted[way] += Number(new RegExp(`switchyard_limit_admissions_total\\{counting="${way}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+  }
+  // A CROSSSLOT refusal would leave every worker counting alone (14 of 14, none in Redis). A command
+  // past its timeout on this loaded machine may count a call locally (the designed fallback): it may pass beside the 10.
+  const served = statuses.filter((s) => s === 200).length;
+  assert.equal(counted.redis + counted.local, served, `${label}: admissions ${JSON.stringify(counted)}`);
+  assert.ok(counted.redis > counted.local, `${label}: counted in Redis ${JSON.stringify(counted)}`);
+  assert.ok(served >= 10 && served <= 10 + counted.local, `${label}: ${statuses.join(',')} with ${JSON.stringify(counted)}`);
+  assert.equal(statuses.filter((s) => s !== 200 && s !== 429).length, 0);
+}
+
 describe('virtual keys across two hosts', () => {
-  test('on a Redis Cluster: a key made and blocked on A reaches B within 1 s', async () => {
+  test('on a Redis Cluster: a key made and blocked on A reaches B within 1 s; its limits hold for both', async () => {
     cluster = await startRedisCluster({ primaries: 3, replicasPerPrimary: 0 });
     await keyChangesCross({ redis_startup_nodes: cluster.startupNodes }, 'cluster');
   });
 
-  test('on a Sentinel-managed Redis: a key made and blocked on A reaches B within 1 s', async () => {
+  test('on a Sentinel-managed Redis: a key made and blocked on A reaches B within 1 s; its limits hold for both', async () => {
     sentinel = await startRedisSentinel();
     await keyChangesCross({ service_name: sentinel.serviceName, sentinel_nodes: sentinel.sentinelNodes }, 'sentinel');
   });

@@ -14,15 +14,16 @@ const ALLOWED: Record<string, string[]> = {
   cost: ['core', 'config'],
   db: ['core'],
   spend: ['core', 'db'],
-  keys: ['core', 'config', 'db', 'redis'],
+  limits: ['core', 'redis'],
+  keys: ['core', 'config', 'db', 'redis', 'limits'],
   redis: ['core', 'config'],
   'response-store': ['core', 'config', 'protocol', 'redis'],
   cache: ['core', 'config', 'protocol', 'providers', 'redis'],
   health: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
   router: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
-  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store', 'cache', 'cost', 'spend', 'keys'],
+  server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store', 'cache', 'cost', 'spend', 'keys', 'limits'],
   supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol', 'cost'],
-  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store', 'cache', 'cost', 'db', 'spend', 'keys'],
+  cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store', 'cache', 'cost', 'db', 'spend', 'keys', 'limits'],
 };
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));

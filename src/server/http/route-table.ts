@@ -1,3 +1,4 @@
+import type { CallKind } from '../call-estimate.js';
 import type { RequestContext } from '../request-context.js';
 
 export type ErrorShape = 'openai' | 'anthropic';
@@ -14,6 +15,8 @@ export interface RouteSpec {
   adminOnly?: boolean;
   /** Read the body as JSON before the handler (any content type: `curl -d` sends form-encoded). */
   readsBody?: boolean;
+  /** A model call counted against a virtual key's limits (rpm, tpm, parallel, budget), and how to estimate it. */
+  callKind?: CallKind;
   /** `params`: the `:name` segments of the path, percent-decoded. */
   handle(ctx: RequestContext, body: unknown, params: Readonly<Record<string, string>>): Promise<void> | void;
 }

@@ -29,6 +29,7 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): RouteSpec[] {
   return [{
     method: 'POST',
     paths: ['/v1/messages'],
+    callKind: 'messages',
     errorShape: 'anthropic',
     readsBody: true,
     async handle(ctx, raw) {

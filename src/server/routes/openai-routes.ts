@@ -32,6 +32,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
     {
       method: 'POST',
       paths: ['/v1/chat/completions', '/chat/completions', '/openai/deployments/:deployment/chat/completions'],
+      callKind: 'chat',
       readsBody: true,
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateChatRequest(withPathModel(raw, params))), 'openai', logger);
@@ -47,6 +48,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
     {
       method: 'POST',
       paths: ['/v1/completions', '/completions', '/openai/deployments/:deployment/completions'],
+      callKind: 'completion',
       readsBody: true,
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateCompletionRequest(withPathModel(raw, params))), 'openai', logger);
@@ -62,6 +64,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): RouteSpec[] {
     {
       method: 'POST',
       paths: ['/v1/embeddings', '/embeddings', '/openai/deployments/:deployment/embeddings'],
+      callKind: 'embedding',
       readsBody: true,
       async handle(ctx, raw, params) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateEmbeddingRequest(withPathModel(raw, params))), 'openai', logger);

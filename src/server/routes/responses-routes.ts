@@ -29,6 +29,7 @@ export function responsesRoutes(deps: ResponsesRouteDeps): RouteSpec[] {
     {
       method: 'POST',
       paths: ['/v1/responses', '/responses'],
+      callKind: 'responses',
       readsBody: true,
       async handle(ctx, raw) {
         const { body, options } = takeGatewayOptions(ctx, accept(validateResponsesRequest(raw)), 'openai', logger);

@@ -1,7 +1,6 @@
 /**
- * The limits of one scope a call is counted against (the seam with src/limits, issue 18).
- * LIMITS defines this interface in src/limits/limit-scope.ts; until that lands this identical
- * structural copy stands in (delete it when merging and import it from src/limits).
+ * The limits of one scope a call is counted against: its key, its team, its user. Built by
+ * src/keys from the key record (caller.ts), enforced here (limit-gate.ts).
  */
 export interface LimitScope {
   readonly kind: 'key' | 'team' | 'user';

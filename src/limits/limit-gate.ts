@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../core/index.js';
+import type { RedisConnection } from '../redis/index.js';
+import { budgetWindow } from './budget-window.js';
+import type { LimitScope } from './limit-scope.js';
+import { toNano, type Admission, type CallEstimate, type Counting, type Denial, type LimitObserver, type ScopeAdmission } from './limit-types.js';
+import { LocalLimits } from './local-limits.js';
+import { RedisLimits, type ScopeSettlement, type ScopeVerdict } from './redis-limits.js';
+
+export interface LimitGateOptions {
+  /** The cluster's counters; undefined: every call is counted in this worker (per-host-ish). */
+  redis?: RedisConnection;
+  logger: Logger;
+  observer?: LimitObserver;
+  now?: () => number;
+}
+
+/** Settlements waiting for Redis to return, at most (oldest dropped past it, and logged). */
+const MAX_PENDING = 100_000;
+const REPLAY_EVERY_MS = 1_000;
+
+/**
+ * Admits a call across all its scopes (key, team, user) or refuses it, and settles it when it is
+ * over. Each scope is one atomic script on its own slot; the scopes of one call are asked
+ * together, and when one refuses, those that admitted are undone (their rpm entry, lease and
+ * reservation go). A scope without any limit is not counted at all.
+ *
+ * Redis down (or not configured): this worker counts alone (local-limits.ts). Settlements that
+ * could not reach Redis are kept and replayed, in order, once it answers again: spend made while
+ * it was away is added to the cluster's count, not lost.
+ */
+export class LimitGate {
+  private readonly redis: RedisLimits | undefined;
+  private readonly local: LocalLimits;
+  private readonly now: () => number;
+  private readonly pending: ScopeSettlement[] = [];
+  private replaying = false;
+  private timer: NodeJS.Timeout | undefined;
+  private droppedLogged = false;
+
+  constructor(private readonly options: LimitGateOptions) {
+    this.now = options.now ?? Date.now;
+    this.redis = options.redis === undefined ? undefined : new RedisLimits(options.redis, this.now);
+    this.local = new LocalLimits(this.now);
+  }
+
+  /** Settlements still waiting for Redis. */
+  get pendingSettlements(): number {
+    return this.pending.length;
+  }
+
+  /** The admission (settle it when the call is over), or the first refusal. */
+  async admit(scopes: readonly LimitScope[], estimate: CallEstimate): Promise<Admission | Denial> {
+    const limited = scopes.filter(hasLimits);
+    const lease = randomUUID();
+    const admission: Admission = { lease, tokens: estimate.tokens, parts: [], settled: false };
+    if (limited.length === 0) return admission;
+    const now = this.now();
+    const costNano = toNano(estimate.maxCostUsd);
+    const verdicts = await Promise.all(limited.map(async (scope) => {
+      const window = budgetWindow(scope, now);
+      const request = { scope, lease, costNano, floorNano: toNano(window.floorUsd), tokens: estimate.tokens, windowEnd: window.end };
+      let counting: Counting = 'local';
+      let verdict: ScopeVerdict | undefined;
+      if (this.redis?.available === true) {
+        verdict = await this.redis.admit(request);
+        if (verdict !== undefined) counting = 'redis';
+        if (verdict?.spentNano !== undefined) this.local.noteSpent(scope, window.end, verdict.spentNano);
+      }
+      verdict ??= this.local.admit(request);
+      return { scope, counting, verdict, windowEnd: window.end, reservedNano: scope.maxBudget === null ? 0 : costNano };
+    }));
+    const parts: ScopeAdmission[] = [];
+    let denial: Denial | undefined;
+    for (const v of verdicts) {
+      if (v.verdict.ok) parts.push({ scope: v.scope, counting: v.counting, minute: v.verdict.minute, windowEnd: v.windowEnd, reservedNano: v.reservedNano });
+      else denial ??= denialOf(v.scope, v.counting, v.verdict);
+    }
+    const counting: Counting = verdicts.some((v) => v.counting === 'local') ? 'local' : 'redis';
+    if (denial !== undefined) {
+      for (const part of parts) this.settlePart(part, lease, 0, -estimate.tokens, true);
+      this.options.observer?.denied(denial.scope.kind, denial.reason, denial.counting);
+      return denial;
+    }
+    this.options.observer?.admitted(counting);
+    return { ...admission, parts };
+  }
+
+  /** The call is over: its real cost (0 when unknown) and tokens (undefined: keep the estimate). Once per admission. */
+  settle(admission: Admission, costUsd: number, tokens: number | undefined): void {
+    if (admission.settled) return;
+    admission.settled = true;
+    const costNano = toNano(costUsd);
+    const tokenDelta = tokens === undefined ? 0 : tokens - admission.tokens;
+    for (const part of admission.parts) this.settlePart(part, admission.lease, costNano, tokenDelta, false);
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private settlePart(part: ScopeAdmission, lease: string, costNano: number, tokenDelta: number, undo: boolean): void {
+    const settlement: ScopeSettlement = { scope: part.scope, lease, costNano, minute: part.minute, tokenDelta, windowEnd: part.windowEnd, undo };
+    // Always counted locally too: with Redis gone, this worker's own spend stays a floor.
+    if (part.counting === 'local') this.local.settle(settlement);
+    else this.local.addSpent(part.scope, part.windowEnd, costNano);
+    if (this.redis === undefined) return;
+    // A local admission has no lease in Redis: only its cost (and no token correction) goes there.
+    const toRedis = part.counting === 'redis' ? settlement : { ...settlement, minute: -1, tokenDelta: 0, undo: false };
+    if (toRedis.costNano === 0 && part.counting === 'local') return;
+    if (this.pending.length > 0 || !this.redis.available) {
+      this.queue(toRedis);
+      return;
+    }
+    void this.redis.settle(toRedis).then((done) => {
+      if (!done) this.queue(toRedis);
+    });
+  }
+
+  private queue(settlement: ScopeSettlement): void {
+    if (this.pending.length >= MAX_PENDING) {
+      this.pending.shift();
+      if (!this.droppedLogged) this.options.logger.warn({ kept: MAX_PENDING }, 'limits: Redis has been away long; the oldest settlements waiting for it are dropped');
+      this.droppedLogged = true;
+    }
+    this.pending.push(settlement);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => void this.replay(), REPLAY_EVERY_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Sends waiting settlements in order while Redis takes them; stops at the first it does not. */
+  private async replay(): Promise<void> {
+    if (this.replaying || this.redis === undefined || !this.redis.available) return;
+    this.replaying = true;
+    try {
+      while (this.pending.length > 0) {
+        if (!(await this.redis.settle(this.pending[0]!))) return;
+        this.pending.shift();
+      }
+      this.close();
+    } finally {
+      this.replaying = false;
+    }
+  }
+}
+
+function hasLimits(scope: LimitScope): boolean {
+  return scope.rpm !== null || scope.tpm !== null || scope.maxParallel !== null || scope.maxBudget !== null;
+}
+
+function denialOf(scope: LimitScope, counting: Counting, verdict: Extract<ScopeVerdict, { ok: false }>): Denial {
+  const limit = verdict.reason === 'rpm' ? scope.rpm : verdict.reason === 'tpm' ? scope.tpm : verdict.reason === 'parallel' ? scope.maxParallel : scope.maxBudget;
+  return { scope, reason: verdict.reason, counting, retryAfterS: Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)), limit: limit ?? 0, used: verdict.used };
+}

@@ -1,0 +1,116 @@
+import type { Config, Deployment } from '../config/index.js';
+import type { PriceBook } from '../cost/index.js';
+import type { CallEstimate } from '../limits/index.js';
+import { countText, encodingForModel } from '../providers/index.js';
+
+/** What a limited route calls: decides which body fields are input and which bound the output. */
+export type CallKind = 'chat' | 'completion' | 'embedding' | 'messages' | 'responses';
+
+/** A model's output limit when neither the request nor the deployment's `model_info` gives one. */
+export const DEFAULT_OUTPUT_LIMIT = 32_768;
+
+const INPUT_FIELDS: Readonly<Record<CallKind, readonly string[]>> = {
+  chat: ['messages', 'tools'],
+  completion: ['prompt'],
+  embedding: ['input'],
+  messages: ['system', 'messages', 'tools'],
+  responses: ['instructions', 'input', 'tools'],
+};
+
+/** Body fields bounding the output, first found wins. */
+const OUTPUT_FIELDS: Readonly<Record<CallKind, readonly string[]>> = {
+  chat: ['max_completion_tokens', 'max_tokens'],
+  completion: ['max_tokens'],
+  embedding: [],
+  messages: ['max_tokens'],
+  responses: ['max_output_tokens'],
+};
+
+type Body = Record<string, unknown>;
+
+/**
+ * A call's maximum cost before it is sent, for the budget's reservation (src/limits): input
+ * tokens counted with the gateway's tokenizer (gpt-tokenizer, as `/utils/token_counter`) on the
+ * JSON of the input fields (quotes and keys included: a little over the real count, which errs on
+ * the safe side for a reservation), output at its maximum (`max_tokens` or
+ * `max_completion_tokens`, times `n`; else the deployment's `model_info.max_output_tokens`, else
+ * 32,768), priced at the dearest deployment the call can reach: its model group's and those of
+ * every fallback group reachable from it. Unpriced deployments count nothing (their calls have no
+ * cost either). Without a budget the tokens (tpm) are estimated at four characters a token, so
+ * that only workers enforcing a budget load the tokenizer.
+ */
+export class CallEstimator {
+  private readonly byGroup = new Map<string, Deployment[]>();
+  private readonly reachable = new Map<string, readonly Deployment[]>();
+
+  constructor(private readonly config: Config, private readonly prices: PriceBook) {
+    for (const deployment of config.deployments) {
+      const list = this.byGroup.get(deployment.modelName) ?? [];
+      list.push(deployment);
+      this.byGroup.set(deployment.modelName, list);
+    }
+  }
+
+  estimate(kind: CallKind, body: Body, priced: boolean): CallEstimate {
+    const group = typeof body.model === 'string' ? body.model : '';
+    const deployments = this.reachableFrom(group);
+    const inputText = inputJson(kind, body);
+    if (!priced) return { maxCostUsd: 0, tokens: Math.ceil(inputText.length / 4) };
+    const first = deployments[0];
+    const input = countText(inputText, encodingForModel(first?.model ?? group));
+    const requested = kind === 'embedding' ? 0 : positive(OUTPUT_FIELDS[kind].map((f) => body[f]).find((v) => v !== undefined && v !== null));
+    const choices = Math.max(1, positive(body.n) ?? 1, kind === 'completion' ? positive(body.best_of) ?? 1 : 1);
+    let maxCostUsd = 0;
+    for (const deployment of deployments) {
+      const output = (requested ?? outputLimit(deployment)) * choices;
+      const cost = this.prices.cost(deployment.id, { input, output, cacheRead: 0, cacheWrite: 0 }, 0);
+      if (cost !== undefined && cost.usd > maxCostUsd) maxCostUsd = cost.usd;
+    }
+    return { maxCostUsd, tokens: input };
+  }
+
+  /** The group's deployments and those of every fallback group reachable from it (any failure kind). */
+  private reachableFrom(group: string): readonly Deployment[] {
+    const known = this.reachable.get(group);
+    if (known !== undefined) return known;
+    const router = this.config.router;
+    const seen = new Set<string>([group]);
+    const queue = [group];
+    const out: Deployment[] = [];
+    while (queue.length > 0) {
+      const next = queue.shift()!;
+      out.push(...(this.byGroup.get(next) ?? []));
+      const fallbacks = [
+        ...(router.fallbacks[next] ?? router.fallbacks['*'] ?? router.defaultFallbacks),
+        ...(router.contextWindowFallbacks[next] ?? []),
+        ...(router.contentPolicyFallbacks[next] ?? []),
+      ];
+      for (const fallback of fallbacks) {
+        if (!seen.has(fallback) && this.byGroup.has(fallback)) {
+          seen.add(fallback);
+          queue.push(fallback);
+        }
+      }
+    }
+    if (this.byGroup.has(group)) this.reachable.set(group, out); // unknown names are not remembered: a flood of them stays unbounded otherwise
+    return out;
+  }
+}
+
+function inputJson(kind: CallKind, body: Body): string {
+  let text = '';
+  for (const field of INPUT_FIELDS[kind]) {
+    const value = body[field];
+    if (value !== undefined && value !== null) text += typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return text;
+}
+
+function outputLimit(deployment: Deployment): number {
+  const declared = deployment.info.declared;
+  return positive(declared.max_output_tokens) ?? positive(declared.max_tokens) ?? DEFAULT_OUTPUT_LIMIT;
+}
+
+function positive(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.ceil(value) : undefined;
+}
