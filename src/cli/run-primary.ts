@@ -5,6 +5,7 @@ import { createLogger, VERSION } from '../core/index.js';
 import type { DeploymentPrices } from '../cost/index.js';
 import { resolvePrices, unpricedWarning } from '../cost/primary.js';
 import { HostHealth } from '../health/index.js';
+import { HostLimits } from '../limits/index.js';
 import { buildDeploymentClients, unimplementedProviderWarning } from '../providers/index.js';
 import { openListenSocket, Supervisor, type ConfigCheck } from '../supervisor/index.js';
 import { createPrimaryMetrics, healthMetricsObserver } from './metrics-wiring.js';
@@ -81,6 +82,8 @@ export async function runPrimary(options: StartOptions, configPath: string): Pro
   });
   // Held here for the host's life, so that no moment without a worker refuses connections.
   const listenSocket = await openListenSocket(options.host, options.port);
+  // A virtual key's limits while Redis is away: one count for the host, kept here (limits/host-limits.ts).
+  const hostLimits = new HostLimits();
   const supervisor = new Supervisor({
     options,
     logger,
@@ -100,6 +103,7 @@ export async function runPrimary(options: StartOptions, configPath: string): Pro
     onWorkerMessage: (record, message) => {
       metrics?.hooks.onWorkerMessage(record, message);
       if (message.type === 'ready') health.workerReady((reply) => supervisor.send(record, reply));
+      else if (message.type === 'limits-admit' || message.type === 'limits-settle' || message.type === 'limits-spent') hostLimits.handle(message, (reply) => supervisor.send(record, reply));
     },
     onWorkerExit: (record, reason) => {
       metrics?.hooks.onWorkerExit(record, reason);

@@ -4,6 +4,7 @@ import { PriceBook } from '../cost/index.js';
 import { WorkerHealth } from '../health/index.js';
 import { drainServer, shedConnections, startServer, StartupError } from '../server/index.js';
 import { VirtualKeys } from '../keys/index.js';
+import { HostCounter } from '../limits/index.js';
 import { SpendLogs } from '../spend/index.js';
 import { WorkerLink } from '../supervisor/index.js';
 import { wireWorkerMetrics } from './metrics-wiring.js';
@@ -40,6 +41,9 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
     db, logger, redis: config.redis, cacheTtlMs: database?.keyCacheTtlMs, budgetResetIntervalMs: database?.budgetResetIntervalMs,
   });
   keys?.start();
+  // While Redis is away, a virtual key's limits are counted once per host, by the primary.
+  const hostLimits = keys === undefined ? undefined : new HostCounter({ send: (message) => link.send(message), connected: () => process.connected === true });
+  if (hostLimits !== undefined) link.on('limits-verdict', (message) => hostLimits.receive(message));
   // Health results and worker counts come from the primary; the server answers with them.
   const health = new WorkerHealth({ config, configuredWorkers: options.numWorkers });
   link.on('health-results', (message) => health.onMessage(message));
@@ -68,6 +72,7 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       keys,
       routerObserver: recorder?.routerObserver,
       limitObserver: recorder?.limitObserver,
+      hostLimits,
     });
     if (server.redisAvailable !== undefined) recorder?.watchRedis(server.redisAvailable);
     link.attach({

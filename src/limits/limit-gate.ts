@@ -4,12 +4,15 @@ import type { RedisConnection } from '../redis/index.js';
 import { budgetWindow } from './budget-window.js';
 import type { LimitScope } from './limit-scope.js';
 import { toNano, type Admission, type CallEstimate, type Counting, type Denial, type LimitObserver, type ScopeAdmission } from './limit-types.js';
+import type { LocalCounter } from './host-limits.js';
 import { LocalLimits } from './local-limits.js';
 import { RedisLimits, type ScopeSettlement, type ScopeVerdict } from './redis-limits.js';
 
 export interface LimitGateOptions {
-  /** The cluster's counters; undefined: every call is counted in this worker (per-host-ish). */
+  /** The cluster's counters; undefined: every call is counted by the fallback below. */
   redis?: RedisConnection;
+  /** The count while Redis is away: the host's (a `HostCounter` asking the primary); default this worker's own. */
+  local?: LocalCounter;
   logger: Logger;
   observer?: LimitObserver;
   now?: () => number;
@@ -25,13 +28,14 @@ const REPLAY_EVERY_MS = 1_000;
  * together, and when one refuses, those that admitted are undone (their rpm entry, lease and
  * reservation go). A scope without any limit is not counted at all.
  *
- * Redis down (or not configured): this worker counts alone (local-limits.ts). Settlements that
+ * Redis down (or not configured): the host counts (host-limits.ts: the primary's one count for all
+ * its workers; a worker without a primary counts alone, local-limits.ts). Settlements that
  * could not reach Redis are kept and replayed, in order, once it answers again: spend made while
  * it was away is added to the cluster's count, not lost.
  */
 export class LimitGate {
   private readonly redis: RedisLimits | undefined;
-  private readonly local: LocalLimits;
+  private readonly local: LocalCounter;
   private readonly now: () => number;
   private readonly pending: ScopeSettlement[] = [];
   private replaying = false;
@@ -41,7 +45,7 @@ export class LimitGate {
   constructor(private readonly options: LimitGateOptions) {
     this.now = options.now ?? Date.now;
     this.redis = options.redis === undefined ? undefined : new RedisLimits(options.redis, this.now);
-    this.local = new LocalLimits(this.now);
+    this.local = options.local ?? new LocalLimits(this.now);
   }
 
   /** Settlements still waiting for Redis. */
@@ -67,7 +71,7 @@ export class LimitGate {
         if (verdict !== undefined) counting = 'redis';
         if (verdict?.spentNano !== undefined) this.local.noteSpent(scope, window.end, verdict.spentNano);
       }
-      verdict ??= this.local.admit(request);
+      verdict ??= await this.local.admit(request);
       return { scope, counting, verdict, windowEnd: window.end, reservedNano: scope.maxBudget === null ? 0 : costNano };
     }));
     const parts: ScopeAdmission[] = [];

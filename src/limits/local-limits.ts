@@ -16,10 +16,11 @@ interface LocalScope {
 const MAX_SCOPES = 50_000;
 
 /**
- * The same rules as the Redis scripts, counted in this worker alone: used while Redis is down or
- * not configured. Per worker, so a host with N workers lets up to N × rpm through (per-host-ish,
- * docs/limits.md); budgets stay checked against the last known spend (the key record's, plus
- * what this worker settled since).
+ * The same rules as the Redis scripts, counted in one process: used while Redis is down or not
+ * configured. The primary holds one for its whole host (host-limits.ts), so a host lets through
+ * the limit once, not once per worker (docs/limits.md); a worker keeps its own only for when its
+ * primary does not answer. Budgets stay checked against the last known spend (the key record's,
+ * the cluster's as Redis last said, plus what was settled here since).
  */
 export class LocalLimits {
   private readonly scopes = new Map<string, LocalScope>();

@@ -5,7 +5,7 @@ import type { Config, StartOptions } from '../config/index.js';
 import { VERSION, type Logger } from '../core/index.js';
 import { WorkerHealth } from '../health/index.js';
 import { buildDeploymentClients } from '../providers/index.js';
-import { LimitGate, type LimitObserver } from '../limits/index.js';
+import { LimitGate, type LimitObserver, type LocalCounter } from '../limits/index.js';
 import { RedisConnection } from '../redis/index.js';
 import { Router, type RouterObserver } from '../router/index.js';
 import { createRequestHandler, type AppDeps } from './app.js';
@@ -56,6 +56,8 @@ export interface ServeOptions {
   keys?: AppDeps['keys'];
   /** Counts admissions and refusals at the virtual keys' limits (metrics). */
   limitObserver?: LimitObserver;
+  /** The host's count of a virtual key's limits while Redis is away (the primary's); default this worker's own. */
+  hostLimits?: LocalCounter;
   /** Watches the router (the metrics count attempts, retries, fallbacks, cooldowns). */
   routerObserver?: RouterObserver;
   /** Health results pushed by the primary; a worker without a primary gets one of its own. */
@@ -84,7 +86,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   const health = serve.health ?? new WorkerHealth({ config, configuredWorkers: options.numWorkers });
   health.attach({ router, redis });
   // Virtual keys' limits share the router's Redis connection (one per worker); without Redis they count in this worker.
-  const limits = serve.keys === undefined ? undefined : new LimitGate({ redis, logger, observer: serve.limitObserver });
+  const limits = serve.keys === undefined ? undefined : new LimitGate({ redis, logger, observer: serve.limitObserver, local: serve.hostLimits });
   enableMemoryRelease();
   const state = createServerState();
   const handler = createRequestHandler({

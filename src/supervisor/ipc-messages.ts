@@ -1,6 +1,7 @@
 import type { MetricsPrimaryMessage, MetricsWorkerMessage } from '../metrics/index.js';
 import type { HealthPrimaryMessage } from '../health/index.js';
 import type { DeploymentPrices } from '../cost/index.js';
+import type { LimitsPrimaryMessage, LimitsWorkerMessage } from '../limits/index.js';
 
 /**
  * Every message between the primary and its workers, as one discriminated union. Both sides
@@ -19,7 +20,9 @@ export type WorkerMessage =
   /** Drain done: every request finished or the graceful timeout passed; it exits next. */
   | { type: 'drained'; served: number; servedAtStart: number; inFlightAtStart: number; durationMs: number; forced: number }
   /** Metrics deltas (at least once a second, and a final acknowledged one) and scrape requests. */
-  | MetricsWorkerMessage;
+  | MetricsWorkerMessage
+  /** A virtual key's limits counted by the host while Redis is away (src/limits/host-limits.ts). */
+  | LimitsWorkerMessage;
 
 /** Primary → worker. */
 export type PrimaryMessage =
@@ -45,7 +48,9 @@ export type PrimaryMessage =
   /** Acknowledges a final metrics push; answers a scrape request with the host's exposition text. */
   | MetricsPrimaryMessage
   /** Health check results and workers ready (src/health). */
-  | HealthPrimaryMessage;
+  | HealthPrimaryMessage
+  /** The host's verdict on a call's limits (src/limits/host-limits.ts). */
+  | LimitsPrimaryMessage;
 
 export interface WorkerStats {
   served: number;
@@ -65,9 +70,10 @@ export type RestartReason = RecycleReason | 'hung' | 'crash';
 // is a compile error (the guards below would otherwise drop it silently).
 const WORKER_TYPES: Record<WorkerMessage['type'], true> = {
   ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true, 'metrics-push': true, 'metrics-scrape': true,
+  'limits-admit': true, 'limits-settle': true, 'limits-spent': true,
 };
 const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = {
-  listen: true, rebalance: true, stopping: true, 'reload-accepted': true, ping: true, drain: true, 'metrics-ack': true, 'metrics-text': true, 'health-results': true, 'workers-ready': true,
+  listen: true, rebalance: true, stopping: true, 'reload-accepted': true, ping: true, drain: true, 'metrics-ack': true, 'metrics-text': true, 'health-results': true, 'workers-ready': true, 'limits-verdict': true,
 };
 
 export type WorkerMessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;

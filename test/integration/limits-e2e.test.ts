@@ -213,6 +213,7 @@ test('a team\'s budget holds for all its keys, streamed calls settle at their re
 
 test('Redis killed: calls go on, counted per host, no 5xx; their spend reaches Redis when it returns', async () => {
   const { key, hash } = await newKey({ rpm_limit: 1_000, max_budget: 10 });
+  const perHost = await newKey({ rpm_limit: 6 });
   assert.equal((await chat(a, key)).status, 200);
   await sleep(300); // settled in Redis (off the call's path) before it goes
   await redis.stop();
@@ -221,6 +222,9 @@ test('Redis killed: calls go on, counted per host, no 5xx; their spend reaches R
   assert.deepEqual(statuses, Array(20).fill(200));
   const metrics = await (await fetch(`${a.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } })).text();
   assert.match(metrics, /switchyard_limit_admissions_total\{counting="local"\} [1-9]/);
+  // Counted by the host's primary, not by each worker: 6 of 12 on one host of two workers, whichever served them.
+  const burst = await Promise.all(Array.from({ length: 12 }, () => chat(a, perHost.key)));
+  assert.deepEqual(burst.map((x) => x.status).sort(), [...Array(6).fill(200), ...Array(6).fill(429)], 'rpm_limit 6 once for the host');
   await redis.start();
   // Redis came back empty: what it holds now is the spend settled while it was away, replayed.
   const client = new Redis(redis.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });

@@ -22,7 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   health: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
   router: ['core', 'config', 'providers', 'metrics', 'protocol', 'redis'],
   server: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'redis', 'response-store', 'cache', 'cost', 'spend', 'keys', 'limits'],
-  supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol', 'cost'],
+  supervisor: ['core', 'config', 'metrics', 'health', 'providers', 'protocol', 'cost', 'limits'],
   cli: ['core', 'config', 'protocol', 'providers', 'metrics', 'health', 'router', 'server', 'supervisor', 'redis', 'response-store', 'cache', 'cost', 'db', 'spend', 'keys', 'limits'],
 };
 
