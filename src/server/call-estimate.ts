@@ -1,7 +1,6 @@
 import type { Config, Deployment } from '../config/index.js';
 import type { PriceBook } from '../cost/index.js';
 import type { CallEstimate } from '../limits/index.js';
-import { countText, encodingForModel } from '../providers/index.js';
 
 /** What a limited route calls: decides which body fields are input and which bound the output. */
 export type CallKind = 'chat' | 'completion' | 'embedding' | 'messages' | 'responses';
@@ -30,14 +29,16 @@ type Body = Record<string, unknown>;
 
 /**
  * A call's maximum cost before it is sent, for the budget's reservation (src/limits): input
- * tokens counted with the gateway's tokenizer (gpt-tokenizer, as `/utils/token_counter`) on the
- * JSON of the input fields (quotes and keys included: a little over the real count, which errs on
- * the safe side for a reservation), output at its maximum (`max_tokens` or
+ * tokens bounded by the UTF-8 bytes of the input fields' JSON (every token of a byte-level BPE or
+ * SentencePiece vocabulary, OpenAI's, Anthropic's, Gemini's, Llama's, covers at least one byte:
+ * a bound for every provider, where a tokenizer counts for one family only and costs each worker
+ * ~70 MB and 0.7 s to load; for English text it is about four times the real count, which only
+ * makes a reservation near the budget wait sooner), output at its maximum (`max_tokens` or
  * `max_completion_tokens`, times `n`; else the deployment's `model_info.max_output_tokens`, else
  * 32,768), priced at the dearest deployment the call can reach: its model group's and those of
  * every fallback group reachable from it. Unpriced deployments count nothing (their calls have no
- * cost either). Without a budget the tokens (tpm) are estimated at four characters a token, so
- * that only workers enforcing a budget load the tokenizer.
+ * cost either). The tokens counted against tpm until the call settles are estimated at four
+ * characters a token (the settlement puts the real count in their place).
  */
 export class CallEstimator {
   private readonly byGroup = new Map<string, Deployment[]>();
@@ -55,9 +56,9 @@ export class CallEstimator {
     const group = typeof body.model === 'string' ? body.model : '';
     const deployments = this.reachableFrom(group);
     const inputText = inputJson(kind, body);
-    if (!priced) return { maxCostUsd: 0, tokens: Math.ceil(inputText.length / 4) };
-    const first = deployments[0];
-    const input = countText(inputText, encodingForModel(first?.model ?? group));
+    const tokens = Math.ceil(inputText.length / 4);
+    if (!priced) return { maxCostUsd: 0, tokens };
+    const input = Buffer.byteLength(inputText, 'utf8');
     const requested = kind === 'embedding' ? 0 : positive(OUTPUT_FIELDS[kind].map((f) => body[f]).find((v) => v !== undefined && v !== null));
     const choices = Math.max(1, positive(body.n) ?? 1, kind === 'completion' ? positive(body.best_of) ?? 1 : 1);
     let maxCostUsd = 0;
@@ -66,7 +67,7 @@ export class CallEstimator {
       const cost = this.prices.cost(deployment.id, { input, output, cacheRead: 0, cacheWrite: 0 }, 0);
       if (cost !== undefined && cost.usd > maxCostUsd) maxCostUsd = cost.usd;
     }
-    return { maxCostUsd, tokens: input };
+    return { maxCostUsd, tokens };
   }
 
   /** The group's deployments and those of every fallback group reachable from it (any failure kind). */

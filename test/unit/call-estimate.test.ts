@@ -33,12 +33,18 @@ function estimator(): CallEstimator {
   return new CallEstimator(config, new PriceBook(resolvePrices(config.deployments)));
 }
 
-const messages = [{ role: 'user', content: 'How many tokens is this?' }];
-const input = countText(JSON.stringify(messages), 'o200k_base');
+const messages = [{ role: 'user', content: 'How many tokens is this? Ünïcødé ✓ 日本語' }];
+// The bound: the input's UTF-8 bytes, at or above any byte-level tokenizer's count.
+const input = Buffer.byteLength(JSON.stringify(messages), 'utf8');
+
+test('the input bound is the UTF-8 bytes, at least what OpenAI\'s tokenizers count', () => {
+  assert.ok(input > JSON.stringify(messages).length, 'bytes, not characters');
+  for (const encoding of ['o200k_base', 'cl100k_base'] as const) assert.ok(countText(JSON.stringify(messages), encoding) <= input, encoding);
+});
 
 test('max_tokens × n at the dearest deployment reachable, fallbacks included', () => {
   const e = estimator().estimate('chat', { model: 'cheap', messages, max_tokens: 100, n: 2 }, true);
-  assert.equal(e.tokens, input);
+  assert.equal(e.tokens, Math.ceil(JSON.stringify(messages).length / 4), 'tpm counts a rough estimate until the call settles');
   // dear (a fallback of cheap): 200 output tokens at $1e-4, input at $1e-5.
   assert.ok(Math.abs(e.maxCostUsd - (input * 1e-5 + 200 * 1e-4)) < 1e-12, String(e.maxCostUsd));
 });
@@ -51,7 +57,7 @@ test('without max_tokens: each deployment\'s output limit, else 32,768', () => {
   assert.ok(Math.abs(cheap.maxCostUsd - (input * 1e-6 + DEFAULT_OUTPUT_LIMIT * 4e-6)) < 1e-12, String(cheap.maxCostUsd));
 });
 
-test('no budget: no tokenizer, a rough token count for tpm, no cost', () => {
+test('no budget: a rough token count for tpm, no cost', () => {
   const e = estimator().estimate('chat', { model: 'cheap', messages, max_tokens: 100 }, false);
   assert.equal(e.maxCostUsd, 0);
   assert.equal(e.tokens, Math.ceil(JSON.stringify(messages).length / 4));
@@ -61,5 +67,5 @@ test('an unknown model group or a body of the wrong shape costs nothing and neve
   assert.equal(estimator().estimate('chat', { model: 'nobody', messages }, true).maxCostUsd, 0);
   assert.equal(estimator().estimate('messages', { model: 'cheap', messages: 'not a list', max_tokens: 'x' }, true).maxCostUsd > 0, true);
   const embedding = estimator().estimate('embedding', { model: 'alone', input: ['a', 'b'] }, true);
-  assert.ok(Math.abs(embedding.maxCostUsd - countText('["a","b"]', 'o200k_base') * 1e-6) < 1e-12, 'embeddings: input only');
+  assert.ok(Math.abs(embedding.maxCostUsd - Buffer.byteLength('["a","b"]') * 1e-6) < 1e-12, 'embeddings: input only');
 });
