@@ -70,7 +70,7 @@ export type RestartReason = RecycleReason | 'hung' | 'crash';
 // is a compile error (the guards below would otherwise drop it silently).
 const WORKER_TYPES: Record<WorkerMessage['type'], true> = {
   ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true, 'metrics-push': true, 'metrics-scrape': true,
-  'limits-admit': true, 'limits-settle': true, 'limits-spent': true,
+  'limits-batch': true, 'limits-spent': true,
 };
 const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = {
   listen: true, rebalance: true, stopping: true, 'reload-accepted': true, ping: true, drain: true, 'metrics-ack': true, 'metrics-text': true, 'health-results': true, 'workers-ready': true, 'limits-verdict': true,
