@@ -23,7 +23,9 @@ import { childPids, children, median, ROOT } from './wrk-support.js';
  *
  * BENCH_IR_WARMUP (default 3000) and BENCH_IR_REQUESTS (default 1000) are per scenario;
  * BENCH_IR_BATCHES (default 3); BENCH_IR_SCENARIOS=chat,stream picks scenarios;
- * BENCH_IR_NODE_FLAGS adds node flags to the workers (e.g. `--trace-gc`, logged to BENCH_IR_DIR).
+ * BENCH_IR_NODE_FLAGS adds node flags to the workers (e.g. `--trace-gc`, logged to BENCH_IR_DIR);
+ * BENCH_IR_VALGRIND_FLAGS adds callgrind's (e.g. `--cache-sim=yes`: simulated cache misses, read
+ * from the dumps with callgrind_annotate).
  * Under valgrind a worker boots in about a minute and serves ~50-100 requests/s.
  */
 
@@ -40,7 +42,7 @@ const BODIES: Record<string, object> = {
 
 const dir = process.env.BENCH_IR_DIR ?? mkdtempSync(join(tmpdir(), 'switchyard-ir-'));
 const wrapper = join(dir, 'node-under-callgrind.sh');
-writeFileSync(wrapper, `#!/bin/sh\nexec valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=${dir}/callgrind.%p --log-file=${dir}/valgrind.%p.log ${process.execPath} ${process.env.BENCH_IR_NODE_FLAGS ?? ''} "$@"\n`);
+writeFileSync(wrapper, `#!/bin/sh\nexec valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=${dir}/callgrind.%p --log-file=${dir}/valgrind.%p.log ${process.env.BENCH_IR_VALGRIND_FLAGS ?? ''} ${process.execPath} ${process.env.BENCH_IR_NODE_FLAGS ?? ''} "$@"\n`);
 chmodSync(wrapper, 0o755);
 // The primary, as dist/cli.js, but forking its workers through the wrapper: node:cluster forks
 // with process.execPath, read at each fork.
