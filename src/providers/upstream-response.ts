@@ -89,8 +89,16 @@ async function* iterateEvents(response: UpstreamResponse, request: UpstreamReque
  * writes it). A server that sends one but omits `[DONE]` has still finished.
  */
 function hasFinishReason(event: SseEvent): boolean {
-  return event.data.includes('finish_reason":"') || event.data.includes('finish_reason": "');
+  // One search of the chunk, not one per spelling: this runs on every event until the finish.
+  const data = event.data;
+  for (let at = data.indexOf(FINISH_KEY); at !== -1; at = data.indexOf(FINISH_KEY, at + FINISH_KEY.length)) {
+    let value = at + FINISH_KEY.length;
+    if (data.charCodeAt(value) === 0x20) value++;
+    if (data.charCodeAt(value) === 0x22) return true;
+  }
+  return false;
 }
+const FINISH_KEY = 'finish_reason":';
 
 function hasGeminiFinishReason(event: SseEvent): boolean {
   return event.data.includes('"finishReason"');

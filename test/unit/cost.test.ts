@@ -174,4 +174,20 @@ describe('usage the client did not ask for', () => {
     assert.deepEqual(withoutUsage({ data: '{"id":"c","choices":[{"index":0}],"usage":null}' }), { data: '{"id":"c","choices":[{"index":0}]}' });
     assert.deepEqual(withoutUsage({ data: '{"id":"c","choices":[{"index":0}],"usage":{"prompt_tokens":1}}' }), { data: '{"id":"c","choices":[{"index":0}]}' });
   });
+
+  test('usage found wherever it sits, and nothing else taken', () => {
+    // OpenAI's newer chunks carry fields after usage.
+    assert.deepEqual(withoutUsage({ data: '{"id":"c","choices":[{"index":0}],"usage":null,"obfuscation":"ab"}' }), { data: '{"id":"c","choices":[{"index":0}],"obfuscation":"ab"}' });
+    assert.equal(withoutUsage({ data: '{"id":"c","choices":[],"usage":{"prompt_tokens":1},"obfuscation":"ab"}' }), null);
+    // A key that ends in usage is not the field; usage may come before the choices.
+    assert.deepEqual(withoutUsage({ data: '{"id":"c","usage":null,"choices":[{"index":0}]}' }), { data: '{"id":"c","choices":[{"index":0}]}' });
+    assert.deepEqual(withoutUsage({ data: '{"id":"c","choices":[{"index":0}],"usage":null,"x_usage":1}' }), { data: '{"id":"c","choices":[{"index":0}],"x_usage":1}' });
+    assert.equal(withoutUsage({ data: '{"id":"c","choices":[],"usage":{"prompt_tokens":1,"x_usage":{"a":1}}}' }), null);
+    // Text that mentions usage is escaped inside its string, so it is never the field.
+    const text = { data: '{"id":"c","choices":[{"index":0,"delta":{"content":"the \\"usage\\": null"}}]}' };
+    assert.equal(withoutUsage(text), text);
+    const plain = { data: '{"id":"c","choices":[{"index":0}]}' };
+    assert.equal(withoutUsage(plain), plain);
+    assert.deepEqual(withoutUsage({ event: 'x', data: '{"usage":null}' }), { event: 'x', data: '{"usage":null}' });
+  });
 });
