@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { formatProblem, loadConfigFile, type Config, type StartOptions } from '../config/index.js';
+import { formatProblem, loadConfigFile, readTestHooks, type Config, type StartOptions } from '../config/index.js';
 import { createLogger, VERSION } from '../core/index.js';
 import type { DeploymentPrices } from '../cost/index.js';
 import { resolvePrices, unpricedWarning } from '../cost/primary.js';
@@ -125,6 +125,7 @@ export async function runPrimary(options: StartOptions, configPath: string): Pro
 
 /** The worker bundle's loader (scripts/bundle-worker.mjs builds it), or undefined to fork the CLI itself. */
 function workerBundle(): string | undefined {
+  if (readTestHooks().unbundled) return undefined;
   const loader = fileURLToPath(new URL('../bundle/worker.cjs', import.meta.url));
   return existsSync(loader) && existsSync(fileURLToPath(new URL('../bundle/worker-app.cjs', import.meta.url))) ? loader : undefined;
 }

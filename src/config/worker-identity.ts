@@ -9,6 +9,7 @@ const SPAWN = 'SWITCHYARD_WORKER_SPAWN';
 const LIMIT = 'SWITCHYARD_WORKER_REQUEST_LIMIT';
 const TEST_HOOKS = 'SWITCHYARD_TEST_HOOKS';
 const TEST_NEVER_READY_FROM = 'SWITCHYARD_TEST_NEVER_READY_FROM_SPAWN';
+const TEST_UNBUNDLED = 'SWITCHYARD_TEST_UNBUNDLED';
 
 export interface WorkerIdentity {
   /** Stable position 0..N-1; a replacement takes the slot of the worker it replaces. */
@@ -21,12 +22,15 @@ export interface WorkerIdentity {
 
 /**
  * Test-only switches, honoured only when SWITCHYARD_TEST_HOOKS=1 (never set in production):
- * a route that blocks the event loop, and workers that never report ready.
+ * a route that blocks the event loop, workers that never report ready, and workers forked without
+ * the bundle (as a build without dist/bundle/ runs them).
  */
 export interface TestHooks {
   enabled: boolean;
   /** Workers whose spawn number is at least this never report ready. */
   neverReadyFromSpawn: number | undefined;
+  /** The primary forks the CLI itself for its workers, not the bundle. */
+  unbundled: boolean;
 }
 
 export function workerEnvironment(identity: WorkerIdentity): Record<string, string> {
@@ -46,7 +50,7 @@ export function readWorkerIdentity(env: NodeJS.ProcessEnv = process.env): Worker
 export function readTestHooks(env: NodeJS.ProcessEnv = process.env): TestHooks {
   const enabled = env[TEST_HOOKS] === '1';
   const from = env[TEST_NEVER_READY_FROM];
-  return { enabled, neverReadyFromSpawn: enabled && from !== undefined && /^\d+$/.test(from) ? Number(from) : undefined };
+  return { enabled, neverReadyFromSpawn: enabled && from !== undefined && /^\d+$/.test(from) ? Number(from) : undefined, unbundled: enabled && env[TEST_UNBUNDLED] === '1' };
 }
 
 /** The node flags the operator set in NODE_OPTIONS (the supervisor leaves those to the operator). */

@@ -10,6 +10,8 @@ import type { LimitsPrimaryMessage, LimitsWorkerMessage } from '../limits/index.
 
 /** Worker → primary. */
 export type WorkerMessage =
+  /** Its link listens: the primary answers with `listen` (sent earlier, an unbundled worker could miss it). */
+  | { type: 'hello' }
   /** Listening with its config loaded: it may take traffic. */
   | { type: 'ready'; port: number; codeCache: CodeCacheOutcome; /** CPU time the process used to get here. */ cpuMs: number }
   /** Could not start (bad config, port in use, …); the worker exits right after. */
@@ -27,7 +29,7 @@ export type WorkerMessage =
 /** Primary → worker. */
 export type PrimaryMessage =
   /**
-   * Where to listen, sent right after the fork: with `shared`, the primary's listening socket
+   * Where to listen, the answer to the worker's `hello`: with `shared`, the primary's listening socket
    * comes with the message (listen-socket.ts); without, the worker listens on host and port.
    * `prices`: every deployment's price, resolved once by the primary with the price library, which
    * a worker never loads (src/cost/primary.ts).
@@ -69,7 +71,7 @@ export type RestartReason = RecycleReason | 'hung' | 'crash';
 // Every type of each union, as records so that adding a message type without listing it here
 // is a compile error (the guards below would otherwise drop it silently).
 const WORKER_TYPES: Record<WorkerMessage['type'], true> = {
-  ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true, 'metrics-push': true, 'metrics-scrape': true,
+  hello: true, ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true, 'metrics-push': true, 'metrics-scrape': true,
   'limits-batch': true, 'limits-spent': true,
 };
 const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = {

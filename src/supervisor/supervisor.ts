@@ -156,8 +156,6 @@ export class Supervisor {
       served: 0, inFlight: 0, rssBytes: 0, eventLoopLagMs: 0, lastPongAt: now, replaces, timers: new Set(),
     };
     this.registry.add(record);
-    const listen = this.opts.listenSocket;
-    worker.send({ type: 'listen', shared: listen !== undefined, prices: this.opts.prices() } satisfies PrimaryMessage, listen?.handle as never);
     worker.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) this.onMessage(record, message);
     });
@@ -177,6 +175,15 @@ export class Supervisor {
   private onMessage(record: WorkerRecord, message: WorkerMessage): void {
     this.opts.onWorkerMessage?.(record, message);
     switch (message.type) {
+      case 'hello': {
+        // The worker listens now: a message sent before this could be lost (an unbundled worker
+        // loads its modules asynchronously while the channel already flows, and cluster's own
+        // listener takes what comes then). Where to listen, and the prices, go now.
+        if (record.state !== 'booting') return;
+        const listen = this.opts.listenSocket;
+        record.worker.send({ type: 'listen', shared: listen !== undefined, prices: this.opts.prices() } satisfies PrimaryMessage, listen?.handle as never);
+        return;
+      }
       case 'ready':
         return this.onReady(record, message);
       case 'boot-failed':

@@ -66,6 +66,8 @@ export class WorkerLink {
         listenAt(message.shared && typeof handle === 'object' && handle !== null ? handle : undefined);
       } else this.handlers.get(message.type)?.(message);
     });
+    // Listening now: the primary sends where to listen in answer (ipc-messages.ts).
+    this.send({ type: 'hello' });
     // A terminal's Ctrl-C or a control-group kill signals every process, workers included: drain
     // as the primary would have asked (it is doing the same), rather than dying mid-request.
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
