@@ -84,7 +84,7 @@ export class WorkerLink {
     return this.listenTarget;
   }
 
-  /** Every deployment's price as the primary resolved it (with the listen message, right after the fork). */
+  /** Every deployment's price as the primary resolved it (with the listen message, the answer to its hello). */
   prices(): Promise<DeploymentPrices> {
     return this.bootPrices;
   }
