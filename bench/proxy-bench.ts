@@ -199,11 +199,17 @@ async function metricsOnOff(configPath: string): Promise<{ ratios: number[]; med
   return { ratios, median: median(ratios), cpuRatios, cpuMedian: median(cpuRatios), recorderUs: recorderCostUs() };
 }
 
-interface KeysComparison { ratios: number[]; median: number; cpuRatios: number[]; cpuMedian: number; virtualRps: number; masterRps: number; authUs: { master: number; virtual: number } }
+interface KeysComparison {
+  ratios: number[]; median: number; cpuRatios: number[]; cpuMedian: number; virtualRps: number; masterRps: number; authUs: { master: number; virtual: number };
+  /** The same with a second virtual key that has no limits (no admission, no settlement). */
+  plainRatios: number[]; plainMedian: number; plainCpuRatios: number[]; plainCpuMedian: number;
+}
 
 function keysLine(keys: KeysComparison): string {
   return `| virtual key / master key req/s, chat c32, one gateway with a database (median of ${keys.ratios.length} alternating rounds: ${keys.ratios.map((r) => r.toFixed(3)).join(', ')}; ${keys.virtualRps.toFixed(0)} vs ${keys.masterRps.toFixed(0)} req/s) | ${keys.median.toFixed(3)} | ≥ 0.95 |\n`
     + `| virtual key / master key CPU per request, chat c32 (same rounds: ${keys.cpuRatios.map((r) => r.toFixed(3)).join(', ')}) | ${keys.cpuMedian.toFixed(3)} | |\n`
+    + `| virtual key without limits / master key req/s, same rounds (${keys.plainRatios.map((r) => r.toFixed(3)).join(', ')}) | ${keys.plainMedian.toFixed(3)} | ≥ 0.95 |\n`
+    + `| virtual key without limits / master key CPU per request (${keys.plainCpuRatios.map((r) => r.toFixed(3)).join(', ')}) | ${keys.plainCpuMedian.toFixed(3)} | |\n`
     + `| key check in process, per request on a keep-alive connection: master key / virtual key (cached, model checked) | ${keys.authUs.master.toFixed(2)} / ${keys.authUs.virtual.toFixed(2)} µs | |`;
 }
 
@@ -230,31 +236,45 @@ async function virtualVsMaster(upstream: string): Promise<KeysComparison> {
     const team = await post('/team/new', { team_alias: 'bench-team', models: ['bench-chat'] });
     const made = await post('/key/generate', { key_alias: 'bench-key', team_id: team.team_id!, models: ['bench-chat'], max_budget: 1_000_000 });
     const virtualKey = made.key!;
+    // Since limits landed, the budgeted key's calls are admitted and settled (without Redis, by the
+    // primary over IPC); a key without limits shows the key path alone.
+    const plainKey = (await post('/key/generate', { key_alias: 'bench-plain', team_id: team.team_id!, models: ['bench-chat'] })).key!;
     const url = `${base}/v1/chat/completions`;
     const pids = () => [child.pid!, ...childPids(child.pid!)];
     const scenario = SCENARIOS[1]!;
     const rounds = Number(process.env.BENCH_KEYS_ROUNDS ?? 8);
     const round = process.env.BENCH_KEYS_ROUND ?? '4s';
     wrk(url, scenario, WARMUP, undefined, virtualKey);
+    wrk(url, scenario, WARMUP, undefined, plainKey);
     wrk(url, scenario, WARMUP);
+    const plainRatios: number[] = [];
+    const plainCpuRatios: number[] = [];
     const ratios: number[] = [];
     const cpuRatios: number[] = [];
     const virtualRps: number[] = [];
     const masterRps: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      const runs = i % 2 === 0
-        ? { virtual: wrk(url, scenario, round, pids, virtualKey), master: wrk(url, scenario, round, pids) }
-        : (() => { const master = wrk(url, scenario, round, pids); return { master, virtual: wrk(url, scenario, round, pids, virtualKey) }; })();
+      // Three sides, each first in turn.
+      const sides = { virtual: () => wrk(url, scenario, round, pids, virtualKey), plain: () => wrk(url, scenario, round, pids, plainKey), master: () => wrk(url, scenario, round, pids) };
+      const order = (['virtual', 'plain', 'master'] as const).map((_, k, all) => all[(k + i) % 3]!);
+      const done: Partial<Record<keyof typeof sides, ReturnType<typeof wrk>>> = {};
+      for (const side of order) done[side] = sides[side]();
+      const runs = { virtual: done.virtual!, master: done.master!, plain: done.plain! };
+      plainRatios.push(runs.plain.rps / runs.master.rps);
+      plainCpuRatios.push(runs.plain.cpuUs! / runs.master.cpuUs!);
       if (runs.virtual.errors > 0 || runs.master.errors > 0) console.log(`keys round ${i + 1}: errors virtual ${runs.virtual.errors}, master ${runs.master.errors}`);
       ratios.push(runs.virtual.rps / runs.master.rps);
       cpuRatios.push(runs.virtual.cpuUs! / runs.master.cpuUs!);
       virtualRps.push(runs.virtual.rps);
       masterRps.push(runs.master.rps);
-      console.log(`virtual / master key, round ${i + 1}: ${runs.virtual.rps.toFixed(0)} / ${runs.master.rps.toFixed(0)} req/s = ${(runs.virtual.rps / runs.master.rps).toFixed(3)}; CPU ${runs.virtual.cpuUs!.toFixed(0)} / ${runs.master.cpuUs!.toFixed(0)} µs per request`);
+      console.log(`virtual (budget) / plain virtual / master key, round ${i + 1}: ${runs.virtual.rps.toFixed(0)} / ${runs.plain.rps.toFixed(0)} / ${runs.master.rps.toFixed(0)} req/s = ${(runs.virtual.rps / runs.master.rps).toFixed(3)}, ${(runs.plain.rps / runs.master.rps).toFixed(3)}; CPU ${runs.virtual.cpuUs!.toFixed(0)} / ${runs.plain.cpuUs!.toFixed(0)} / ${runs.master.cpuUs!.toFixed(0)} µs per request`);
     }
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
-    return { ratios, median: median(ratios), cpuRatios, cpuMedian: median(cpuRatios), virtualRps: median(virtualRps), masterRps: median(masterRps), authUs: await authCostUs() };
+    return {
+      ratios, median: median(ratios), cpuRatios, cpuMedian: median(cpuRatios), virtualRps: median(virtualRps), masterRps: median(masterRps), authUs: await authCostUs(),
+      plainRatios, plainMedian: median(plainRatios), plainCpuRatios, plainCpuMedian: median(plainCpuRatios),
+    };
   } finally {
     await db.drop();
   }
