@@ -82,7 +82,8 @@ const NOTES_EVERY_MS = 1_000;
 /** A worker's side: asks the primary; counts alone when the primary cannot answer. */
 export class HostCounter implements LocalCounter {
   private seq = 0;
-  private readonly waiting = new Map<number, { resolve: (verdict: ScopeVerdict) => void; timer: NodeJS.Timeout }>();
+  /** Admissions asked of the primary (queued or sent) and not yet answered. */
+  private readonly waiting = new Map<number, { resolve: (verdict: ScopeVerdict) => void; request: ScopeRequest }>();
   private readonly own: LocalLimits;
   /** Leases this worker admitted alone: their settlements stay here. */
   private readonly ownLeases = new Set<string>();
@@ -103,11 +104,7 @@ export class HostCounter implements LocalCounter {
     if (!this.channel.connected()) return this.admitAlone(request);
     const seq = ++this.seq;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(seq);
-        resolve(this.admitAlone(request));
-      }, this.timeoutMs);
-      this.waiting.set(seq, { resolve, timer });
+      this.waiting.set(seq, { resolve, request });
       this.admits.push({ seq, request });
       this.scheduleFlush();
     });
@@ -119,7 +116,6 @@ export class HostCounter implements LocalCounter {
       const waiting = this.waiting.get(seq);
       if (waiting === undefined) continue; // answered too late: the call was counted here instead
       this.waiting.delete(seq);
-      clearTimeout(waiting.timer);
       waiting.resolve(verdict);
     }
   }
@@ -161,15 +157,21 @@ export class HostCounter implements LocalCounter {
     if (admits.length === 0 && settlements.length === 0) return;
     this.admits = [];
     this.settlements = [];
-    // Not connected: waiting admissions time out into this worker's own count; settlements of
-    // the host's leases are lost with the primary that held them.
-    if (!this.channel.connected()) return;
+    // Not connected: the waiting admissions are counted here; settlements of the host's leases
+    // are lost with the primary that held them.
+    if (!this.channel.connected()) {
+      this.countWaitingAlone();
+      return;
+    }
     this.channel.send({ type: 'limits-batch', admits, settlements });
     if (admits.length > 0) {
       this.lastSentAt = performance.now();
-      // Its verdicts free the way for the next batch; if they never come, the timeout does.
-      this.outstanding = setTimeout(() => this.answered(), this.timeoutMs);
-      this.outstanding.unref();
+      // Its verdicts free the way for the next batch. If they never come, every admission still
+      // waiting (this batch's and those queued behind it) is counted here.
+      this.outstanding = setTimeout(() => {
+        this.outstanding = undefined;
+        this.countWaitingAlone();
+      }, this.timeoutMs);
     }
   }
 
@@ -207,6 +209,13 @@ export class HostCounter implements LocalCounter {
     const notes = [...this.notes.values()];
     this.notes.clear();
     if (this.channel.connected()) this.channel.send({ type: 'limits-spent', notes });
+  }
+
+  private countWaitingAlone(): void {
+    this.admits = [];
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const { resolve, request } of waiting) resolve(this.admitAlone(request));
   }
 
   private admitAlone(request: ScopeRequest): ScopeVerdict {

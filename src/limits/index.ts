@@ -1,7 +1,7 @@
 export type { LimitScope } from './limit-scope.js';
 export { addDuration, parseDuration } from './budget-duration.js';
 export { budgetWindow, type BudgetWindow } from './budget-window.js';
-export { LimitGate, type LimitGateOptions } from './limit-gate.js';
+export { LimitGate, hasLimits, type LimitGateOptions } from './limit-gate.js';
 export { LEASE_TTL_MS, RedisLimits } from './redis-limits.js';
 export { LocalLimits } from './local-limits.js';
 export { NANO_PER_USD, toNano, type Admission, type CallEstimate, type Counting, type Denial, type DenialReason, type LimitObserver } from './limit-types.js';

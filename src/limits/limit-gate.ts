@@ -151,7 +151,8 @@ export class LimitGate {
   }
 }
 
-function hasLimits(scope: LimitScope): boolean {
+/** Whether a scope has any limit to count (a scope without one is never counted). */
+export function hasLimits(scope: LimitScope): boolean {
   return scope.rpm !== null || scope.tpm !== null || scope.maxParallel !== null || scope.maxBudget !== null;
 }
 

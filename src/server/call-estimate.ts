@@ -1,6 +1,7 @@
 import type { Config, Deployment } from '../config/index.js';
 import type { PriceBook } from '../cost/index.js';
 import type { CallEstimate } from '../limits/index.js';
+import { fallbacksFor } from '../router/index.js';
 
 /** What a limited route calls: decides which body fields are input and which bound the output. */
 export type CallKind = 'chat' | 'completion' | 'embedding' | 'messages' | 'responses';
@@ -26,6 +27,9 @@ const OUTPUT_FIELDS: Readonly<Record<CallKind, readonly string[]>> = {
 };
 
 type Body = Record<string, unknown>;
+
+/** The failures whose fallback lists differ: any other kind that has fallbacks uses the general list, as `transient` does. */
+const FALLBACK_KINDS = ['transient', 'context_window', 'content_policy'] as const;
 
 /**
  * A call's maximum cost before it is sent, for the budget's reservation (src/limits): input
@@ -74,18 +78,14 @@ export class CallEstimator {
   private reachableFrom(group: string): readonly Deployment[] {
     const known = this.reachable.get(group);
     if (known !== undefined) return known;
-    const router = this.config.router;
     const seen = new Set<string>([group]);
     const queue = [group];
     const out: Deployment[] = [];
     while (queue.length > 0) {
       const next = queue.shift()!;
       out.push(...(this.byGroup.get(next) ?? []));
-      const fallbacks = [
-        ...(router.fallbacks[next] ?? router.fallbacks['*'] ?? router.defaultFallbacks),
-        ...(router.contextWindowFallbacks[next] ?? []),
-        ...(router.contentPolicyFallbacks[next] ?? []),
-      ];
+      // The router's own rule for each kind of failure that has fallbacks (router/fallback-plan.ts).
+      const fallbacks = FALLBACK_KINDS.flatMap((kind) => fallbacksFor(this.config.router, next, kind));
       for (const fallback of fallbacks) {
         if (!seen.has(fallback) && this.byGroup.has(fallback)) {
           seen.add(fallback);

@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import type { PriceBook } from '../cost/index.js';
 import { GatewayError } from '../core/index.js';
 import type { Caller } from '../keys/index.js';
-import type { Admission, Denial, LimitGate, LimitScope } from '../limits/index.js';
+import { hasLimits, type Admission, type Denial, type LimitGate, type LimitScope } from '../limits/index.js';
 import { CallEstimator, type CallKind } from './call-estimate.js';
 import type { RequestContext } from './request-context.js';
 
@@ -28,7 +28,7 @@ export class CallLimits {
    * client gone while Redis answered is settled at once (its close has already run).
    */
   async admit(ctx: RequestContext, caller: Caller, kind: CallKind, body: unknown, azureDeployment: string | undefined, open: () => boolean): Promise<void> {
-    if (!caller.scopes.some(limited)) return;
+    if (!caller.scopes.some(hasLimits)) return;
     let fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : {};
     // The Azure path names the model group in the path (its `:deployment`), not the body.
     if (azureDeployment !== undefined && typeof fields.model !== 'string') fields = { ...fields, model: azureDeployment };
@@ -51,10 +51,6 @@ export class CallLimits {
     const usage = ctx.usage;
     this.gate.settle(admission, ctx.cost?.usd ?? 0, usage === undefined ? undefined : usage.input + usage.output);
   }
-}
-
-function limited(scope: LimitScope): boolean {
-  return scope.rpm !== null || scope.tpm !== null || scope.maxParallel !== null || scope.maxBudget !== null;
 }
 
 /** LiteLLM's errors: the budget's BudgetExceededError (400), its rate limiter's 429 with `retry-after`. */

@@ -85,7 +85,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   const router = new Router(config, clients, { logger, redis, observer: serve.routerObserver });
   const health = serve.health ?? new WorkerHealth({ config, configuredWorkers: options.numWorkers });
   health.attach({ router, redis });
-  // Virtual keys' limits share the router's Redis connection (one per worker); without Redis they count in this worker.
+  // Virtual keys' limits share the router's Redis connection (one per worker); without Redis the host's primary counts them.
   const limits = serve.keys === undefined ? undefined : new LimitGate({ redis, logger, observer: serve.limitObserver, local: serve.hostLimits });
   enableMemoryRelease();
   const state = createServerState();
