@@ -7,7 +7,7 @@ export function toNano(usd: number): number {
   return Math.max(0, Math.round(usd * NANO_PER_USD));
 }
 
-/** Where a call was counted: Redis (the cluster) or this worker alone (Redis down or not configured). */
+/** Where a call was counted: Redis (the cluster), or locally while Redis is down or not configured (the host's count in its primary; this worker's own if the primary does not answer). */
 export type Counting = 'redis' | 'local';
 
 /** Why a call was refused: `budget_held` when only other calls' reservations stand in the way. */
