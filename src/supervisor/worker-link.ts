@@ -81,7 +81,16 @@ export class WorkerLink {
 
   /** The primary's listening socket to accept on, or undefined to listen on host and port (see listen-socket.ts). */
   listenOn(): Promise<object | undefined> {
+    // Test hook: a worker stuck in its boot never listens, so it neither accepts connections nor reports ready.
+    if (this.neverReady()) {
+      this.logger.warn({ spawn: this.identity.spawn }, 'test hook: this worker never listens nor reports ready');
+      return new Promise(() => undefined);
+    }
     return this.listenTarget;
+  }
+
+  private neverReady(): boolean {
+    return this.testHooks.neverReadyFromSpawn !== undefined && this.identity.spawn >= this.testHooks.neverReadyFromSpawn;
   }
 
   /** Every deployment's price as the primary resolved it (with the listen message, the answer to its hello). */
@@ -95,10 +104,6 @@ export class WorkerLink {
   }
 
   ready(port: number, codeCache: CodeCacheOutcome = 'unbundled'): void {
-    if (this.testHooks.neverReadyFromSpawn !== undefined && this.identity.spawn >= this.testHooks.neverReadyFromSpawn) {
-      this.logger.warn({ spawn: this.identity.spawn }, 'test hook: this worker never reports ready');
-      return;
-    }
     const cpu = process.cpuUsage();
     this.send({ type: 'ready', port, codeCache, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
   }
