@@ -225,7 +225,8 @@ async function virtualVsMaster(upstream: string): Promise<KeysComparison> {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-keys-'));
     const configPath = join(dir, 'config.yaml');
     writeFileSync(configPath, stringify({
-      model_list: [{ model_name: 'bench-chat', litellm_params: { model: 'openai/bench-chat', api_base: `${upstream}/v1`, api_key: 'sk-upstream' } }],
+      // Priced (as gpt-4o-mini), so that the budgeted key's calls reserve and settle real money.
+      model_list: [{ model_name: 'bench-chat', litellm_params: { model: 'openai/bench-chat', api_base: `${upstream}/v1`, api_key: 'sk-upstream', input_cost_per_token: 0.00000015, output_cost_per_token: 0.0000006 } }],
       general_settings: { master_key: 'sk-bench', database_url: db.url },
     }));
     const port = await freePort();

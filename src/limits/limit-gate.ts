@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../core/index.js';
 import type { RedisConnection } from '../redis/index.js';
 import { budgetWindow } from './budget-window.js';
@@ -6,7 +6,7 @@ import type { LimitScope } from './limit-scope.js';
 import { toNano, type Admission, type CallEstimate, type Counting, type Denial, type LimitObserver, type ScopeAdmission } from './limit-types.js';
 import type { LocalCounter } from './host-limits.js';
 import { LocalLimits } from './local-limits.js';
-import { RedisLimits, type ScopeSettlement, type ScopeVerdict } from './redis-limits.js';
+import { RedisLimits, type ScopeRequest, type ScopeSettlement, type ScopeVerdict } from './redis-limits.js';
 
 export interface LimitGateOptions {
   /** The cluster's counters; undefined: every call is counted by the fallback below. */
@@ -16,6 +16,15 @@ export interface LimitGateOptions {
   logger: Logger;
   observer?: LimitObserver;
   now?: () => number;
+}
+
+/** One scope's answer to a call's admission. */
+interface ScopeAnswer {
+  readonly scope: LimitScope;
+  readonly counting: Counting;
+  readonly verdict: ScopeVerdict;
+  readonly windowEnd: number | undefined;
+  readonly reservedNano: number;
 }
 
 /** Settlements waiting for Redis to return, at most (oldest dropped past it, and logged). */
@@ -53,27 +62,45 @@ export class LimitGate {
     return this.pending.length;
   }
 
-  /** The admission (settle it when the call is over), or the first refusal. */
-  async admit(scopes: readonly LimitScope[], estimate: CallEstimate): Promise<Admission | Denial> {
-    const limited = scopes.filter(hasLimits);
-    const lease = randomUUID();
-    const admission: Admission = { lease, tokens: estimate.tokens, parts: [], settled: false };
-    if (limited.length === 0) return admission;
+  /**
+   * The admission (settle it when the call is over), or the first refusal. Synchronous when every
+   * scope was answered at once (a worker's budget block), so the common call waits for no promise.
+   */
+  admit(scopes: readonly LimitScope[], estimate: CallEstimate): Admission | Denial | Promise<Admission | Denial> {
+    const lease = nextLease();
     const now = this.now();
     const costNano = toNano(estimate.maxCostUsd);
-    const verdicts = await Promise.all(limited.map(async (scope) => {
-      const window = budgetWindow(scope, now);
-      const request = { scope, lease, costNano, floorNano: toNano(window.floorUsd), tokens: estimate.tokens, windowEnd: window.end };
-      let counting: Counting = 'local';
-      let verdict: ScopeVerdict | undefined;
-      if (this.redis?.available === true) {
-        verdict = await this.redis.admit(request);
-        if (verdict !== undefined) counting = 'redis';
-        if (verdict?.spentNano !== undefined) this.local.noteSpent(scope, window.end, verdict.spentNano);
-      }
-      verdict ??= await this.local.admit(request);
-      return { scope, counting, verdict, windowEnd: window.end, reservedNano: scope.maxBudget === null ? 0 : costNano };
-    }));
+    const verdicts: Array<ScopeAnswer | Promise<ScopeAnswer>> = [];
+    let waiting = false;
+    for (const scope of scopes) {
+      if (!hasLimits(scope)) continue;
+      const verdict = this.admitScope(scope, lease, costNano, estimate.tokens, now);
+      waiting ||= verdict instanceof Promise;
+      verdicts.push(verdict);
+    }
+    if (verdicts.length === 0) return { lease, tokens: estimate.tokens, parts: [], settled: false };
+    return waiting
+      ? Promise.all(verdicts).then((all) => this.conclude(all, lease, estimate.tokens))
+      : this.conclude(verdicts as ScopeAnswer[], lease, estimate.tokens);
+  }
+
+  private admitScope(scope: LimitScope, lease: string, costNano: number, tokens: number, now: number): ScopeAnswer | Promise<ScopeAnswer> {
+    const window = budgetWindow(scope, now);
+    const request: ScopeRequest = { scope, lease, costNano, floorNano: toNano(window.floorUsd), tokens, windowEnd: window.end };
+    if (this.redis?.available !== true) return this.admitLocally(request);
+    return this.redis.admit(request).then((verdict) => {
+      if (verdict === undefined) return this.admitLocally(request);
+      if (verdict.spentNano !== undefined) this.local.noteSpent(scope, window.end, verdict.spentNano);
+      return scopeAnswer(request, 'redis', verdict);
+    });
+  }
+
+  private admitLocally(request: ScopeRequest): ScopeAnswer | Promise<ScopeAnswer> {
+    const verdict = this.local.admit(request);
+    return verdict instanceof Promise ? verdict.then((v) => scopeAnswer(request, 'local', v)) : scopeAnswer(request, 'local', verdict);
+  }
+
+  private conclude(verdicts: readonly ScopeAnswer[], lease: string, tokens: number): Admission | Denial {
     const parts: ScopeAdmission[] = [];
     let denial: Denial | undefined;
     for (const v of verdicts) {
@@ -82,12 +109,12 @@ export class LimitGate {
     }
     const counting: Counting = verdicts.some((v) => v.counting === 'local') ? 'local' : 'redis';
     if (denial !== undefined) {
-      for (const part of parts) this.settlePart(part, lease, 0, -estimate.tokens, true);
+      for (const part of parts) this.settlePart(part, lease, 0, -tokens, true);
       this.options.observer?.denied(denial.scope.kind, denial.reason, denial.counting);
       return denial;
     }
     this.options.observer?.admitted(counting);
-    return { ...admission, parts };
+    return { lease, tokens, parts, settled: false };
   }
 
   /** The call is over: its real cost (0 when unknown) and tokens (undefined: keep the estimate). Once per admission. */
@@ -149,6 +176,20 @@ export class LimitGate {
       this.replaying = false;
     }
   }
+}
+
+function scopeAnswer(request: ScopeRequest, counting: Counting, verdict: ScopeVerdict): ScopeAnswer {
+  return { scope: request.scope, counting, verdict, windowEnd: request.windowEnd, reservedNano: request.scope.maxBudget === null ? 0 : request.costNano };
+}
+
+/**
+ * A call's lease: unique across the cluster (Redis keeps it as a member of the scope's sets), so
+ * 64 random bits per process and a counter; cheaper than a UUID per call.
+ */
+const LEASE_PREFIX = randomBytes(8).toString('hex');
+let leaseCount = 0;
+function nextLease(): string {
+  return `${LEASE_PREFIX}-${(++leaseCount).toString(36)}`;
 }
 
 /** Whether a scope has any limit to count (a scope without one is never counted). */

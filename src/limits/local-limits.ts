@@ -52,7 +52,7 @@ export class LocalLimits {
       if (spent >= budget) return { ok: false, reason: 'budget', retryAfterMs: 0, used: spent / 1e9 };
       let reserved = 0;
       for (const held of s.leases.values()) reserved += held.held;
-      if (reserved > 0 && spent + reserved + request.costNano > budget) return { ok: false, reason: 'budget_held', retryAfterMs: 1_000, used: spent / 1e9 };
+      if ((reserved > 0 || request.whole === true) && spent + reserved + request.costNano > budget) return { ok: false, reason: 'budget_held', retryAfterMs: 1_000, used: spent / 1e9 };
     }
     if (scope.rpm !== null) s.rpm.push({ at: now, lease: request.lease });
     if (scope.tpm !== null) s.tpmUsed += request.tokens;

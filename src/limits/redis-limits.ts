@@ -17,6 +17,12 @@ export interface ScopeRequest {
   readonly floorNano: number;
   readonly tokens: number;
   readonly windowEnd: number | undefined;
+  /**
+   * The reservation must fit whole in what the budget has left, even with nothing else reserved
+   * (a worker's budget block, host-limits.ts). A call's own reservation need not: one call alone
+   * is admitted while anything is left, hence the documented bound of one call's maximum.
+   */
+  readonly whole?: boolean;
 }
 
 /** `spentNano`: the window's spend as Redis counts it (the cluster's), when the budget was looked at. */

@@ -117,7 +117,8 @@ export function createRequestHandler(deps: AppDeps): RequestHandler {
     if (ctx.caller !== undefined && route.adminOnly !== true) {
       const allowed = allowedModel(ctx.caller, body, match.params);
       if (callLimits !== undefined && route.callKind !== undefined) {
-        await callLimits.admit(ctx, ctx.caller, route.callKind, allowed.body, allowed.params.deployment, () => state.active.has(ctx));
+        const admitting = callLimits.admit(ctx, ctx.caller, route.callKind, allowed.body, allowed.params.deployment, () => state.active.has(ctx));
+        if (admitting !== undefined) await admitting;
       }
       await route.handle(ctx, allowed.body, allowed.params);
       return;

@@ -9,14 +9,6 @@ export type CallKind = 'chat' | 'completion' | 'embedding' | 'messages' | 'respo
 /** A model's output limit when neither the request nor the deployment's `model_info` gives one. */
 export const DEFAULT_OUTPUT_LIMIT = 32_768;
 
-const INPUT_FIELDS: Readonly<Record<CallKind, readonly string[]>> = {
-  chat: ['messages', 'tools'],
-  completion: ['prompt'],
-  embedding: ['input'],
-  messages: ['system', 'messages', 'tools'],
-  responses: ['instructions', 'input', 'tools'],
-};
-
 /** Body fields bounding the output, first found wins. */
 const OUTPUT_FIELDS: Readonly<Record<CallKind, readonly string[]>> = {
   chat: ['max_completion_tokens', 'max_tokens'],
@@ -33,16 +25,18 @@ const FALLBACK_KINDS = ['transient', 'context_window', 'content_policy'] as cons
 
 /**
  * A call's maximum cost before it is sent, for the budget's reservation (src/limits): input
- * tokens bounded by the UTF-8 bytes of the input fields' JSON (every token of a byte-level BPE or
- * SentencePiece vocabulary, OpenAI's, Anthropic's, Gemini's, Llama's, covers at least one byte:
- * a bound for every provider, where a tokenizer counts for one family only and costs each worker
- * ~70 MB and 0.7 s to load; for English text it is about four times the real count, which only
- * makes a reservation near the budget wait sooner), output at its maximum (`max_tokens` or
+ * tokens bounded by the request body's bytes. Every token of a byte-level BPE or SentencePiece
+ * vocabulary (OpenAI's, Anthropic's, Gemini's, Llama's) covers at least one byte of the decoded
+ * text, and the input fields' text is part of the body, which JSON escaping only makes longer: a
+ * bound for every provider, where a tokenizer counts for one family only and costs each worker
+ * ~70 MB and 0.7 s to load. For English text it is about four times the real count, which only
+ * makes a reservation near the budget wait sooner; it costs nothing to know (no serialization
+ * of a long conversation per call). Output at its maximum (`max_tokens` or
  * `max_completion_tokens`, times `n`; else the deployment's `model_info.max_output_tokens`, else
  * 32,768), priced at the dearest deployment the call can reach: its model group's and those of
  * every fallback group reachable from it. Unpriced deployments count nothing (their calls have no
  * cost either). The tokens counted against tpm until the call settles are estimated at four
- * characters a token (the settlement puts the real count in their place).
+ * bytes of the body a token (the settlement puts the real count in their place).
  */
 export class CallEstimator {
   private readonly byGroup = new Map<string, Deployment[]>();
@@ -56,13 +50,13 @@ export class CallEstimator {
     }
   }
 
-  estimate(kind: CallKind, body: Body, priced: boolean): CallEstimate {
+  /** `bodyBytes`: the request body's size as received (the JSON text, never compressed). */
+  estimate(kind: CallKind, body: Body, bodyBytes: number, priced: boolean): CallEstimate {
+    const tokens = Math.ceil(bodyBytes / 4);
+    if (!priced) return { maxCostUsd: 0, tokens };
     const group = typeof body.model === 'string' ? body.model : '';
     const deployments = this.reachableFrom(group);
-    const inputText = inputJson(kind, body);
-    const tokens = Math.ceil(inputText.length / 4);
-    if (!priced) return { maxCostUsd: 0, tokens };
-    const input = Buffer.byteLength(inputText, 'utf8');
+    const input = bodyBytes;
     const requested = kind === 'embedding' ? 0 : positive(OUTPUT_FIELDS[kind].map((f) => body[f]).find((v) => v !== undefined && v !== null));
     const choices = Math.max(1, positive(body.n) ?? 1, kind === 'completion' ? positive(body.best_of) ?? 1 : 1);
     let maxCostUsd = 0;
@@ -96,15 +90,6 @@ export class CallEstimator {
     if (this.byGroup.has(group)) this.reachable.set(group, out); // unknown names are not remembered: a flood of them stays unbounded otherwise
     return out;
   }
-}
-
-function inputJson(kind: CallKind, body: Body): string {
-  let text = '';
-  for (const field of INPUT_FIELDS[kind]) {
-    const value = body[field];
-    if (value !== undefined && value !== null) text += typeof value === 'string' ? value : JSON.stringify(value);
-  }
-  return text;
 }
 
 function outputLimit(deployment: Deployment): number {

@@ -27,18 +27,27 @@ export class CallLimits {
    * estimated as empty: it is counted, and answered 400 by the route. `open` says whether the response is still open: a
    * client gone while Redis answered is settled at once (its close has already run).
    */
-  async admit(ctx: RequestContext, caller: Caller, kind: CallKind, body: unknown, azureDeployment: string | undefined, open: () => boolean): Promise<void> {
+  admit(ctx: RequestContext, caller: Caller, kind: CallKind, body: unknown, azureDeployment: string | undefined, open: () => boolean): void | Promise<void> {
     if (!caller.scopes.some(hasLimits)) return;
     let fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : {};
     // The Azure path names the model group in the path (its `:deployment`), not the body.
     if (azureDeployment !== undefined && typeof fields.model !== 'string') fields = { ...fields, model: azureDeployment };
     const budgeted = caller.scopes.some((s) => s.maxBudget !== null);
-    const estimate = this.estimator.estimate(kind, fields, budgeted);
-    const result = await this.gate.admit(caller.scopes, estimate);
+    const estimate = this.estimator.estimate(kind, fields, ctx.bodyBytes, budgeted);
+    const result = this.gate.admit(caller.scopes, estimate);
+    // Answered at once (no Redis, a budget block of this worker's): no promise to wait for.
+    if (!(result instanceof Promise)) {
+      this.admitted(ctx, result, open);
+      return;
+    }
+    return result.then((admitted) => this.admitted(ctx, admitted, open));
+  }
+
+  private admitted(ctx: RequestContext, result: Admission | Denial, open: () => boolean): void {
     if ('reason' in result) throw limitError(result);
     ctx.admission = result;
     if (!open()) {
-      // The client went while Redis answered: its close has run, so settle now, and call no one.
+      // The client went while Redis or the primary answered: its close has run, so settle now, and call no one.
       this.settle(ctx);
       throw new GatewayError('client_closed_request', 'The client went away while its call was being admitted.');
     }

@@ -98,3 +98,78 @@ test('one batch of admissions on its way at a time: what arrives during its roun
   const batches = sent.filter((m) => m.type === 'limits-batch' && m.admits.length > 0).map((m) => m.type === 'limits-batch' ? m.admits.length : 0);
   assert.deepEqual(batches, [1, 5]);
 });
+
+/** A worker whose HostCounter is reachable (for close()), asking `host` as worker() does. */
+function blockWorker(host: HostLimits): { gate: LimitGate; counter: HostCounter; sent: LimitsWorkerMessage[] } {
+  const sent: LimitsWorkerMessage[] = [];
+  const counter: HostCounter = new HostCounter({
+    connected: () => true,
+    send: (message) => {
+      const copy = JSON.parse(JSON.stringify(message)) as LimitsWorkerMessage;
+      sent.push(copy);
+      setImmediate(() => host.handle(copy, (reply) => setImmediate(() => counter.receive(JSON.parse(JSON.stringify(reply))))));
+    },
+  });
+  return { gate: new LimitGate({ logger, local: counter }), counter, sent };
+}
+
+const admitsSent = (sent: LimitsWorkerMessage[]): number => sent.reduce((n, m) => n + (m.type === 'limits-batch' ? m.admits.length : 0), 0);
+
+test('a budget alone is counted in blocks: one ask of the primary admits many calls, and the host still stops at the budget exactly', async () => {
+  const host = new HostLimits();
+  const [w1, w2] = [blockWorker(host), blockWorker(host)];
+  // $0.064 budget, calls of at most $0.0001 that really cost $0.00005: 1,280 calls spend it exactly.
+  const budget = scope({ maxBudget: 0.064 });
+  const call = { maxCostUsd: 0.0001, tokens: 10 };
+  let admitted = 0;
+  let refusal: string | undefined;
+  for (let i = 0; i < 2_000 && refusal === undefined; i++) {
+    const w = i % 2 === 0 ? w1 : w2;
+    const verdict = await w.gate.admit([budget], call);
+    if ('reason' in verdict) {
+      if (verdict.reason === 'budget_held') { // the other worker's block holds the rest: it gives it back when it closes
+        (i % 2 === 0 ? w2 : w1).counter.close();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      refusal = verdict.reason;
+      break;
+    }
+    admitted++;
+    w.gate.settle(verdict, 0.00005, 10);
+  }
+  assert.equal(refusal, 'budget', 'the budget ran out');
+  assert.equal(admitted, 1_280, 'every block settled with its calls\' real cost, and no block reached past the budget');
+  const asked = admitsSent(w1.sent) + admitsSent(w2.sent);
+  assert.ok(asked < admitted / 5, `${asked} admissions asked of the primary for ${admitted} calls`);
+});
+
+test('calls arriving while a block is asked for wait for it: one ask for a burst, and close() settles the block with its calls\' cost', async () => {
+  const host = new HostLimits();
+  const w = blockWorker(host);
+  const budget = scope({ maxBudget: 1_000 });
+  const verdicts = await Promise.all(Array.from({ length: 100 }, () => w.gate.admit([budget], { maxCostUsd: 0.01, tokens: 10 })));
+  assert.ok(verdicts.every((v) => !('reason' in v)));
+  assert.equal(admitsSent(w.sent), 1, 'the burst shared one block');
+  const block = w.sent.find((m) => m.type === 'limits-batch' && m.admits.length > 0) as Extract<LimitsWorkerMessage, { type: 'limits-batch' }>;
+  const lease = block.admits[0]!.request.lease;
+  for (const v of verdicts) w.gate.settle(v as never, 0.002, 10);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(!w.sent.some((m) => m.type === 'limits-batch' && m.settlements.some((s) => s.lease === lease)), 'an open block is not settled');
+  w.counter.close();
+  const settled = w.sent.flatMap((m) => m.type === 'limits-batch' ? m.settlements : []).filter((s) => s.lease === lease);
+  assert.equal(settled.length, 1);
+  assert.equal(settled[0]!.costNano, 100 * 2_000_000, 'the block carries the sum of its calls\' real cost');
+});
+
+test('a block is refused when it does not fit whole in what is left; calls are then asked one by one', async () => {
+  const host = new HostLimits();
+  const w = blockWorker(host);
+  // $0.0064 budget and $0.0001 calls: a block would be 100,000 nano, but $0.00633 is spent already.
+  const budget = scope({ maxBudget: 0.0064, spend: 0.00633 });
+  const verdict = await w.gate.admit([budget], { maxCostUsd: 0.0001, tokens: 10 });
+  assert.ok(!('reason' in verdict), 'the call itself is admitted as one call');
+  const asked = w.sent.flatMap((m) => m.type === 'limits-batch' ? m.admits : []);
+  assert.equal(asked.length, 2, 'a block, refused, then the call alone');
+  assert.ok(asked[0]!.request.whole === true && asked[1]!.request.whole !== true);
+});
