@@ -9,8 +9,9 @@ import { startRedis } from '../test/support/redis.js';
  * redis-server on loopback. One LimitGate (one worker's): the admission's latency one call at a
  * time, with one scope (a key with rpm, tpm, max_parallel and a budget) and three (its team and
  * user too), each followed by its settlement; then admissions per second with 32 in flight (every
- * call settled as it is admitted), and the same counted locally (no Redis) for scale. Prints a
- * table; asserts nothing.
+ * call settled as it is admitted), and the same counted locally (no Redis) for scale; last a key
+ * with only a budget, which is counted in budget blocks (budget-blocks.ts). Prints a table;
+ * asserts nothing.
  */
 
 const ROUNDS = Number(process.env.LIMITS_BENCH_ROUNDS ?? 5_000);
@@ -64,9 +65,11 @@ async function main(): Promise<void> {
   const local = new LimitGate({ logger });
   const one = [scope('key', 'bench-key')];
   const three = [scope('key', 'bench-key-3'), scope('team', 'bench-team'), scope('user', 'bench-user')];
+  // A key with a budget and nothing else: counted in budget blocks (one script per block, not per call).
+  const budgetOnly = [{ ...scope('key', 'bench-key-budget'), rpm: null, tpm: null, maxParallel: null }];
   const rows: string[] = [];
   for (const [name, gate] of [['redis', shared], ['local', local]] as const) {
-    for (const [label, scopes] of [['1 scope', one], ['3 scopes', three]] as const) {
+    for (const [label, scopes] of [['1 scope', one], ['3 scopes', three], ['1 scope, budget only (blocks)', budgetOnly]] as const) {
       const lat = await latency(gate, scopes);
       const rate = await throughput(gate, scopes);
       rows.push(`| ${name} | ${label} | ${(lat.median * 1000).toFixed(0)} | ${(lat.p99 * 1000).toFixed(0)} | ${Math.round(rate)} |`);
@@ -76,8 +79,8 @@ async function main(): Promise<void> {
   console.log('| counting | scopes | admit median µs | admit p99 µs | admits/s at 32 in flight |');
   console.log('|---|---|---:|---:|---:|');
   for (const row of rows) console.log(row);
-  shared.close();
-  local.close();
+  await shared.close();
+  await local.close();
   await connection.close();
   await redis.stop();
 }

@@ -80,7 +80,8 @@ export async function runWorker(options: StartOptions, configPath: string, boot:
       drain: (timeoutMs) => drainServer(server.server, server.state, timeoutMs),
       // The spend rows first: the metrics' final push then carries their counts.
       beforeExit: async () => {
-        // Budget blocks still open go back to the primary with what their calls cost.
+        // Budget blocks still open go back to Redis or the primary with what their calls cost.
+        await server.settleLimits();
         hostLimits?.close();
         await keys?.close();
         await spend?.close(SPEND_FINAL_FLUSH_MS);

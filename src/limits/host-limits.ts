@@ -78,42 +78,13 @@ const COALESCE_MS = 1;
 const SETTLE_DELAY_MS = 2;
 /** Spend notes go to the primary at most this often (they come with every budgeted call while Redis is up). */
 const NOTES_EVERY_MS = 1_000;
-/**
- * Budget blocks (see HostCounter): a block is open for calls at most this long, so a worker's view
- * of a budget (spent elsewhere, reset, changed) is never older than this.
- */
-const BLOCK_OPEN_MS = 1_000;
-/** A block holds at most this many calls' maximum cost ... */
-const BLOCK_CALLS = 256;
-/** ... and at most this share of the scope's budget (so blocks of many workers leave room for one another). */
-const BLOCK_SHARE = 64;
-/** After the primary refused a block (the budget is nearly held or spent), calls are asked one by one this long. */
-const BLOCK_BACKOFF_MS = 1_000;
-
-/** A share of a budget the primary reserved for one worker, which admits calls inside it alone. */
-interface BudgetBlock {
-  readonly name: string;
-  readonly lease: string;
-  readonly scope: LimitScope;
-  readonly windowEnd: number | undefined;
-  readonly minute: number;
-  readonly size: number;
-  /** Real cost of the calls it admitted that are over. */
-  used: number;
-  /** Maximum cost of the calls it admitted that are in flight. */
-  held: number;
-  inFlight: number;
-  open: boolean;
-  timer: NodeJS.Timeout | undefined;
-}
-
 /** A worker's side: asks the primary; counts alone when the primary cannot answer. */
 export class HostCounter implements LocalCounter {
   private seq = 0;
   /** Admissions asked of the primary (queued or sent) and not yet answered. */
   private readonly waiting = new Map<number, { resolve: (verdict: ScopeVerdict) => void; request: ScopeRequest }>();
   private readonly own: LocalLimits;
-  /** Leases this worker admitted alone: their settlements stay here. */
+  /** Leases this worker admitted alone, per scope kind (a call has one scope of each): their settlements stay here. */
   private readonly ownLeases: Record<LimitScope['kind'], Set<string>> = { key: new Set(), team: new Set(), user: new Set() };
   private admits: Array<{ seq: number; request: ScopeRequest }> = [];
   private settlements: ScopeSettlement[] = [];
@@ -123,94 +94,16 @@ export class HostCounter implements LocalCounter {
   private settleTimer: NodeJS.Timeout | undefined;
   private readonly notes = new Map<string, { scope: LimitScope; windowEnd: number | null; nano: number; add: boolean }>();
   private notesTimer: NodeJS.Timeout | undefined;
-  /** The open block per budget scope and window; the block asked for and not yet answered. */
-  private readonly blocks = new Map<string, BudgetBlock>();
-  private readonly asking = new Map<string, Promise<ScopeVerdict>>();
-  /** Per scope kind, call lease → the block that admitted it, with what it holds there. */
-  private readonly inBlocks: Record<LimitScope['kind'], Map<string, { block: BudgetBlock; held: number }>> = { key: new Map(), team: new Map(), user: new Map() };
-  private readonly noBlockUntil = new Map<string, number>();
-  private blockSeq = 0;
-
-  constructor(private readonly channel: HostChannel, private readonly now: () => number = Date.now, private readonly timeoutMs = ANSWER_TIMEOUT_MS) {
+  constructor(private readonly channel: HostChannel, now: () => number = Date.now, private readonly timeoutMs = ANSWER_TIMEOUT_MS) {
     this.own = new LocalLimits(now);
   }
 
-  /**
-   * A scope whose only limit is a budget is counted in blocks: the worker asks the primary to
-   * reserve a block of it (up to BLOCK_CALLS calls' maximum cost, at most 1/BLOCK_SHARE of the
-   * budget), admits calls inside that block alone, and settles the block with the real cost of its
-   * calls once it has closed (after BLOCK_OPEN_MS, or when a call does not fit) and its last call
-   * is over. The primary counts a block as one call's reservation, so the host still never admits
-   * more than its budget holds; the IPC round trip is paid once per block instead of once per
-   * call. When the primary refuses a block (the budget is nearly held or spent), calls are asked
-   * one by one, as a scope with rate limits always is.
-   */
-  admit(request: ScopeRequest): ScopeVerdict | Promise<ScopeVerdict> {
-    if (!budgetOnly(request.scope)) return this.ask(request);
-    const name = blockName(request);
-    const block = this.blocks.get(name);
-    if (block !== undefined) {
-      if (fits(block, request)) return this.admitInBlock(block, request);
-      this.closeBlock(block);
-    }
-    const size = blockSize(request);
-    if (size === undefined || (this.noBlockUntil.get(name) ?? 0) > this.now()) return this.ask(request);
-    let asking = this.asking.get(name);
-    if (asking === undefined) {
-      asking = this.openBlock(name, request, size);
-      this.asking.set(name, asking);
-    }
-    return asking.then((verdict) => {
-      const opened = this.blocks.get(name);
-      if (opened !== undefined && fits(opened, request)) return this.admitInBlock(opened, request);
-      // Spent: this call is refused as the block was. Held by others, or full already: asked alone.
-      return !verdict.ok && verdict.reason === 'budget' ? verdict : this.ask(request);
-    });
-  }
-
-  /** Settles the open blocks (a worker about to exit; calls still in one settle it when they end). */
+  /** Flushes what waits to go to the primary (a worker about to exit). */
   close(): void {
-    for (const block of [...this.blocks.values()]) this.closeBlock(block);
     this.flush();
   }
 
-  private async openBlock(name: string, request: ScopeRequest, size: number): Promise<ScopeVerdict> {
-    const lease = `${process.pid}:block:${++this.blockSeq}`;
-    const verdict = await this.ask({ ...request, lease, costNano: size, tokens: 0, whole: true });
-    this.asking.delete(name);
-    if (!verdict.ok) {
-      if (this.noBlockUntil.size >= 10_000) this.noBlockUntil.clear();
-      this.noBlockUntil.set(name, this.now() + BLOCK_BACKOFF_MS);
-      return verdict;
-    }
-    const block: BudgetBlock = { name, lease, scope: request.scope, windowEnd: request.windowEnd, minute: verdict.minute, size, used: 0, held: 0, inFlight: 0, open: true, timer: undefined };
-    block.timer = setTimeout(() => this.closeBlock(block), BLOCK_OPEN_MS);
-    block.timer.unref();
-    this.blocks.set(name, block);
-    return verdict;
-  }
-
-  private admitInBlock(block: BudgetBlock, request: ScopeRequest): ScopeVerdict {
-    block.held += request.costNano;
-    block.inFlight++;
-    this.inBlocks[request.scope.kind].set(request.lease, { block, held: request.costNano });
-    return { ok: true, minute: block.minute };
-  }
-
-  private closeBlock(block: BudgetBlock): void {
-    if (!block.open) return;
-    block.open = false;
-    clearTimeout(block.timer);
-    if (this.blocks.get(block.name) === block) this.blocks.delete(block.name);
-    if (block.inFlight === 0) this.settleBlock(block);
-  }
-
-  /** Its lease goes back to the primary with what its calls really cost. */
-  private settleBlock(block: BudgetBlock): void {
-    this.settle({ scope: block.scope, lease: block.lease, costNano: block.used, minute: block.minute, tokenDelta: 0, windowEnd: block.windowEnd, undo: false });
-  }
-
-  private ask(request: ScopeRequest): ScopeVerdict | Promise<ScopeVerdict> {
+  admit(request: ScopeRequest): ScopeVerdict | Promise<ScopeVerdict> {
     if (!this.channel.connected()) return this.admitAlone(request);
     const seq = ++this.seq;
     return new Promise((resolve) => {
@@ -231,18 +124,6 @@ export class HostCounter implements LocalCounter {
   }
 
   settle(settlement: ScopeSettlement): void {
-    // A call has one scope of each kind, so its lease names its part in each.
-    const inBlocks = this.inBlocks[settlement.scope.kind];
-    const inBlock = inBlocks.get(settlement.lease);
-    if (inBlock !== undefined) {
-      inBlocks.delete(settlement.lease);
-      const { block } = inBlock;
-      block.held -= inBlock.held;
-      block.used += settlement.costNano;
-      block.inFlight--;
-      if (!block.open && block.inFlight === 0) this.settleBlock(block);
-      return;
-    }
     if (this.ownLeases[settlement.scope.kind].delete(settlement.lease)) this.own.settle(settlement);
     else {
       this.settlements.push(settlement);
@@ -347,23 +228,3 @@ export class HostCounter implements LocalCounter {
   }
 }
 
-/** A scope limited by its budget alone (rate and parallel limits are counted call by call). */
-function budgetOnly(scope: LimitScope): boolean {
-  return scope.maxBudget !== null && scope.rpm === null && scope.tpm === null && scope.maxParallel === null;
-}
-
-function blockName(request: ScopeRequest): string {
-  return `${request.scope.kind}:${request.scope.id} ${request.windowEnd ?? 'all'}`;
-}
-
-/** The block to ask for this call's scope, or undefined when the budget is too small for blocks to help. */
-function blockSize(request: ScopeRequest): number | undefined {
-  const share = Math.floor(Math.round(request.scope.maxBudget! * 1e9) / BLOCK_SHARE);
-  const size = Math.min(BLOCK_CALLS * Math.max(1, request.costNano), share);
-  return size >= request.costNano && size > 0 ? size : undefined;
-}
-
-function fits(block: BudgetBlock, request: ScopeRequest): boolean {
-  return block.open && block.windowEnd === request.windowEnd && block.used + block.held + request.costNano <= block.size
-    && block.scope.maxBudget === request.scope.maxBudget;
-}

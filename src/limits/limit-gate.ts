@@ -5,6 +5,7 @@ import { budgetWindow } from './budget-window.js';
 import type { LimitScope } from './limit-scope.js';
 import { toNano, type Admission, type CallEstimate, type Counting, type Denial, type LimitObserver, type ScopeAdmission } from './limit-types.js';
 import type { LocalCounter } from './host-limits.js';
+import { BudgetBlocks, type ClosedBlock, type ScopeAnswer } from './budget-blocks.js';
 import { LocalLimits } from './local-limits.js';
 import { RedisLimits, type ScopeRequest, type ScopeSettlement, type ScopeVerdict } from './redis-limits.js';
 
@@ -16,15 +17,6 @@ export interface LimitGateOptions {
   logger: Logger;
   observer?: LimitObserver;
   now?: () => number;
-}
-
-/** One scope's answer to a call's admission. */
-interface ScopeAnswer {
-  readonly scope: LimitScope;
-  readonly counting: Counting;
-  readonly verdict: ScopeVerdict;
-  readonly windowEnd: number | undefined;
-  readonly reservedNano: number;
 }
 
 /** Settlements waiting for Redis to return, at most (oldest dropped past it, and logged). */
@@ -47,6 +39,9 @@ export class LimitGate {
   private readonly local: LocalCounter;
   private readonly now: () => number;
   private readonly pending: ScopeSettlement[] = [];
+  private readonly blocks: BudgetBlocks;
+  /** Settlements sent to Redis and not yet answered (awaited by close). */
+  private readonly sending = new Set<Promise<unknown>>();
   private replaying = false;
   private timer: NodeJS.Timeout | undefined;
   private droppedLogged = false;
@@ -55,6 +50,7 @@ export class LimitGate {
     this.now = options.now ?? Date.now;
     this.redis = options.redis === undefined ? undefined : new RedisLimits(options.redis, this.now);
     this.local = options.local ?? new LocalLimits(this.now);
+    this.blocks = new BudgetBlocks((block) => this.settleBlock(block), nextLease, this.now);
   }
 
   /** Settlements still waiting for Redis. */
@@ -87,10 +83,20 @@ export class LimitGate {
   private admitScope(scope: LimitScope, lease: string, costNano: number, tokens: number, now: number): ScopeAnswer | Promise<ScopeAnswer> {
     const window = budgetWindow(scope, now);
     const request: ScopeRequest = { scope, lease, costNano, floorNano: toNano(window.floorUsd), tokens, windowEnd: window.end };
+    if (BudgetBlocks.applies(scope)) {
+      const inBlock = this.blocks.admit(request, (r) => this.count(r));
+      if (inBlock !== undefined) return inBlock;
+    }
+    return this.count(request);
+  }
+
+  /** One scope's admission by the cluster (Redis), or the host's count while Redis is away. */
+  private count(request: ScopeRequest): ScopeAnswer | Promise<ScopeAnswer> {
+    const { scope } = request;
     if (this.redis?.available !== true) return this.admitLocally(request);
     return this.redis.admit(request).then((verdict) => {
       if (verdict === undefined) return this.admitLocally(request);
-      if (verdict.spentNano !== undefined) this.local.noteSpent(scope, window.end, verdict.spentNano);
+      if (verdict.spentNano !== undefined) this.local.noteSpent(scope, request.windowEnd, verdict.spentNano);
       return scopeAnswer(request, 'redis', verdict);
     });
   }
@@ -126,12 +132,30 @@ export class LimitGate {
     for (const part of admission.parts) this.settlePart(part, admission.lease, costNano, tokenDelta, false);
   }
 
-  close(): void {
+  /**
+   * A worker about to exit: its open budget blocks are settled (those with calls in flight when
+   * the last one ends), and what went to Redis is waited for, at most the connection's command
+   * timeout. Settlements still waiting for an absent Redis are lost with the worker.
+   */
+  async close(): Promise<void> {
+    this.blocks.closeAll();
+    this.stopReplay();
+    await Promise.all([...this.sending]);
+  }
+
+  private stopReplay(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
   }
 
+  private settleBlock(block: ClosedBlock): void {
+    const part: ScopeAdmission = { scope: block.scope, counting: block.counting, minute: block.minute, windowEnd: block.windowEnd, reservedNano: block.sizeNano };
+    this.settlePart(part, block.lease, block.usedNano, 0, false);
+  }
+
   private settlePart(part: ScopeAdmission, lease: string, costNano: number, tokenDelta: number, undo: boolean): void {
+    // A call admitted inside a budget block: its cost goes to the block, settled when it closes.
+    if (this.blocks.settle(part.scope, lease, costNano)) return;
     const settlement: ScopeSettlement = { scope: part.scope, lease, costNano, minute: part.minute, tokenDelta, windowEnd: part.windowEnd, undo };
     // Always counted locally too: with Redis gone, this worker's own spend stays a floor.
     if (part.counting === 'local') this.local.settle(settlement);
@@ -144,9 +168,11 @@ export class LimitGate {
       this.queue(toRedis);
       return;
     }
-    void this.redis.settle(toRedis).then((done) => {
+    const sent = this.redis.settle(toRedis).then((done) => {
       if (!done) this.queue(toRedis);
     });
+    this.sending.add(sent);
+    void sent.finally(() => this.sending.delete(sent));
   }
 
   private queue(settlement: ScopeSettlement): void {
@@ -171,7 +197,7 @@ export class LimitGate {
         if (!(await this.redis.settle(this.pending[0]!))) return;
         this.pending.shift();
       }
-      this.close();
+      this.stopReplay();
     } finally {
       this.replaying = false;
     }

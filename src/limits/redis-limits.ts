@@ -55,7 +55,7 @@ export class RedisLimits {
     const answer = await this.redis.run('limit admit', (redis) => runScript(redis, LIMIT_ADMIT_SCRIPT, this.keys(scope, request.windowEnd), [
       request.lease, limit(scope.rpm), limit(scope.tpm), limit(scope.maxParallel),
       scope.maxBudget === null ? -1 : Math.round(scope.maxBudget * 1e9), request.costNano, request.floorNano,
-      Math.max(0, Math.round(request.tokens)), this.windowTtl(request.windowEnd), LEASE_TTL_MS,
+      Math.max(0, Math.round(request.tokens)), this.windowTtl(request.windowEnd), LEASE_TTL_MS, request.whole === true ? 1 : 0,
     ]));
     if (!Array.isArray(answer)) return undefined;
     const [code, second, spent, used] = answer.map(Number) as [number, number, number, number];

@@ -31,6 +31,8 @@ export interface RunningServer {
   readonly redisAvailable: (() => boolean) | undefined;
   /** Stops background work (router rounds) and the Redis connection. */
   close(): Promise<void>;
+  /** A worker about to exit: virtual keys' open budget blocks settled, with Redis or the primary (limit-gate.ts). */
+  settleLimits(): Promise<void>;
   /**
    * A reload was accepted: until this worker is replaced, the new config's model groups that
    * this one lacks are served from it (Router.adoptSuccessor). Returns the problems that kept it
@@ -131,7 +133,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
   server.on('drop', noteDroppedConnection(logger));
   const close = async () => {
     router.close();
-    limits?.close();
+    await limits?.close();
     await redis?.close();
   };
   try {
@@ -153,7 +155,7 @@ export async function startServer(serve: ServeOptions): Promise<RunningServer> {
     return [];
   };
   const redisAvailable = redis === undefined ? undefined : () => redis.available;
-  return { server, state, router, port, redisAvailable, close, serveNewGroupsFrom };
+  return { server, state, router, port, redisAvailable, close, settleLimits: async () => limits?.close(), serveNewGroupsFrom };
 }
 
 /** How often node looks for requests past their header or request timeout. */

@@ -171,6 +171,50 @@ test('50 concurrent calls on a key with budget for 5: spend ends between the bud
   assert.ok(outcomes.some((s) => s.includes(429)), 'some calls were held back by reservations in flight');
 });
 
+test('a key with only a budget, on two hosts: its four workers count in budget blocks from Redis, and spend ends between the budget and budget + one call\'s maximum', async () => {
+  const body = { model: 'gpt-4o', max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: 'hi' }] };
+  // A call's maximum: the body's bytes as input tokens, plus max_tokens of output.
+  const maxCall = Buffer.byteLength(JSON.stringify(body)) * INPUT_PRICE + MAX_TOKENS * OUTPUT_PRICE;
+  const budget = 0.32; // blocks of $0.005, about five calls' maximum
+  const { key, hash } = await newKey({ max_budget: budget });
+  const client = new Redis(redis.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  const scripts = async () => [...(await client.info('commandstats')).matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const scriptsBefore = await scripts();
+  let spent = 0;
+  let served = 0;
+  let refused = 0;
+  const other: string[] = [];
+  await Promise.all(Array.from({ length: 8 }, async (_, c) => {
+    for (let i = 0; i < 400 && refused === 0; i++) {
+      const answer = await call(c % 2 === 0 ? a : b, '/v1/chat/completions', key, body);
+      if (answer.status === 200) {
+        served++;
+        spent += Number(answer.headers.get('x-litellm-response-cost'));
+      } else if (answer.status === 429) await sleep(100); // held by another worker's block
+      else if (answer.status === 400 && answer.body.error.type === 'budget_exceeded') refused++;
+      else other.push(`${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+  }));
+  const scriptsRun = (await scripts()) - scriptsBefore;
+  await client.quit();
+  assert.deepEqual(other, []);
+  assert.ok(refused > 0, `refused in the end (${served} served)`);
+  assert.ok(Math.abs(spent - served * REAL_COST) < 1e-9);
+  assert.ok(spent <= budget + maxCall + 1e-9, `spent ${spent} in ${served} calls: past budget + one call's maximum (${budget + maxCall})`);
+  assert.ok(spent >= budget - 1e-9, `spent ${spent} in ${served} calls: refused before the budget was spent`);
+  // Two scripts a call (admit, settle) without blocks; with them, two a block and two a call only near the end.
+  assert.ok(scriptsRun < served, `${scriptsRun} scripts for ${served} calls (other tests' calls included)`);
+  // The key's spend column (the spend rows' sum) agrees.
+  let column = 0;
+  for (let i = 0; i < 40 && Math.abs(column - spent) > 1e-9; i++) {
+    await sleep(250);
+    const [row] = await db.sql`SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = ${hash}`;
+    column = Number(row!.spend);
+  }
+  assert.ok(Math.abs(column - spent) < 1e-9, `key spend ${column}, answers ${spent}`);
+});
+
 test('budget_duration: a spent budget refuses until its window ends, then the next window serves', async () => {
   const { key } = await newKey({ max_budget: REAL_COST * 0.9, budget_duration: '3s' });
   assert.equal((await chat(a, key)).status, 200);

@@ -128,7 +128,8 @@ test('a budget alone is counted in blocks: one ask of the primary admits many ca
     const verdict = await w.gate.admit([budget], call);
     if ('reason' in verdict) {
       if (verdict.reason === 'budget_held') { // the other worker's block holds the rest: it gives it back when it closes
-        (i % 2 === 0 ? w2 : w1).counter.close();
+        const other = i % 2 === 0 ? w2 : w1;
+        await other.gate.close();
         await new Promise((resolve) => setTimeout(resolve, 10));
         continue;
       }
@@ -156,6 +157,7 @@ test('calls arriving while a block is asked for wait for it: one ask for a burst
   for (const v of verdicts) w.gate.settle(v as never, 0.002, 10);
   await new Promise((resolve) => setTimeout(resolve, 20));
   assert.ok(!w.sent.some((m) => m.type === 'limits-batch' && m.settlements.some((s) => s.lease === lease)), 'an open block is not settled');
+  await w.gate.close();
   w.counter.close();
   const settled = w.sent.flatMap((m) => m.type === 'limits-batch' ? m.settlements : []).filter((s) => s.lease === lease);
   assert.equal(settled.length, 1);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { createLogger } from '../../src/core/index.js';
 import { LimitGate, RedisLimits, type Admission, type Denial, type LimitScope } from '../../src/limits/index.js';
 import { RedisConnection } from '../../src/redis/index.js';
@@ -140,6 +141,56 @@ test('budget: a call runs alone past what fits, and the database\'s spend is a f
   const after = await gate.admit([key], { maxCostUsd: 0.01, tokens: 0 });
   assert.ok(isDenial(after) && after.reason === 'budget');
   assert.ok(Math.abs(after.used - 1.1) < 1e-9, `spent ${after.used}: the database's 0.5 plus 0.6`);
+});
+
+/** How many scripts Redis has run (EVALSHA and EVAL) since it started. */
+async function scriptsRun(): Promise<number> {
+  const client = new Redis(redis.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  try {
+    const info = await client.info('commandstats');
+    return [...info.matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  } finally {
+    client.disconnect();
+  }
+}
+
+test('budget blocks on Redis: two gates admit inside blocks with one script per block, and stop at the budget exactly', async () => {
+  const [a, b] = [new LimitGate({ redis: await connect(), logger }), new LimitGate({ redis: await connect(), logger })];
+  // $0.064 budget, calls of at most $0.0001 that really cost $0.00005: 1,280 calls spend it exactly.
+  const key = scope({ maxBudget: 0.064 });
+  const before = await scriptsRun();
+  let admitted = 0;
+  let refusal: string | undefined;
+  for (let i = 0; i < 2_000 && refusal === undefined; i++) {
+    const gate = i % 2 === 0 ? a : b;
+    const result = await gate.admit([key], { maxCostUsd: 0.0001, tokens: 0 });
+    if (isDenial(result)) {
+      if (result.reason === 'budget_held') { // the other gate's open block holds the rest until it closes
+        await (i % 2 === 0 ? b : a).close();
+        await sleep(10);
+        continue;
+      }
+      refusal = result.reason;
+      break;
+    }
+    admitted++;
+    gate.settle(result, 0.00005, undefined);
+  }
+  assert.equal(refusal, 'budget');
+  assert.equal(admitted, 1_280, 'every block settled in Redis with its calls\' real cost, and none reached past the budget');
+  const scripts = (await scriptsRun()) - before;
+  assert.ok(scripts < admitted / 5, `${scripts} scripts for ${admitted} calls`);
+});
+
+test('a block must fit whole in what is left, even with nothing else reserved; a call alone need not', async () => {
+  const limits = new RedisLimits(await connect());
+  const key = scope({ maxBudget: 1 });
+  const request = { scope: key, costNano: 600_000_000, floorNano: 900_000_000, tokens: 0, windowEnd: undefined };
+  const block = await limits.admit({ ...request, lease: 'block-1', whole: true });
+  assert.ok(block !== undefined && !block.ok && block.reason === 'budget_held', JSON.stringify(block));
+  const call = await limits.admit({ ...request, lease: 'call-1' });
+  assert.ok(call?.ok === true, 'a call alone runs past what fits');
 });
 
 test('budget_duration: a window past its end starts fresh, before the reset job has run', async () => {

@@ -21,6 +21,8 @@ import { defineScript } from '../../redis/index.js';
  * ARGV[8]: tokens estimated for the call (tpm)
  * ARGV[9]: time to live of spent in ms (the window's rest plus a margin; 0: no window, no expiry)
  * ARGV[10]: lease time to live in ms (a call never settled stops counting after it)
+ * ARGV[11]: 1 when the reservation must fit whole in what is left even with nothing else reserved
+ *           (a worker's budget block, budget-blocks.ts); 0 for a call's own
  * Returns: { 0, tpm minute, spent } admitted;
  *          { code, retry after ms, spent, in use } refused: 1 rpm, 2 tpm, 3 parallel,
  *          4 budget spent, 5 budget held by calls in flight
@@ -39,6 +41,7 @@ local floor = tonumber(ARGV[7])
 local tokens = tonumber(ARGV[8])
 local windowTtl = tonumber(ARGV[9])
 local leaseTtl = tonumber(ARGV[10])
+local whole = ARGV[11] == '1'
 local minute = math.floor(now / 60000)
 
 if rpm >= 0 then
@@ -86,8 +89,8 @@ if budget >= 0 then
   local held = redis.call('HVALS', KEYS[4])
   for i = 1, #held do reserved = reserved + tonumber(held[i]) end
   -- Fits beside the reservations of the calls in flight, or runs alone: a window ends below
-  -- budget + one call's maximum cost either way.
-  if reserved > 0 and spent + reserved + cost > budget then
+  -- budget + one call's maximum cost either way. A block never runs alone: it must fit.
+  if (reserved > 0 or whole) and spent + reserved + cost > budget then
     return { 5, 1000, spent, reserved }
   end
 end
