@@ -33,7 +33,6 @@ export interface ClosedBlock {
 }
 
 interface Block {
-  readonly name: string;
   readonly lease: string;
   readonly scope: LimitScope;
   readonly counting: Counting;
@@ -58,11 +57,12 @@ interface Block {
  * The round trip to Redis or to the primary is paid once per block instead of once per call.
  */
 export class BudgetBlocks {
-  private readonly open = new Map<string, Block>();
-  private readonly asking = new Map<string, Promise<ScopeAnswer>>();
+  /** Per scope kind, scope id → its open block (the id is the record's own string: no key is built per call). */
+  private readonly open: Record<LimitScope['kind'], Map<string, Block>> = { key: new Map(), team: new Map(), user: new Map() };
+  private readonly asking: Record<LimitScope['kind'], Map<string, Promise<ScopeAnswer>>> = { key: new Map(), team: new Map(), user: new Map() };
   /** Per scope kind (a call has one scope of each), call lease → its block and what it holds there. */
   private readonly calls: Record<LimitScope['kind'], Map<string, { block: Block; held: number }>> = { key: new Map(), team: new Map(), user: new Map() };
-  private readonly backoff = new Map<string, number>();
+  private readonly backoff: Record<LimitScope['kind'], Map<string, number>> = { key: new Map(), team: new Map(), user: new Map() };
 
   constructor(
     private readonly settleBlock: (block: ClosedBlock) => void,
@@ -81,21 +81,21 @@ export class BudgetBlocks {
    * one refused a moment ago): then the caller counts the call alone.
    */
   admit(request: ScopeRequest, count: (request: ScopeRequest) => ScopeAnswer | Promise<ScopeAnswer>): ScopeAnswer | Promise<ScopeAnswer> | undefined {
-    const name = `${request.scope.kind}:${request.scope.id} ${request.windowEnd ?? 'all'}`;
-    const block = this.open.get(name);
+    const { kind, id } = request.scope;
+    const block = this.open[kind].get(id);
     if (block !== undefined) {
       if (fits(block, request)) return this.admitIn(block, request);
       this.close(block);
     }
     const size = blockSize(request);
-    if (size === undefined || (this.backoff.get(name) ?? 0) > this.now()) return undefined;
-    let asking = this.asking.get(name);
+    if (size === undefined || (this.backoff[kind].get(id) ?? 0) > this.now()) return undefined;
+    let asking = this.asking[kind].get(id);
     if (asking === undefined) {
-      asking = this.ask(name, request, size, count);
-      this.asking.set(name, asking);
+      asking = this.ask(request, size, count);
+      this.asking[kind].set(id, asking);
     }
     return asking.then((answer) => {
-      const opened = this.open.get(name);
+      const opened = this.open[kind].get(id);
       if (opened !== undefined && fits(opened, request)) return this.admitIn(opened, request);
       // Spent: refused as the block was. Held by others, or full already: counted alone.
       return !answer.verdict.ok && answer.verdict.reason === 'budget' ? { ...answer, reservedNano: 0 } : count(request);
@@ -118,29 +118,31 @@ export class BudgetBlocks {
 
   /** Closes every open block (a worker about to exit); those with calls in flight settle when the last ends. */
   closeAll(): void {
-    for (const block of [...this.open.values()]) this.close(block);
+    for (const open of Object.values(this.open)) for (const block of [...open.values()]) this.close(block);
   }
 
-  private async ask(name: string, request: ScopeRequest, size: number, count: (request: ScopeRequest) => ScopeAnswer | Promise<ScopeAnswer>): Promise<ScopeAnswer> {
+  private async ask(request: ScopeRequest, size: number, count: (request: ScopeRequest) => ScopeAnswer | Promise<ScopeAnswer>): Promise<ScopeAnswer> {
+    const { kind, id } = request.scope;
     const lease = this.nextLease();
     let answer: ScopeAnswer;
     try {
       answer = await count({ ...request, lease, costNano: size, tokens: 0, whole: true });
     } finally {
-      this.asking.delete(name);
+      this.asking[kind].delete(id);
     }
     if (!answer.verdict.ok) {
-      if (this.backoff.size >= 10_000) this.backoff.clear();
-      this.backoff.set(name, this.now() + BLOCK_BACKOFF_MS);
+      const backoff = this.backoff[kind];
+      if (backoff.size >= 10_000) backoff.clear();
+      backoff.set(id, this.now() + BLOCK_BACKOFF_MS);
       return answer;
     }
     const block: Block = {
-      name, lease, scope: request.scope, counting: answer.counting, windowEnd: request.windowEnd, minute: answer.verdict.minute, size,
+      lease, scope: request.scope, counting: answer.counting, windowEnd: request.windowEnd, minute: answer.verdict.minute, size,
       used: 0, held: 0, inFlight: 0, open: true, timer: undefined,
     };
     block.timer = setTimeout(() => this.close(block), BLOCK_OPEN_MS);
     block.timer.unref();
-    this.open.set(name, block);
+    this.open[kind].set(id, block);
     return answer;
   }
 
@@ -155,7 +157,8 @@ export class BudgetBlocks {
     if (!block.open) return;
     block.open = false;
     clearTimeout(block.timer);
-    if (this.open.get(block.name) === block) this.open.delete(block.name);
+    const open = this.open[block.scope.kind];
+    if (open.get(block.scope.id) === block) open.delete(block.scope.id);
     if (block.inFlight === 0) this.closed(block);
   }
 

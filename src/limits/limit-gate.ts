@@ -40,6 +40,8 @@ export class LimitGate {
   private readonly now: () => number;
   private readonly pending: ScopeSettlement[] = [];
   private readonly blocks: BudgetBlocks;
+  /** `count`, bound once (a budget block asks it for a block; no closure per call). */
+  private readonly counter: (request: ScopeRequest) => ScopeAnswer | Promise<ScopeAnswer>;
   /** Settlements sent to Redis and not yet answered (awaited by close). */
   private readonly sending = new Set<Promise<unknown>>();
   private replaying = false;
@@ -51,6 +53,7 @@ export class LimitGate {
     this.redis = options.redis === undefined ? undefined : new RedisLimits(options.redis, this.now);
     this.local = options.local ?? new LocalLimits(this.now);
     this.blocks = new BudgetBlocks((block) => this.settleBlock(block), nextLease, this.now);
+    this.counter = (request) => this.count(request);
   }
 
   /** Settlements still waiting for Redis. */
@@ -84,7 +87,7 @@ export class LimitGate {
     const window = budgetWindow(scope, now);
     const request: ScopeRequest = { scope, lease, costNano, floorNano: toNano(window.floorUsd), tokens, windowEnd: window.end };
     if (BudgetBlocks.applies(scope)) {
-      const inBlock = this.blocks.admit(request, (r) => this.count(r));
+      const inBlock = this.blocks.admit(request, this.counter);
       if (inBlock !== undefined) return inBlock;
     }
     return this.count(request);
