@@ -103,7 +103,7 @@ export async function runPrimary(options: StartOptions, configPath: string): Pro
     onWorkerMessage: (record, message) => {
       metrics?.hooks.onWorkerMessage(record, message);
       if (message.type === 'ready') health.workerReady((reply) => supervisor.send(record, reply));
-      else if (message.type === 'limits-batch' || message.type === 'limits-spent') hostLimits.handle(message, (reply) => supervisor.send(record, reply));
+      else if (message.type === 'limits-batch' || message.type === 'limits-spent' || message.type === 'limits-renew') hostLimits.handle(message, (reply) => supervisor.send(record, reply));
     },
     onWorkerExit: (record, reason) => {
       metrics?.hooks.onWorkerExit(record, reason);

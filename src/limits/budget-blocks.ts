@@ -119,6 +119,21 @@ export class BudgetBlocks {
     return true;
   }
 
+  /** Whether this call was admitted in a block (and is not yet settled). */
+  holds(scope: LimitScope, lease: string): boolean {
+    return this.calls[scope.kind].has(lease);
+  }
+
+  /** Blocks whose lease is still held: open, or closed with calls in flight. */
+  busy(): Array<{ scope: LimitScope; counting: Counting; lease: string }> {
+    const out: Array<{ scope: LimitScope; counting: Counting; lease: string }> = [];
+    const seen = new Set<Block>();
+    for (const open of Object.values(this.open)) for (const block of open.values()) seen.add(block);
+    for (const calls of Object.values(this.calls)) for (const { block } of calls.values()) seen.add(block);
+    for (const block of seen) out.push({ scope: block.scope, counting: block.counting, lease: block.lease });
+    return out;
+  }
+
   /** Closes every open block (a worker about to exit); those with calls in flight settle when the last ends. */
   closeAll(): void {
     for (const open of Object.values(this.open)) for (const block of [...open.values()]) this.close(block);

@@ -16,6 +16,8 @@ export interface LocalCounter {
   noteSpent(scope: LimitScope, windowEnd: number | undefined, spentNano: number): void;
   /** Spend settled in Redis by this host while it counted locally too: stays a floor. */
   addSpent(scope: LimitScope, windowEnd: number | undefined, costNano: number): void;
+  /** Calls (or budget blocks) still in flight keep their leases (see limit-renew-script.ts). */
+  renew(scope: LimitScope, leases: readonly string[]): void;
 }
 
 /**
@@ -26,7 +28,9 @@ export interface LocalCounter {
 export type LimitsWorkerMessage =
   | { type: 'limits-batch'; admits: Array<{ seq: number; request: ScopeRequest }>; settlements: ScopeSettlement[] }
   /** Spend notes gathered over a second (noteSpent's highest, addSpent's sum per scope and window). */
-  | { type: 'limits-spent'; notes: SpentNote[] };
+  | { type: 'limits-spent'; notes: SpentNote[] }
+  /** Leases of calls still in flight, renewed every quarter of their time to live. */
+  | { type: 'limits-renew'; scope: LimitScope; leases: string[] };
 
 export interface SpentNote {
   readonly scope: LimitScope;
@@ -42,8 +46,8 @@ export type LimitsPrimaryMessage = { type: 'limits-verdict'; verdicts: Array<{ s
 export class HostLimits {
   private readonly local: LocalLimits;
 
-  constructor(now: () => number = Date.now) {
-    this.local = new LocalLimits(now);
+  constructor(now: () => number = Date.now, leaseTtlMs?: number) {
+    this.local = new LocalLimits(now, leaseTtlMs);
   }
 
   handle(message: LimitsWorkerMessage, reply: (message: LimitsPrimaryMessage) => void): void {
@@ -52,6 +56,8 @@ export class HostLimits {
       for (const settlement of message.settlements) this.local.settle(settlement);
       if (message.admits.length === 0) return;
       reply({ type: 'limits-verdict', verdicts: message.admits.map(({ seq, request }) => ({ seq, verdict: this.local.admit(request) })) });
+    } else if (message.type === 'limits-renew') {
+      this.local.renew(message.scope, message.leases);
     } else {
       for (const note of message.notes) {
         if (note.add) this.local.addSpent(note.scope, note.windowEnd ?? undefined, note.nano);
@@ -193,6 +199,14 @@ export class HostCounter implements LocalCounter {
   addSpent(scope: LimitScope, windowEnd: number | undefined, costNano: number): void {
     this.own.addSpent(scope, windowEnd, costNano);
     if (costNano > 0 && scope.maxBudget !== null) this.note(scope, windowEnd, costNano, true);
+  }
+
+  renew(scope: LimitScope, leases: readonly string[]): void {
+    const own = this.ownLeases[scope.kind];
+    const mine = leases.filter((lease) => own.has(lease));
+    if (mine.length > 0) this.own.renew(scope, mine);
+    const host = mine.length === 0 ? leases : leases.filter((lease) => !own.has(lease));
+    if (host.length > 0 && this.channel.connected()) this.channel.send({ type: 'limits-renew', scope, leases: [...host] });
   }
 
   private note(scope: LimitScope, windowEnd: number | undefined, nano: number, add: boolean): void {

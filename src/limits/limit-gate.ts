@@ -7,7 +7,7 @@ import { toNano, type Admission, type CallEstimate, type Counting, type Denial, 
 import type { LocalCounter } from './host-limits.js';
 import { BudgetBlocks, type ClosedBlock, type ScopeAnswer } from './budget-blocks.js';
 import { LocalLimits } from './local-limits.js';
-import { RedisLimits, type ScopeRequest, type ScopeSettlement, type ScopeVerdict } from './redis-limits.js';
+import { LEASE_TTL_MS, RedisLimits, type ScopeRequest, type ScopeSettlement, type ScopeVerdict } from './redis-limits.js';
 
 export interface LimitGateOptions {
   /** The cluster's counters; undefined: every call is counted by the fallback below. */
@@ -17,6 +17,8 @@ export interface LimitGateOptions {
   logger: Logger;
   observer?: LimitObserver;
   now?: () => number;
+  /** How long a lease counts if never settled or renewed (default LEASE_TTL_MS, 10 minutes; tests shorten it). */
+  leaseTtlMs?: number;
 }
 
 /** Settlements waiting for Redis to return, at most (oldest dropped past it, and logged). */
@@ -47,11 +49,16 @@ export class LimitGate {
   private replaying = false;
   private timer: NodeJS.Timeout | undefined;
   private droppedLogged = false;
+  /** Admissions not yet settled that hold a lease somewhere: renewed while they last. */
+  private readonly inFlight = new Set<Admission>();
+  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly leaseTtlMs: number;
 
   constructor(private readonly options: LimitGateOptions) {
     this.now = options.now ?? Date.now;
-    this.redis = options.redis === undefined ? undefined : new RedisLimits(options.redis, this.now);
-    this.local = options.local ?? new LocalLimits(this.now);
+    this.leaseTtlMs = options.leaseTtlMs ?? LEASE_TTL_MS;
+    this.redis = options.redis === undefined ? undefined : new RedisLimits(options.redis, this.now, this.leaseTtlMs);
+    this.local = options.local ?? new LocalLimits(this.now, this.leaseTtlMs);
     this.blocks = new BudgetBlocks((block) => this.settleBlock(block), nextLease, this.now);
     this.counter = (request) => this.count(request);
   }
@@ -123,13 +130,16 @@ export class LimitGate {
       return denial;
     }
     this.options.observer?.admitted(counting);
-    return { lease, tokens, parts, settled: false };
+    const admission: Admission = { lease, tokens, parts, settled: false };
+    if (parts.some(holdsLease)) this.track(admission);
+    return admission;
   }
 
   /** The call is over: its real cost (0 when unknown) and tokens (undefined: keep the estimate). Once per admission. */
   settle(admission: Admission, costUsd: number, tokens: number | undefined): void {
     if (admission.settled) return;
     admission.settled = true;
+    this.inFlight.delete(admission);
     const costNano = toNano(costUsd);
     const tokenDelta = tokens === undefined ? 0 : tokens - admission.tokens;
     for (const part of admission.parts) this.settlePart(part, admission.lease, costNano, tokenDelta, false);
@@ -143,7 +153,43 @@ export class LimitGate {
   async close(): Promise<void> {
     this.blocks.closeAll();
     this.stopReplay();
+    if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
     await Promise.all([...this.sending]);
+  }
+
+  private track(admission: Admission): void {
+    this.inFlight.add(admission);
+    if (this.renewTimer !== undefined) return;
+    // Every quarter of the lease time to live: a call, or a budget block with calls, in flight longer than that keeps its lease.
+    this.renewTimer = setInterval(() => this.renew(), Math.max(50, Math.floor(this.leaseTtlMs / 4)));
+    this.renewTimer.unref();
+  }
+
+  /** Renews the leases of everything still in flight, one message or script per scope. */
+  private renew(): void {
+    const byScope = new Map<string, { scope: LimitScope; counting: Counting; leases: string[] }>();
+    const add = (scope: LimitScope, counting: Counting, lease: string) => {
+      const name = `${counting} ${scope.kind}:${scope.id}`;
+      let entry = byScope.get(name);
+      if (entry === undefined) byScope.set(name, entry = { scope, counting, leases: [] });
+      entry.leases.push(lease);
+    };
+    for (const admission of this.inFlight) {
+      for (const part of admission.parts) {
+        // A call inside a budget block holds no lease of its own: its block does.
+        if (holdsLease(part) && !this.blocks.holds(part.scope, admission.lease)) add(part.scope, part.counting, admission.lease);
+      }
+    }
+    for (const block of this.blocks.busy()) add(block.scope, block.counting, block.lease);
+    for (const { scope, counting, leases } of byScope.values()) {
+      if (counting === 'local') this.local.renew(scope, leases);
+      else if (this.redis?.available === true) void this.redis.renew(scope, leases);
+    }
+    if (this.inFlight.size === 0 && byScope.size === 0 && this.renewTimer !== undefined) {
+      clearInterval(this.renewTimer);
+      this.renewTimer = undefined;
+    }
   }
 
   private stopReplay(): void {
@@ -219,6 +265,11 @@ const LEASE_PREFIX = randomBytes(8).toString('hex');
 let leaseCount = 0;
 function nextLease(): string {
   return `${LEASE_PREFIX}-${(++leaseCount).toString(36)}`;
+}
+
+/** Whether this part of an admission holds a lease (a place for max_parallel_requests, a budget reservation). */
+function holdsLease(part: ScopeAdmission): boolean {
+  return part.scope.maxParallel !== null || part.scope.maxBudget !== null;
 }
 
 /** Whether a scope has any limit to count (a scope without one is never counted). */

@@ -25,7 +25,7 @@ const MAX_SCOPES = 50_000;
 export class LocalLimits {
   private readonly scopes = new Map<string, LocalScope>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now, private readonly leaseTtlMs = LEASE_TTL_MS) {}
 
   admit(request: ScopeRequest): ScopeVerdict {
     const { scope } = request;
@@ -57,7 +57,7 @@ export class LocalLimits {
     if (scope.rpm !== null) s.rpm.push({ at: now, lease: request.lease });
     if (scope.tpm !== null) s.tpmUsed += request.tokens;
     if (scope.maxParallel !== null || scope.maxBudget !== null) {
-      s.leases.set(request.lease, { until: now + LEASE_TTL_MS, held: scope.maxBudget === null ? 0 : request.costNano });
+      s.leases.set(request.lease, { until: now + this.leaseTtlMs, held: scope.maxBudget === null ? 0 : request.costNano });
     }
     return { ok: true, minute };
   }
@@ -69,6 +69,17 @@ export class LocalLimits {
     if (settlement.undo) s.rpm = s.rpm.filter((entry) => entry.lease !== settlement.lease);
     if (settlement.minute === s.tpmMinute) s.tpmUsed = Math.max(0, s.tpmUsed + settlement.tokenDelta);
     this.addSpent(settlement.scope, settlement.windowEnd, settlement.costNano);
+  }
+
+  /** Leases of calls still in flight live a lease time to live longer; one already lapsed stays gone. */
+  renew(scope: LimitScope, leases: readonly string[]): void {
+    const s = this.scopes.get(scopeName(scope));
+    if (s === undefined) return;
+    const now = this.now();
+    for (const lease of leases) {
+      const held = s.leases.get(lease);
+      if (held !== undefined && held.until > now) held.until = now + this.leaseTtlMs;
+    }
   }
 
   /** The cluster's spend as Redis last told it: while Redis is away, the budget is checked against at least that. */

@@ -3,6 +3,7 @@ import type { LimitScope } from './limit-scope.js';
 import type { DenialReason } from './limit-types.js';
 import { LIMIT_ADMIT_SCRIPT } from './scripts/limit-admit-script.js';
 import { LIMIT_SETTLE_SCRIPT } from './scripts/limit-settle-script.js';
+import { LIMIT_RENEW_SCRIPT } from './scripts/limit-renew-script.js';
 
 /** How long a lease (a call in flight: max_parallel_requests, a budget reservation) counts if never settled. */
 export const LEASE_TTL_MS = 600_000;
@@ -43,7 +44,7 @@ export interface ScopeSettlement {
 
 /** One scope's counters in Redis: the two scripts, with keys of one hash tag per scope. */
 export class RedisLimits {
-  constructor(private readonly redis: RedisConnection, private readonly now: () => number = Date.now) {}
+  constructor(private readonly redis: RedisConnection, private readonly now: () => number = Date.now, private readonly leaseTtlMs = LEASE_TTL_MS) {}
 
   get available(): boolean {
     return this.redis.available;
@@ -55,7 +56,7 @@ export class RedisLimits {
     const answer = await this.redis.run('limit admit', (redis) => runScript(redis, LIMIT_ADMIT_SCRIPT, this.keys(scope, request.windowEnd), [
       request.lease, limit(scope.rpm), limit(scope.tpm), limit(scope.maxParallel),
       scope.maxBudget === null ? -1 : Math.round(scope.maxBudget * 1e9), request.costNano, request.floorNano,
-      Math.max(0, Math.round(request.tokens)), this.windowTtl(request.windowEnd), LEASE_TTL_MS, request.whole === true ? 1 : 0,
+      Math.max(0, Math.round(request.tokens)), this.windowTtl(request.windowEnd), this.leaseTtlMs, request.whole === true ? 1 : 0,
     ]));
     if (!Array.isArray(answer)) return undefined;
     const [code, second, spent, used] = answer.map(Number) as [number, number, number, number];
@@ -71,6 +72,13 @@ export class RedisLimits {
     const answer = await this.redis.run('limit settle', (redis) => runScript(redis, LIMIT_SETTLE_SCRIPT, this.keys(settlement.scope, settlement.windowEnd), [
       settlement.lease, settlement.costNano, settlement.minute, Math.round(settlement.tokenDelta), this.windowTtl(settlement.windowEnd), settlement.undo ? 1 : 0,
     ]));
+    return answer !== undefined;
+  }
+
+  /** Pushes the expiry of leases still in flight a lease time to live ahead; false when Redis did not answer. */
+  async renew(scope: LimitScope, leases: readonly string[]): Promise<boolean> {
+    const [, , leaseKey, heldKey] = this.keys(scope, undefined);
+    const answer = await this.redis.run('limit renew', (redis) => runScript(redis, LIMIT_RENEW_SCRIPT, [leaseKey!, heldKey!], [this.leaseTtlMs, ...leases]));
     return answer !== undefined;
   }
 

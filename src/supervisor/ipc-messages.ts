@@ -72,7 +72,7 @@ export type RestartReason = RecycleReason | 'hung' | 'crash';
 // is a compile error (the guards below would otherwise drop it silently).
 const WORKER_TYPES: Record<WorkerMessage['type'], true> = {
   hello: true, ready: true, 'boot-failed': true, 'limit-reached': true, pong: true, drained: true, 'metrics-push': true, 'metrics-scrape': true,
-  'limits-batch': true, 'limits-spent': true,
+  'limits-batch': true, 'limits-spent': true, 'limits-renew': true,
 };
 const PRIMARY_TYPES: Record<PrimaryMessage['type'], true> = {
   listen: true, rebalance: true, stopping: true, 'reload-accepted': true, ping: true, drain: true, 'metrics-ack': true, 'metrics-text': true, 'health-results': true, 'workers-ready': true, 'limits-verdict': true,

@@ -175,3 +175,28 @@ test('a block is refused when it does not fit whole in what is left; calls are t
   assert.equal(asked.length, 2, 'a block, refused, then the call alone');
   assert.ok(asked[0]!.request.whole === true && asked[1]!.request.whole !== true);
 });
+
+test('a call in flight longer than the lease time to live keeps its place: its worker renews the lease with the host', async () => {
+  const host = new HostLimits(Date.now, 300);
+  const counter = (): { gate: LimitGate } => {
+    const c: HostCounter = new HostCounter({
+      connected: () => true,
+      send: (message) => {
+        const copy = JSON.parse(JSON.stringify(message)) as LimitsWorkerMessage;
+        setImmediate(() => host.handle(copy, (reply) => setImmediate(() => c.receive(JSON.parse(JSON.stringify(reply))))));
+      },
+    });
+    return { gate: new LimitGate({ logger, local: c, leaseTtlMs: 300 }) };
+  };
+  const [w1, w2] = [counter(), counter()];
+  const limited = scope({ maxParallel: 1 });
+  const long = await w1.gate.admit([limited], estimate);
+  assert.ok(!('reason' in long));
+  await new Promise((resolve) => setTimeout(resolve, 1_000)); // over three times the lease's life
+  const other = await w2.gate.admit([limited], estimate);
+  assert.equal('reason' in other && other.reason, 'parallel', 'the long call still holds the only place');
+  w1.gate.settle(long, 0, undefined);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(!('reason' in await w2.gate.admit([limited], estimate)), 'its place is free once it is over');
+  await Promise.all([w1.gate.close(), w2.gate.close()]);
+});

@@ -193,6 +193,35 @@ test('a block must fit whole in what is left, even with nothing else reserved; a
   assert.ok(call?.ok === true, 'a call alone runs past what fits');
 });
 
+test('leases of calls and budget blocks in flight past their time to live are renewed, and go when the call is over', async () => {
+  const connection = await connect();
+  const [a, b] = [new LimitGate({ redis: connection, logger, leaseTtlMs: 300 }), new LimitGate({ redis: await connect(), logger, leaseTtlMs: 300 })];
+  const client = new Redis(redis.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  try {
+    const parallel = scope({ maxParallel: 1 });
+    const budget = scope({ maxBudget: 10 }); // budget only: its call is admitted in a block of 1,024 calls' maximum ($0.1024)
+    const long = await a.admit([parallel], { maxCostUsd: 0, tokens: 0 });
+    const inBlock = await a.admit([budget], { maxCostUsd: 0.0001, tokens: 0 });
+    assert.ok(!isDenial(long) && !isDenial(inBlock));
+    await sleep(1_000); // over three times the leases' life; the block itself closed after 1 s
+    assert.equal((await b.admit([parallel], { maxCostUsd: 0, tokens: 0 }) as Denial).reason, 'parallel', 'the long call still holds the only place');
+    const [, , leases, held, spent] = new RedisLimits(connection).keys(budget, undefined);
+    // Lapsed leases stay in the set until the next admission on the scope sweeps them: count the live ones (Redis runs on this machine's clock).
+    assert.equal(await client.zcount(leases!, Date.now(), '+inf'), 1, 'the block with a call in flight keeps its lease');
+    assert.equal(Number(Object.values(await client.hgetall(held!))[0]), 102_400_000, '... and its reservation');
+    a.settle(long, 0, undefined);
+    a.settle(inBlock, 0.00005, undefined);
+    await sleep(100);
+    assert.equal(await client.zcard(leases!), 0, 'settled with its last call');
+    assert.equal(await client.get(spent!), '50000', 'the block\'s real cost');
+    assert.ok(!isDenial(await b.admit([parallel], { maxCostUsd: 0, tokens: 0 })));
+  } finally {
+    client.disconnect();
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
 test('budget_duration: a window past its end starts fresh, before the reset job has run', async () => {
   const gate = new LimitGate({ redis: await connect(), logger });
   const now = Date.now();
