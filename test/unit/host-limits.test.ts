@@ -15,7 +15,7 @@ const scope = (limits: Partial<LimitScope>): LimitScope => ({
 });
 
 /** A worker's gate asking `host` through a channel that copies as IPC does; `sent` records what went. */
-function worker(host: HostLimits | undefined, timeoutMs = 1_000): { gate: LimitGate; sent: LimitsWorkerMessage[] } {
+function worker(host: HostLimits | undefined, options: { timeoutMs?: number; leaseTtlMs?: number } = {}): { gate: LimitGate; counter: HostCounter; sent: LimitsWorkerMessage[] } {
   const sent: LimitsWorkerMessage[] = [];
   const counter: HostCounter = new HostCounter({
     connected: () => true,
@@ -24,8 +24,8 @@ function worker(host: HostLimits | undefined, timeoutMs = 1_000): { gate: LimitG
       sent.push(copy);
       if (host !== undefined) setImmediate(() => host.handle(copy, (reply) => setImmediate(() => counter.receive(JSON.parse(JSON.stringify(reply))))));
     },
-  }, Date.now, timeoutMs);
-  return { gate: new LimitGate({ logger, local: counter }), sent };
+  }, Date.now, options.timeoutMs);
+  return { gate: new LimitGate({ logger, local: counter, leaseTtlMs: options.leaseTtlMs }), counter, sent };
 }
 
 test('two workers of one host share one rpm count, and a settled lease frees its place for both', async () => {
@@ -43,7 +43,7 @@ test('two workers of one host share one rpm count, and a settled lease frees its
 });
 
 test('a primary that does not answer: the worker counts alone after the timeout, and keeps that lease\'s settlement', async () => {
-  const { gate, sent } = worker(undefined, 50);
+  const { gate, sent } = worker(undefined, { timeoutMs: 50 });
   const limited = scope({ maxParallel: 1 });
   const started = Date.now();
   const first = await gate.admit([limited], estimate);
@@ -99,25 +99,11 @@ test('one batch of admissions on its way at a time: what arrives during its roun
   assert.deepEqual(batches, [1, 5]);
 });
 
-/** A worker whose HostCounter is reachable (for close()), asking `host` as worker() does. */
-function blockWorker(host: HostLimits): { gate: LimitGate; counter: HostCounter; sent: LimitsWorkerMessage[] } {
-  const sent: LimitsWorkerMessage[] = [];
-  const counter: HostCounter = new HostCounter({
-    connected: () => true,
-    send: (message) => {
-      const copy = JSON.parse(JSON.stringify(message)) as LimitsWorkerMessage;
-      sent.push(copy);
-      setImmediate(() => host.handle(copy, (reply) => setImmediate(() => counter.receive(JSON.parse(JSON.stringify(reply))))));
-    },
-  });
-  return { gate: new LimitGate({ logger, local: counter }), counter, sent };
-}
-
 const admitsSent = (sent: LimitsWorkerMessage[]): number => sent.reduce((n, m) => n + (m.type === 'limits-batch' ? m.admits.length : 0), 0);
 
 test('a budget alone is counted in blocks: one ask of the primary admits many calls, and the host still stops at the budget exactly', async () => {
   const host = new HostLimits();
-  const [w1, w2] = [blockWorker(host), blockWorker(host)];
+  const [w1, w2] = [worker(host), worker(host)];
   // $0.064 budget, calls of at most $0.0001 that really cost $0.00005: 1,280 calls spend it exactly.
   const budget = scope({ maxBudget: 0.064 });
   const call = { maxCostUsd: 0.0001, tokens: 10 };
@@ -147,7 +133,7 @@ test('a budget alone is counted in blocks: one ask of the primary admits many ca
 
 test('calls arriving while a block is asked for wait for it: one ask for a burst, and close() settles the block with its calls\' cost', async () => {
   const host = new HostLimits();
-  const w = blockWorker(host);
+  const w = worker(host);
   const budget = scope({ maxBudget: 1_000 });
   const verdicts = await Promise.all(Array.from({ length: 100 }, () => w.gate.admit([budget], { maxCostUsd: 0.01, tokens: 10 })));
   assert.ok(verdicts.every((v) => !('reason' in v)));
@@ -166,7 +152,7 @@ test('calls arriving while a block is asked for wait for it: one ask for a burst
 
 test('a block is refused when it does not fit whole in what is left; calls are then asked one by one', async () => {
   const host = new HostLimits();
-  const w = blockWorker(host);
+  const w = worker(host);
   // $0.0064 budget and $0.0001 calls: a block would be 100,000 nano, but $0.00633 is spent already.
   const budget = scope({ maxBudget: 0.0064, spend: 0.00633 });
   const verdict = await w.gate.admit([budget], { maxCostUsd: 0.0001, tokens: 10 });
@@ -178,17 +164,7 @@ test('a block is refused when it does not fit whole in what is left; calls are t
 
 test('a call in flight longer than the lease time to live keeps its place: its worker renews the lease with the host', async () => {
   const host = new HostLimits(Date.now, 300);
-  const counter = (): { gate: LimitGate } => {
-    const c: HostCounter = new HostCounter({
-      connected: () => true,
-      send: (message) => {
-        const copy = JSON.parse(JSON.stringify(message)) as LimitsWorkerMessage;
-        setImmediate(() => host.handle(copy, (reply) => setImmediate(() => c.receive(JSON.parse(JSON.stringify(reply))))));
-      },
-    });
-    return { gate: new LimitGate({ logger, local: c, leaseTtlMs: 300 }) };
-  };
-  const [w1, w2] = [counter(), counter()];
+  const [w1, w2] = [worker(host, { leaseTtlMs: 300 }), worker(host, { leaseTtlMs: 300 })];
   const limited = scope({ maxParallel: 1 });
   const long = await w1.gate.admit([limited], estimate);
   assert.ok(!('reason' in long));
