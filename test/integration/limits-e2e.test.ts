@@ -11,6 +11,8 @@ import { startRedis, type RedisProcess } from '../support/redis.js';
  * of two workers each) sharing one Redis and one PostgreSQL database. rpm counted once for both,
  * a budget not overrun by 50 concurrent calls, a budget_duration reset, max_parallel_requests,
  * and Redis killed: calls go on, counted locally, and their spend reaches Redis when it returns.
+ * Budget-only keys are counted in budget blocks, from Redis on the two hosts and from the primary
+ * on a third host without Redis (`alone`): spend still ends within budget + one call's maximum.
  */
 
 const MASTER = 'sk-master-of-limits';
@@ -26,13 +28,15 @@ let db: TestDatabase;
 let redis: RedisProcess;
 let a: GatewayProcess;
 let b: GatewayProcess;
+/** A third host without Redis: its primary counts for its two workers (docs/limits.md, "Budget blocks"). */
+let alone: GatewayProcess;
 
 before(async () => {
   upstream = await startFakeUpstream();
   upstream.behave('gpt-4o', { text: 'an answer', usage: { prompt_tokens: 10, completion_tokens: 50 } });
   upstream.behave('gpt-4o-slow', { text: 'a slow answer', delayMs: 800, usage: { prompt_tokens: 10, completion_tokens: 50 } });
   [db, redis] = await Promise.all([createTestDatabase(), startRedis()]);
-  [a, b] = await Promise.all([host(), host()]);
+  [a, b, alone] = await Promise.all([host(redis.url), host(redis.url), host(undefined)]);
 });
 
 after(async () => {
@@ -42,7 +46,7 @@ after(async () => {
   await db.drop();
 });
 
-function host(): Promise<GatewayProcess> {
+function host(redisUrl: string | undefined): Promise<GatewayProcess> {
   const deployment = (name: string) => ({
     model_name: name,
     litellm_params: { model: `openai/${name}`, api_base: `${upstream.url}/v1`, api_key: 'sk-upstream' },
@@ -52,7 +56,7 @@ function host(): Promise<GatewayProcess> {
     config: {
       model_list: [deployment('gpt-4o'), deployment('gpt-4o-slow')],
       general_settings: { master_key: MASTER },
-      router_settings: { redis_url: redis.url },
+      ...(redisUrl === undefined ? {} : { router_settings: { redis_url: redisUrl } }),
     },
     args: ['--num_workers', '2'],
     env: { DATABASE_URL: db.url },
@@ -74,8 +78,8 @@ async function call(gateway: GatewayProcess, path: string, key: string, body: un
 const chat = (gateway: GatewayProcess, key: string, model = 'gpt-4o') =>
   call(gateway, '/v1/chat/completions', key, { model, max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: 'hi' }] });
 
-async function newKey(fields: Record<string, unknown>): Promise<{ key: string; hash: string }> {
-  const made = await call(a, '/key/generate', MASTER, fields);
+async function newKey(fields: Record<string, unknown>, via = a): Promise<{ key: string; hash: string }> {
+  const made = await call(via, '/key/generate', MASTER, fields);
   assert.equal(made.status, 200, JSON.stringify(made.body));
   return { key: made.body.key, hash: made.body.token_id };
 }
@@ -171,38 +175,51 @@ test('50 concurrent calls on a key with budget for 5: spend ends between the bud
   assert.ok(outcomes.some((s) => s.includes(429)), 'some calls were held back by reservations in flight');
 });
 
+const budgetBody = { model: 'gpt-4o', max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: 'hi' }] };
+// A call's maximum: the body's bytes as input tokens, plus max_tokens of output.
+const maxCall = Buffer.byteLength(JSON.stringify(budgetBody)) * INPUT_PRICE + MAX_TOKENS * OUTPUT_PRICE;
+
+/**
+ * `clients` concurrent clients call until the budget refuses them (each at most `perClient`
+ * times); asserts that every call ended served, held back (429) or refused, and that the spend,
+ * by the cost headers, ends between the budget and budget + one call's maximum.
+ */
+async function spendDown(key: string, budget: number, clients: number, perClient: number, via: (client: number) => GatewayProcess): Promise<{ spent: number; served: number }> {
+  let spent = 0;
+  let served = 0;
+  let refused = 0;
+  const other: string[] = [];
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    for (let i = 0; i < perClient && refused === 0; i++) {
+      const answer = await call(via(c), '/v1/chat/completions', key, budgetBody);
+      if (answer.status === 200) {
+        served++;
+        spent += Number(answer.headers.get('x-litellm-response-cost'));
+      } else if (answer.status === 429) { // the rest is held by another worker's block or calls in flight
+        assert.equal(answer.headers.get('retry-after'), '1');
+        await sleep(100);
+      } else if (answer.status === 400 && answer.body.error.type === 'budget_exceeded') refused++;
+      else other.push(`${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+  }));
+  assert.deepEqual(other, []);
+  assert.ok(refused > 0, `refused in the end (${served} served)`);
+  assert.ok(Math.abs(spent - served * REAL_COST) < 1e-9, 'each served call cost what its usage says');
+  assert.ok(spent <= budget + maxCall + 1e-9, `spent ${spent} in ${served} calls: past budget + one call's maximum (${budget + maxCall})`);
+  assert.ok(spent >= budget - 1e-9, `spent ${spent} in ${served} calls: refused before the budget was spent`);
+  return { spent, served };
+}
+
 test('a key with only a budget, on two hosts: its four workers count in budget blocks from Redis, and spend ends between the budget and budget + one call\'s maximum', async () => {
-  const body = { model: 'gpt-4o', max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: 'hi' }] };
-  // A call's maximum: the body's bytes as input tokens, plus max_tokens of output.
-  const maxCall = Buffer.byteLength(JSON.stringify(body)) * INPUT_PRICE + MAX_TOKENS * OUTPUT_PRICE;
   const budget = 0.32; // blocks of $0.005, about five calls' maximum
   const { key, hash } = await newKey({ max_budget: budget });
   const client = new Redis(redis.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
   const scripts = async () => [...(await client.info('commandstats')).matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
   const scriptsBefore = await scripts();
-  let spent = 0;
-  let served = 0;
-  let refused = 0;
-  const other: string[] = [];
-  await Promise.all(Array.from({ length: 8 }, async (_, c) => {
-    for (let i = 0; i < 400 && refused === 0; i++) {
-      const answer = await call(c % 2 === 0 ? a : b, '/v1/chat/completions', key, body);
-      if (answer.status === 200) {
-        served++;
-        spent += Number(answer.headers.get('x-litellm-response-cost'));
-      } else if (answer.status === 429) await sleep(100); // held by another worker's block
-      else if (answer.status === 400 && answer.body.error.type === 'budget_exceeded') refused++;
-      else other.push(`${answer.status} ${JSON.stringify(answer.body)}`);
-    }
-  }));
+  const { spent, served } = await spendDown(key, budget, 8, 400, (c) => (c % 2 === 0 ? a : b));
   const scriptsRun = (await scripts()) - scriptsBefore;
   await client.quit();
-  assert.deepEqual(other, []);
-  assert.ok(refused > 0, `refused in the end (${served} served)`);
-  assert.ok(Math.abs(spent - served * REAL_COST) < 1e-9);
-  assert.ok(spent <= budget + maxCall + 1e-9, `spent ${spent} in ${served} calls: past budget + one call's maximum (${budget + maxCall})`);
-  assert.ok(spent >= budget - 1e-9, `spent ${spent} in ${served} calls: refused before the budget was spent`);
   // Two scripts a call (admit, settle) without blocks; with them, two a block and two a call only near the end.
   assert.ok(scriptsRun < served, `${scriptsRun} scripts for ${served} calls (other tests' calls included)`);
   // The key's spend column (the spend rows' sum) agrees.
@@ -213,6 +230,20 @@ test('a key with only a budget, on two hosts: its four workers count in budget b
     column = Number(row!.spend);
   }
   assert.ok(Math.abs(column - spent) < 1e-9, `key spend ${column}, answers ${spent}`);
+});
+
+test('no Redis, two workers, 8 clients: a budget counted in blocks from the primary ends between the budget and budget + one call\'s maximum', async () => {
+  const budget = 0.64; // blocks of 1/64 of it ($0.01, about nine calls' maximum)
+  const { key } = await newKey({ max_budget: budget }, alone);
+  await spendDown(key, budget, 8, 400, () => alone);
+});
+
+test('no Redis, one client, nothing else in flight: the last block is refused when it does not fit whole, so the bound is one call, not one block', async () => {
+  // Blocks of $0.005, about five calls' maximum: a last block admitted past what is left would
+  // let some of its calls spend beyond budget + one call's maximum.
+  const budget = 0.32;
+  const { key } = await newKey({ max_budget: budget }, alone);
+  await spendDown(key, budget, 1, 1_000, () => alone);
 });
 
 test('budget_duration: a spent budget refuses until its window ends, then the next window serves', async () => {
