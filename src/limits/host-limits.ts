@@ -202,11 +202,11 @@ export class HostCounter implements LocalCounter {
   }
 
   renew(scope: LimitScope, leases: readonly string[]): void {
+    // Leases counted alone stay here; the host's go to the primary.
     const own = this.ownLeases[scope.kind];
-    const mine = leases.filter((lease) => own.has(lease));
-    if (mine.length > 0) this.own.renew(scope, mine);
-    const host = mine.length === 0 ? leases : leases.filter((lease) => !own.has(lease));
-    if (host.length > 0 && this.channel.connected()) this.channel.send({ type: 'limits-renew', scope, leases: [...host] });
+    this.own.renew(scope, leases.filter((lease) => own.has(lease)));
+    const host = leases.filter((lease) => !own.has(lease));
+    if (host.length > 0 && this.channel.connected()) this.channel.send({ type: 'limits-renew', scope, leases: host });
   }
 
   private note(scope: LimitScope, windowEnd: number | undefined, nano: number, add: boolean): void {

@@ -45,7 +45,7 @@ export class LimitGate {
   /** `count`, bound once (a budget block asks it for a block; no closure per call). */
   private readonly counter: (request: ScopeRequest) => ScopeAnswer | Promise<ScopeAnswer>;
   /** Settlements sent to Redis and not yet answered (awaited by close). */
-  private readonly sending = new Set<Promise<unknown>>();
+  private readonly sending = new Set<Promise<void>>();
   private replaying = false;
   private timer: NodeJS.Timeout | undefined;
   private droppedLogged = false;
@@ -217,11 +217,11 @@ export class LimitGate {
       this.queue(toRedis);
       return;
     }
-    const sent = this.redis.settle(toRedis).then((done) => {
+    const sent: Promise<void> = this.redis.settle(toRedis).then((done) => {
+      this.sending.delete(sent);
       if (!done) this.queue(toRedis);
     });
     this.sending.add(sent);
-    void sent.finally(() => this.sending.delete(sent));
   }
 
   private queue(settlement: ScopeSettlement): void {

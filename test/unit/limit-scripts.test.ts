@@ -222,6 +222,29 @@ test('leases of calls and budget blocks in flight past their time to live are re
   }
 });
 
+test('close() (a worker about to exit) settles its open budget block in Redis at once, with its calls\' cost', async () => {
+  const connection = await connect();
+  const gate = new LimitGate({ redis: connection, logger });
+  const client = new Redis(redis.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  try {
+    const budget = scope({ maxBudget: 10 });
+    const [, , leases, , spent] = new RedisLimits(connection).keys(budget, undefined);
+    for (let i = 0; i < 3; i++) {
+      const call = await gate.admit([budget], { maxCostUsd: 0.0001, tokens: 0 });
+      assert.ok(!isDenial(call));
+      gate.settle(call, 0.00002, undefined);
+    }
+    assert.equal(await client.zcard(leases!), 1, 'the block is open, its lease held');
+    assert.equal(await client.get(spent!), null, 'nothing settled in Redis yet');
+    await gate.close();
+    assert.equal(await client.zcard(leases!), 0);
+    assert.equal(await client.get(spent!), '60000', 'the three calls\' real cost');
+  } finally {
+    client.disconnect();
+  }
+});
+
 test('budget_duration: a window past its end starts fresh, before the reset job has run', async () => {
   const gate = new LimitGate({ redis: await connect(), logger });
   const now = Date.now();
