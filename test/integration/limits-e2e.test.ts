@@ -28,25 +28,30 @@ let db: TestDatabase;
 let redis: RedisProcess;
 let a: GatewayProcess;
 let b: GatewayProcess;
-/** A third host without Redis: its primary counts for its two workers (docs/limits.md, "Budget blocks"). */
+/**
+ * A third host without Redis: its primary counts for its two workers (docs/limits.md, "Budget
+ * blocks"). Its database is its own: a host without Redis cannot tell the others of the budget
+ * resets its job makes, and the budget_duration test below needs the two hosts' windows to agree.
+ */
 let alone: GatewayProcess;
+let aloneDb: TestDatabase;
 
 before(async () => {
   upstream = await startFakeUpstream();
   upstream.behave('gpt-4o', { text: 'an answer', usage: { prompt_tokens: 10, completion_tokens: 50 } });
   upstream.behave('gpt-4o-slow', { text: 'a slow answer', delayMs: 800, usage: { prompt_tokens: 10, completion_tokens: 50 } });
-  [db, redis] = await Promise.all([createTestDatabase(), startRedis()]);
-  [a, b, alone] = await Promise.all([host(redis.url), host(redis.url), host(undefined)]);
+  [db, aloneDb, redis] = await Promise.all([createTestDatabase(), createTestDatabase(), startRedis()]);
+  [a, b, alone] = await Promise.all([host(redis.url, db), host(redis.url, db), host(undefined, aloneDb)]);
 });
 
 after(async () => {
   await stopAllGateways();
   await redis.stop();
   await upstream.close();
-  await db.drop();
+  await Promise.all([db.drop(), aloneDb.drop()]);
 });
 
-function host(redisUrl: string | undefined): Promise<GatewayProcess> {
+function host(redisUrl: string | undefined, database: TestDatabase): Promise<GatewayProcess> {
   const deployment = (name: string) => ({
     model_name: name,
     litellm_params: { model: `openai/${name}`, api_base: `${upstream.url}/v1`, api_key: 'sk-upstream' },
@@ -59,7 +64,7 @@ function host(redisUrl: string | undefined): Promise<GatewayProcess> {
       ...(redisUrl === undefined ? {} : { router_settings: { redis_url: redisUrl } }),
     },
     args: ['--num_workers', '2'],
-    env: { DATABASE_URL: db.url },
+    env: { DATABASE_URL: database.url },
   });
 }
 
