@@ -25,7 +25,7 @@ export function spendRecord(ctx: RequestContext, status: number): SpendRow | und
   if (callType === undefined || ctx.stream === undefined) return undefined;
   const now = Date.now();
   const durationMs = performance.now() - ctx.startedAt;
-  const startedAt = now - durationMs;
+  const startedAt = Math.trunc(now - durationMs);
   const usage = ctx.usage;
   const cost = ctx.cost;
   const deployment = ctx.deployment;
@@ -57,10 +57,10 @@ export function spendRecord(ctx: RequestContext, status: number): SpendRow | und
     total_tokens: usage === undefined ? 0 : usage.input + usage.output,
     prompt_tokens: usage?.input ?? 0,
     completion_tokens: usage?.output ?? 0,
-    startTime: new Date(startedAt).toISOString(),
-    endTime: new Date(now).toISOString(),
+    startTime: startedAt,
+    endTime: now,
     request_duration_ms: Math.round(durationMs),
-    completionStartTime: ctx.firstByteMs === undefined ? null : new Date(startedAt + ctx.firstByteMs).toISOString(),
+    completionStartTime: ctx.firstByteMs === undefined ? null : Math.trunc(startedAt + ctx.firstByteMs),
     model: deployment?.model ?? '',
     model_id: deployment?.id ?? '',
     model_group: ctx.modelGroup ?? '',

@@ -1,16 +1,16 @@
-import { SPEND_COLUMNS, type SpendRow } from './spend-row.js';
+import { SPEND_COLUMNS, type SpendEncoding, type SpendRow } from './spend-row.js';
 
 /**
- * A batch of spend rows as one PostgreSQL array literal per column (`{"a","b",NULL}`), for
- * `INSERT … SELECT FROM unnest($1::text[], $2::double precision[], …)`. PostgreSQL reads typed
- * arrays with its array parser, where `json_to_recordset` built a hash table of every object's
- * keys: measured on this machine, alternating, the server's CPU per row 60 → 25 µs
- * (docs/benchmarks.md#spend-logs). The text is also half the size of the batch as JSON (no key
- * names), which the worker pays for in encoding it.
+ * A batch of spend rows as PostgreSQL array literals, for one
+ * `INSERT … SELECT FROM unnest($3::text[], $4::integer[], …)`: one array per column, plus two
+ * dictionaries. Most of a row repeats from row to row (the model, its deployment, the key, the
+ * status, the metadata's shape), so a `shared` text column travels as an index into the batch's
+ * text dictionary (`$1::text[]`) and a `json` column as an index into its jsonb dictionary
+ * (`$2::jsonb[]`, so PostgreSQL parses each distinct document once, not once per row); times
+ * travel as milliseconds since the epoch. Measured in the proxy bench (docs/benchmarks.md#spend-logs):
+ * the worker's CPU per row and the bytes written per row both fell to about a third of one
+ * quoted text per value, and PostgreSQL's CPU per row with them.
  */
-
-/** The SQL types of the unnest arrays: jsonb columns travel as text and are cast per row. */
-export const UNNEST_TYPES: readonly string[] = SPEND_COLUMNS.map(([, type]) => (type === 'jsonb' ? 'text' : type));
 
 const NEEDS_ESCAPE = /["\\]/;
 const ESCAPED = /["\\]/g;
@@ -19,29 +19,92 @@ const RAW_NUL = new RegExp(String.fromCharCode(0), 'g');
 const JSON_NUL = /(?<!\\)((?:\\\\)*)\\u0000/g;
 
 /**
- * One array element: NULL, a number as written, or a quoted string (its `"` and `\` escaped). A
- * NUL character (a client's tag or metadata may carry one) becomes U+FFFD: PostgreSQL refuses NUL
- * in text and jsonb, and one such value would fail its whole batch at every retry.
+ * One quoted array element (its `"` and `\` escaped). A NUL character (a client's tag or metadata
+ * may carry one) becomes U+FFFD: PostgreSQL refuses NUL in text and jsonb, and one such value
+ * would fail its whole batch at every retry.
  */
-function element(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'NULL';
-  let text = typeof value === 'string' ? value : JSON.stringify(value);
+function quoted(text: string): string {
   if (text.includes('\u0000')) text = text.replace(RAW_NUL, '\uFFFD');
-  if (typeof value !== 'string' && text.includes('\\u0000')) text = text.replace(JSON_NUL, '$1\\ufffd');
   return NEEDS_ESCAPE.test(text) ? `"${text.replace(ESCAPED, '\\$&')}"` : `"${text}"`;
 }
 
-/** The batch's columns, in SPEND_COLUMNS' order, as array literals. */
-export function columnArrays(rows: readonly SpendRow[], columns: ReadonlyArray<readonly [keyof SpendRow, string]> = SPEND_COLUMNS): string[] {
-  const out: string[] = [];
-  for (const [name] of columns) {
-    let text = '{';
-    for (let i = 0; i < rows.length; i++) {
-      if (i > 0) text += ',';
-      text += element(rows[i]![name]);
+/** A JSON document's text, with JSON's escape of NUL made U+FFFD (jsonb refuses it). */
+function jsonText(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return text.includes('\\u0000') ? text.replace(JSON_NUL, '$1\\ufffd') : text;
+}
+
+/** Distinct values, numbered from 1 as PostgreSQL's arrays are. */
+class Dictionary {
+  private readonly ids = new Map<string, number>();
+  private readonly values: string[] = [];
+
+  id(value: string): number {
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.push(value);
+      this.ids.set(value, id);
     }
-    out.push(text + '}');
+    return id;
   }
+
+  literal(): string {
+    return `{${this.values.map(quoted).join(',')}}`;
+  }
+}
+
+/** One column's array literal. */
+function columnLiteral(rows: readonly SpendRow[], name: keyof SpendRow, encoding: SpendEncoding, texts: Dictionary, jsons: Dictionary): string {
+  let literal = '{';
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) literal += ',';
+    const value = rows[i]![name];
+    if (value === null || value === undefined) {
+      literal += 'NULL';
+    } else if (encoding === 'shared') {
+      literal += texts.id(String(value));
+    } else if (encoding === 'json') {
+      literal += jsons.id(jsonText(value));
+    } else if (encoding === 'text') {
+      literal += quoted(String(value));
+    } else if (typeof value === 'number' && Number.isFinite(value)) {
+      literal += encoding === 'double' ? value : Math.round(value);
+    } else {
+      literal += 'NULL';
+    }
+  }
+  return literal + '}';
+}
+
+/** The statement's parameters: the two dictionaries, then the columns in `columns`' order. */
+export function batchParameters(rows: readonly SpendRow[], columns: ReadonlyArray<readonly [keyof SpendRow, SpendEncoding]> = SPEND_COLUMNS): string[] {
+  const texts = new Dictionary();
+  const jsons = new Dictionary();
+  const out = ['', ''];
+  for (const [name, encoding] of columns) out.push(columnLiteral(rows, name, encoding, texts, jsons));
+  out[0] = texts.literal();
+  out[1] = jsons.literal();
   return out;
+}
+
+const PARAMETER_TYPES: Readonly<Record<SpendEncoding, string>> = {
+  text: 'text', shared: 'integer', json: 'integer', integer: 'integer', double: 'double precision', time: 'double precision',
+};
+
+/**
+ * `SELECT <the columns' values> FROM unnest(…) AS r(…), <the dictionaries> AS d`, for the
+ * parameters `batchParameters` makes: each column read back as its table type.
+ */
+export function batchSelect(columns: ReadonlyArray<readonly [keyof SpendRow, SpendEncoding]> = SPEND_COLUMNS): string {
+  const value = ([name, encoding]: readonly [keyof SpendRow, SpendEncoding]): string => {
+    const column = `r."${name}"`;
+    if (encoding === 'shared') return `d.t[${column}]`;
+    if (encoding === 'json') return `d.j[${column}]`;
+    // Stored as UTC wall time in TIMESTAMP(3) without a zone, as Prisma writes LiteLLM's rows.
+    if (encoding === 'time') return `(to_timestamp(${column} / 1000) AT TIME ZONE 'UTC')`;
+    return column;
+  };
+  const arrays = columns.map(([, encoding], i) => `$${i + 3}::${PARAMETER_TYPES[encoding]}[]`).join(', ');
+  const names = columns.map(([name]) => `"${name}"`).join(', ');
+  return `SELECT ${columns.map((column) => `${value(column)} AS "${column[0]}"`).join(', ')} FROM unnest(${arrays}) AS r(${names}), (SELECT $1::text[] AS t, $2::jsonb[] AS j) AS d`;
 }

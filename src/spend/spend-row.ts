@@ -1,6 +1,6 @@
 /**
  * One row of `LiteLLM_SpendLogs`, with LiteLLM's column names: what a call cost and who made it.
- * Times are ISO-8601 UTC strings (stored as TIMESTAMP(3) without a zone, as Prisma does).
+ * Times are milliseconds since the epoch (stored as UTC in TIMESTAMP(3) without a zone, as Prisma does).
  * `api_key` (a virtual key's SHA-256 hex, LiteLLM's `token`), `user` (its user_id) and `team_id`
  * say which virtual key called; empty for the master key.
  */
@@ -13,10 +13,10 @@ export interface SpendRow {
   total_tokens: number;
   prompt_tokens: number;
   completion_tokens: number;
-  startTime: string;
-  endTime: string;
+  startTime: number;
+  endTime: number;
   request_duration_ms: number;
-  completionStartTime: string | null;
+  completionStartTime: number | null;
   model: string;
   model_id: string;
   model_group: string;
@@ -35,13 +35,20 @@ export interface SpendRow {
   cache_key: string;
 }
 
-/** The columns written, with the SQL type each is read as from the batch's JSON. */
-export const SPEND_COLUMNS: ReadonlyArray<readonly [keyof SpendRow, string]> = [
-  ['request_id', 'text'], ['call_type', 'text'], ['api_key', 'text'], ['spend', 'double precision'],
+/**
+ * How a column travels in a batch (spend-batch.ts): `text` as itself; `shared` (a text that repeats
+ * from row to row: the model, the key, the status) and `json` (jsonb) as an index into the batch's
+ * dictionary of distinct values; numbers as numbers; `time` as milliseconds since the epoch.
+ */
+export type SpendEncoding = 'text' | 'shared' | 'json' | 'integer' | 'double' | 'time';
+
+/** The columns written, and how each travels. */
+export const SPEND_COLUMNS: ReadonlyArray<readonly [keyof SpendRow, SpendEncoding]> = [
+  ['request_id', 'text'], ['call_type', 'shared'], ['api_key', 'shared'], ['spend', 'double'],
   ['total_tokens', 'integer'], ['prompt_tokens', 'integer'], ['completion_tokens', 'integer'],
-  ['startTime', 'timestamp(3)'], ['endTime', 'timestamp(3)'], ['request_duration_ms', 'integer'],
-  ['completionStartTime', 'timestamp(3)'], ['model', 'text'], ['model_id', 'text'], ['model_group', 'text'],
-  ['custom_llm_provider', 'text'], ['api_base', 'text'], ['user', 'text'], ['metadata', 'jsonb'], ['request_tags', 'jsonb'],
-  ['team_id', 'text'], ['organization_id', 'text'], ['end_user', 'text'], ['status', 'text'],
-  ['cache_hit', 'text'], ['cache_key', 'text'],
+  ['startTime', 'time'], ['endTime', 'time'], ['request_duration_ms', 'integer'],
+  ['completionStartTime', 'time'], ['model', 'shared'], ['model_id', 'shared'], ['model_group', 'shared'],
+  ['custom_llm_provider', 'shared'], ['api_base', 'shared'], ['user', 'shared'], ['metadata', 'json'], ['request_tags', 'json'],
+  ['team_id', 'shared'], ['organization_id', 'shared'], ['end_user', 'shared'], ['status', 'shared'],
+  ['cache_hit', 'shared'], ['cache_key', 'text'],
 ];

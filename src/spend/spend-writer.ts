@@ -1,6 +1,6 @@
 import type { Logger } from '../core/index.js';
 import { migrate, type SqlClient } from '../db/index.js';
-import { columnArrays, UNNEST_TYPES } from './spend-batch.js';
+import { batchParameters, batchSelect } from './spend-batch.js';
 import { SPEND_COLUMNS, type SpendRow } from './spend-row.js';
 
 /** Counts for the metrics: rows waiting in this worker, rows written, rows given up. */
@@ -29,16 +29,13 @@ export interface SpendWriterOptions {
 
 const COLUMN_LIST = SPEND_COLUMNS.map(([name]) => `"${name}"`).join(', ');
 /**
- * One statement per batch, each column one parameter (an array literal: spend-batch.ts), so a
- * batch costs one round trip whatever its size. ON CONFLICT makes a retry after a lost
- * acknowledgement harmless. The jsonb columns come as text and are cast row by row.
+ * One statement per batch (its parameters: spend-batch.ts), so a batch costs one round trip
+ * whatever its size. ON CONFLICT makes a retry after a lost acknowledgement harmless.
  */
-const SELECTED = SPEND_COLUMNS.map(([name, type]) => (type === 'jsonb' ? `"${name}"::jsonb` : `"${name}"`)).join(', ');
-const UNNEST = `unnest(${UNNEST_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')}) AS r(${COLUMN_LIST})`;
-const INSERT = `INSERT INTO "LiteLLM_SpendLogs" (${COLUMN_LIST}) SELECT ${SELECTED} FROM ${UNNEST} ON CONFLICT ("request_id") DO NOTHING RETURNING "api_key", "team_id", "user", "spend"`;
+const INSERT = `INSERT INTO "LiteLLM_SpendLogs" (${COLUMN_LIST}) ${batchSelect()} ON CONFLICT ("request_id") DO NOTHING RETURNING "api_key", "team_id", "user", "spend"`;
 /** The batch's rows as `written` without logging them (disable_spend_logs). */
 const SPEND_ONLY_COLUMNS = SPEND_COLUMNS.filter(([name]) => name === 'api_key' || name === 'team_id' || name === 'user' || name === 'spend');
-const ROWS_ONLY = `SELECT "api_key", "team_id", "user", "spend" FROM unnest(${SPEND_ONLY_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) AS r(${SPEND_ONLY_COLUMNS.map(([name]) => `"${name}"`).join(', ')})`;
+const ROWS_ONLY = batchSelect(SPEND_ONLY_COLUMNS);
 
 /**
  * The cost of what was written, added to the `spend` columns of LiteLLM's key, team and user
@@ -147,7 +144,7 @@ export class SpendWriter {
           this.migrated = true;
         }
         const keep = this.options.keepRows !== false;
-        await this.options.db.query(keep ? WRITE_ROWS : WRITE_SPEND_ONLY, keep ? columnArrays(batch) : columnArrays(batch, SPEND_ONLY_COLUMNS));
+        await this.options.db.query(keep ? WRITE_ROWS : WRITE_SPEND_ONLY, keep ? batchParameters(batch) : batchParameters(batch, SPEND_ONLY_COLUMNS));
       } catch (error) {
         this.failed(error);
         return;

@@ -33,7 +33,7 @@ after(async () => {
 });
 
 function row(id: string, spend = 0.001): SpendRow {
-  const now = new Date().toISOString();
+  const now = Date.now();
   return {
     request_id: id, call_type: 'acompletion', api_key: '', spend, total_tokens: 3, prompt_tokens: 2, completion_tokens: 1,
     startTime: now, endTime: now, request_duration_ms: 5, completionStartTime: null, model: 'gpt-4o', model_id: 'd1',
@@ -100,7 +100,7 @@ test('a batch travels as one array per column: every text comes back as written,
   const rows = hostile.map((text, i) => ({
     ...row(`array-${i}`, i === 0 ? 0.1 + 0.2 : i * 1e-7),
     model: text, api_base: text, cache_key: text, request_tags: [text, 'plain'], metadata: { text, nested: { n: i, s: text } },
-    team_id: i % 2 === 0 ? null : text, completionStartTime: i % 3 === 0 ? null : new Date(1_700_000_000_123 + i).toISOString(),
+    team_id: i % 2 === 0 ? null : text, completionStartTime: i % 3 === 0 ? null : 1_700_000_000_123 + i,
   }));
   for (const r of rows) writer.record(r);
   await writer.flush();
@@ -114,7 +114,7 @@ test('a batch travels as one array per column: every text comes back as written,
     assert.deepEqual(got.request_tags, r.request_tags);
     assert.deepEqual(got.metadata, r.metadata);
     assert.equal(got.spend, r.spend, 'a double round-trips exactly');
-    assert.equal(got.completionStartTime === null ? null : (got.completionStartTime as Date).getTime(), r.completionStartTime === null ? null : Date.parse(r.completionStartTime));
+    assert.equal(got.completionStartTime === null ? null : (got.completionStartTime as Date).getTime(), r.completionStartTime);
   }
 });
 
