@@ -94,7 +94,9 @@ test('with PostgreSQL unreachable the buffer holds rows up to its bound, counts 
   assert.equal(pending, 0);
 });
 
-test('a batch travels as one array per column: every text comes back as written, quotes, backslashes, braces, NULL-looking words and all', async () => {
+test('a batch travels as one array per column: every text comes back as written, quotes, backslashes, braces, NULL-looking words and all; times as UTC whatever the server\'s zone', async () => {
+  // A server whose sessions run in another zone still stores UTC wall time, as Prisma does for LiteLLM.
+  await db.sql.unsafe(`ALTER DATABASE "${db.name}" SET timezone TO 'America/New_York'`);
   const writer = new SpendWriter({ db: client(), logger, flushIntervalMs: 3_600_000 });
   const hostile = ['"quoted"', 'back\\slash\\', '{braces},commas,', 'NULL', 'null', '', ' spaced ', 'line\nbreak\ttab\r', 'ünïcødé ✓ 日本', '\\"\\', "it's"];
   const rows = hostile.map((text, i) => ({
@@ -105,7 +107,8 @@ test('a batch travels as one array per column: every text comes back as written,
   for (const r of rows) writer.record(r);
   await writer.flush();
   assert.equal(writer.pendingRows, 0);
-  const read = await db.sql<Array<Record<string, unknown>>>`SELECT * FROM "LiteLLM_SpendLogs" WHERE request_id LIKE 'array-%' ORDER BY request_id`;
+  const read = await db.sql<Array<Record<string, unknown>>>`SELECT *, (extract(epoch FROM "completionStartTime") * 1000)::float8 AS completion_ms
+    FROM "LiteLLM_SpendLogs" WHERE request_id LIKE 'array-%' ORDER BY request_id`;
   const byId = new Map(read.map((r) => [r.request_id, r]));
   for (const r of rows) {
     const got = byId.get(r.request_id);
@@ -114,7 +117,7 @@ test('a batch travels as one array per column: every text comes back as written,
     assert.deepEqual(got.request_tags, r.request_tags);
     assert.deepEqual(got.metadata, r.metadata);
     assert.equal(got.spend, r.spend, 'a double round-trips exactly');
-    assert.equal(got.completionStartTime === null ? null : (got.completionStartTime as Date).getTime(), r.completionStartTime);
+    assert.equal(got.completion_ms, r.completionStartTime, 'milliseconds since the epoch, as UTC wall time');
   }
 });
 
