@@ -12,6 +12,12 @@ export function parseDuration(text: string): { amount: number; unit: 's' | 'm' |
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
+/** The duration in milliseconds when it has a fixed length (every unit but `mo`), else undefined. */
+export function fixedDurationMs(text: string): number | undefined {
+  const parsed = parseDuration(text);
+  return parsed === undefined || parsed.unit === 'mo' ? undefined : parsed.amount * UNIT_MS[parsed.unit];
+}
+
 /**
  * `from` plus the duration (epoch ms). Months are added on the calendar in UTC, the day clamped
  * to the target month's last (Jan 31 + 1mo = Feb 28), as Python's relativedelta does.

@@ -1,4 +1,4 @@
-import { addDuration } from './budget-duration.js';
+import { addDuration, fixedDurationMs } from './budget-duration.js';
 import type { LimitScope } from './limit-scope.js';
 
 /** A scope's current budget window: its end (epoch ms; undefined: a budget that never resets) and the spend known in it. */
@@ -8,7 +8,7 @@ export interface BudgetWindow {
   readonly floorUsd: number;
 }
 
-/** Windows the stored end may be behind by before we give up stepping (a `1s` budget unread for days). */
+/** Calendar months the stored end may be behind by before we give up stepping (fixed lengths are computed, not stepped). */
 const MAX_STEPS = 10_000;
 
 /**
@@ -21,11 +21,25 @@ export function budgetWindow(scope: LimitScope, now: number): BudgetWindow {
   const stored = scope.budgetResetAt;
   if (stored === null || scope.budgetDuration === null) return { end: stored ?? undefined, floorUsd: scope.spend };
   if (now < stored) return { end: stored, floorUsd: scope.spend };
+  const end = windowEndAfter(stored, scope.budgetDuration, now);
+  return end === undefined ? { end: stored, floorUsd: scope.spend } : { end, floorUsd: 0 };
+}
+
+/**
+ * The end of the window that holds `now` on the grid a stored end lays down: the first
+ * `stored + k × duration` after `now`. Every process that knows the stored end names the same
+ * window, whichever of them moves the stored end and whenever it does (the reset job uses it too).
+ * Undefined when the duration is not one LiteLLM reads, or the stored end is too far behind.
+ */
+export function windowEndAfter(stored: number, duration: string, now: number): number | undefined {
+  if (now < stored) return stored;
+  const step = fixedDurationMs(duration);
+  if (step !== undefined) return stored + (Math.floor((now - stored) / step) + 1) * step;
   let end = stored;
   for (let i = 0; i < MAX_STEPS && end <= now; i++) {
-    const next = addDuration(end, scope.budgetDuration);
-    if (next === undefined || next <= end) return { end: stored, floorUsd: scope.spend };
+    const next = addDuration(end, duration);
+    if (next === undefined || next <= end) return undefined;
     end = next;
   }
-  return { end, floorUsd: 0 };
+  return end > now ? end : undefined;
 }

@@ -1,6 +1,6 @@
 export type { LimitScope } from './limit-scope.js';
 export { addDuration, parseDuration } from './budget-duration.js';
-export { budgetWindow, type BudgetWindow } from './budget-window.js';
+export { budgetWindow, windowEndAfter, type BudgetWindow } from './budget-window.js';
 export { LimitGate, hasLimits, type LimitGateOptions } from './limit-gate.js';
 export { LEASE_TTL_MS, RedisLimits } from './redis-limits.js';
 export { LocalLimits } from './local-limits.js';

@@ -286,13 +286,18 @@ test('budget reset: spend back to 0 and the next window set, by one process at a
 
   // While another process holds the lock, a round does nothing.
   const client = createPostgresClient(db.url, createLogger({ level: 'silent', pretty: false }));
-  await db.sql`UPDATE "LiteLLM_VerificationToken" SET budget_reset_at = now() - interval '1 hour', spend = 0.5 WHERE token = ${made.body.token_id}`;
+  // The stored end an hour and 0.7 s behind: the window `now` is in ends 1.3 s from now on the 2 s grid it lays down.
+  const stored = Date.now() - 3_600_700;
+  const now = stored + 3_600_700;
+  await db.sql`UPDATE "LiteLLM_VerificationToken" SET budget_reset_at = to_timestamp(${stored / 1000}) AT TIME ZONE 'UTC', spend = 0.5 WHERE token = ${made.body.token_id}`;
   await db.sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(7431171)`;
-    assert.equal(await resetBudgets(client), undefined, 'another process holds the lock: skipped');
+    assert.equal(await resetBudgets(client, now), undefined, 'another process holds the lock: skipped');
   });
-  const changes = await resetBudgets(client);
+  const changes = await resetBudgets(client, now);
   assert.deepEqual(changes?.filter((c) => c.kind === 'key').map((c) => (c as { id: string }).id), [made.body.token_id]);
+  const [moved] = await db.sql`SELECT (extract(epoch from budget_reset_at) * 1000)::float8 AS at FROM "LiteLLM_VerificationToken" WHERE token = ${made.body.token_id}`;
+  assert.equal(moved!.at, now + 1_300, 'the next end is on the stored end\'s grid, the window every worker already counts in (not now + 2 s)');
   await client.end(100);
 });
 

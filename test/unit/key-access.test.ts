@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GatewayError } from '../../src/core/index.js';
 import { addDuration, mayUse, parseDuration, resolveModel, type Caller } from '../../src/keys/index.js';
+import { windowEndAfter } from '../../src/limits/index.js';
 
 /** Which model groups a virtual key may call (LiteLLM's rules), and LiteLLM's budget durations. */
 
@@ -48,4 +49,15 @@ test("budget durations as LiteLLM reads them; months on the calendar", () => {
   assert.equal(new Date(addDuration(start, '1mo')!).toISOString(), '2026-02-28T12:00:00.000Z', 'Jan 31 + 1 month: the last of February');
   assert.equal(new Date(addDuration(start, '13mo')!).toISOString(), '2027-02-28T12:00:00.000Z');
   assert.equal(new Date(addDuration(Date.UTC(2026, 1, 15), '1mo')!).toISOString(), '2026-03-15T00:00:00.000Z');
+});
+
+test('the window a time falls in, on the grid the stored end lays down', () => {
+  const stored = Date.UTC(2026, 0, 31, 12);
+  assert.equal(windowEndAfter(stored, '2s', stored - 1), stored, 'before the stored end: the stored window');
+  assert.equal(windowEndAfter(stored, '2s', stored), stored + 2_000, 'at the end: the next one');
+  assert.equal(windowEndAfter(stored, '2s', stored + 3_600_700), stored + 3_602_000);
+  const month = 30 * 86_400_000;
+  assert.equal(windowEndAfter(stored, '1m', stored + month + 1), stored + month + 60_000, 'a 1m budget unread for a month: 43,200 windows on, computed, not stepped');
+  assert.equal(new Date(windowEndAfter(stored, '1mo', Date.UTC(2026, 3, 1))!).toISOString(), '2026-04-28T12:00:00.000Z', 'months stepped on the calendar from the stored end');
+  assert.equal(windowEndAfter(stored, '1y', stored + 1), undefined, 'a duration LiteLLM does not read');
 });
