@@ -291,7 +291,7 @@ async function authCostUs(): Promise<{ master: number; virtual: number }> {
   const virtualKey = 'sk-benchVirtualKey0000000';
   const caller: Caller = {
     tokenHash: '', keyAlias: 'bench-key', keyName: null, teamId: 't', teamAlias: 'bench-team', userId: null, models: ['bench-chat'], teamModels: ['bench-chat'],
-    aliases: {}, scopes: [], admin: false, expiresAt: null, blocked: false, teamBlocked: false,
+    aliases: {}, scopes: [], modelScopes: new Map(), admin: false, expiresAt: null, blocked: false, teamBlocked: false,
   };
   const cache = new KeyCache({ load: async () => caller, ttlMs: 60_000, negativeTtlMs: 5_000, maxEntries: 10, maxNegativeEntries: 10, maxConcurrentLoads: 2, maxQueuedLoads: 10 });
   const [masterConnection, virtualConnection] = [{}, {}];

@@ -18,6 +18,12 @@ export interface Caller {
   readonly aliases: Readonly<Record<string, string>>;
   /** Key first, then team, then user; only those that exist. */
   readonly scopes: readonly LimitScope[];
+  /**
+   * The key's limits per model group (LiteLLM's `model_rpm_limit`, `model_tpm_limit` and
+   * `model_max_parallel_requests` in its metadata), as `model_per_key` scopes: a call to that
+   * group is counted against it too.
+   */
+  readonly modelScopes: ReadonlyMap<string, LimitScope>;
   /** The key's user has LiteLLM's `proxy_admin` role (or the key's metadata says so): it may manage keys. */
   readonly admin: boolean;
   readonly expiresAt: number | null;
@@ -107,11 +113,39 @@ export function callerFromRow(row: CallerRow): Caller {
     teamModels: row.team_exists === true ? row.team_models ?? [] : undefined,
     aliases,
     scopes,
+    modelScopes: modelScopesOf(row.token, row.metadata),
     admin: ADMIN_ROLES.has(row.user_role ?? '') || (typeof metadataRole === 'string' && ADMIN_ROLES.has(metadataRole)),
     expiresAt: num(row.expires_ms),
     blocked: row.blocked === true,
     teamBlocked: row.team_blocked === true,
   };
+}
+
+/** LiteLLM's per-model limits of a key, from its metadata: one scope per model group named. */
+function modelScopesOf(token: string, metadata: Record<string, unknown> | null): ReadonlyMap<string, LimitScope> {
+  const scopes = new Map<string, LimitScope>();
+  if (metadata === null) return scopes;
+  const rpm = limitsByModel(metadata.model_rpm_limit);
+  const tpm = limitsByModel(metadata.model_tpm_limit);
+  const parallel = limitsByModel(metadata.model_max_parallel_requests);
+  for (const group of new Set([...rpm.keys(), ...tpm.keys(), ...parallel.keys()])) {
+    scopes.set(group, {
+      kind: 'model_per_key', id: `${token}:${group}`, rpm: rpm.get(group) ?? null, tpm: tpm.get(group) ?? null, maxParallel: parallel.get(group) ?? null,
+      maxBudget: null, budgetDuration: null, budgetResetAt: null, spend: 0,
+    });
+  }
+  return scopes;
+}
+
+/** `{group: limit}`; entries that are not a number ≥ 0 are ignored (the management API refuses them). */
+function limitsByModel(value: unknown): Map<string, number> {
+  const out = new Map<string, number>();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return out;
+  for (const [group, limit] of Object.entries(value)) {
+    const n = num(limit as string | number | null);
+    if (n !== null && n >= 0) out.set(group, n);
+  }
+  return out;
 }
 
 /** BIGINT columns arrive as text; NULL stays null. */

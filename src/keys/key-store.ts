@@ -4,7 +4,7 @@ import type { SqlClient, SqlQuery } from '../db/index.js';
 import { addDuration } from '../limits/index.js';
 import type { KeyChange } from './key-invalidation.js';
 import { abbreviate, hashToken, newKey, tokenOf } from './key-token.js';
-import { assignmentsOf, expressionOf, invalid, KEY_FIELDS, TEAM_FIELDS, USER_FIELDS, type Assignment } from './record-fields.js';
+import { assignmentsOf, expressionOf, invalid, KEY_FIELDS, modelLimitsOf, TEAM_FIELDS, USER_FIELDS, type Assignment } from './record-fields.js';
 
 /**
  * LiteLLM's management API on its tables: keys, teams, users. Every call answers in LiteLLM's
@@ -34,6 +34,19 @@ export interface Changed<T> {
   readonly changes: readonly KeyChange[];
 }
 
+/**
+ * A key body whose top-level per-model limits (model_rpm_limit …) go into its metadata, as LiteLLM
+ * keeps them: into the body's own metadata when it has one, or (a new key) a new one. Otherwise
+ * the body itself.
+ */
+function withModelLimits(body: Row, creating: boolean): Row {
+  const limits = modelLimitsOf(body);
+  if (limits === undefined) return body;
+  const metadata = body.metadata;
+  if (metadata !== undefined && metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)) return { ...body, metadata: { ...metadata, ...limits } };
+  return creating && (metadata === undefined || metadata === null) ? { ...body, metadata: limits } : body;
+}
+
 export class KeyStore {
   constructor(private readonly db: SqlClient) {}
 
@@ -43,7 +56,7 @@ export class KeyStore {
     const key = optionalString(body, 'key') ?? newKey();
     if (!key.startsWith('sk-')) throw invalid('key', "a key must start with 'sk-'");
     const token = hashToken(key);
-    const assignments = [...assignmentsOf(body, KEY_FIELDS), ...expiryOf(body), ...resetOf(body)];
+    const assignments = [...assignmentsOf(withModelLimits(body, true), KEY_FIELDS), ...expiryOf(body), ...resetOf(body)];
     if (await this.exists('LiteLLM_VerificationToken', 'token', token)) throw new GatewayError('invalid_request', 'Unable to create key: a key with this value exists.', { param: 'key' });
     await this.checkAliasFree(body.key_alias, undefined);
     await this.checkTeam(body.team_id);
@@ -63,7 +76,13 @@ export class KeyStore {
 
   async updateKey(body: Row, actor: string): Promise<Changed<Row>> {
     const token = tokenOf(requiredString(body, 'key'));
-    const assignments = [...assignmentsOf(body, KEY_FIELDS), ...expiryOf(body), ...resetOf(body)];
+    const merged = withModelLimits(body, false);
+    const limits = merged === body ? modelLimitsOf(body) : undefined;
+    const assignments = [
+      ...assignmentsOf(merged, KEY_FIELDS), ...expiryOf(body), ...resetOf(body),
+      // Top-level per-model limits without a new metadata: merged into the key's own.
+      ...(limits === undefined ? [] : [{ column: 'metadata', cast: '::text::jsonb', value: JSON.stringify(limits), merge: true } as const]),
+    ];
     await this.checkAliasFree(body.key_alias, token);
     await this.checkTeam(body.team_id);
     await this.ensureUser(body.user_id);

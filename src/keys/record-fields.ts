@@ -38,6 +38,30 @@ export const USER_FIELDS: readonly FieldSpec[] = [
   { name: 'team_id', kind: 'text' }, { name: 'teams', kind: 'textList', required: true },
 ];
 
+/**
+ * LiteLLM's per-model limits of a key: top-level fields of `/key/generate` and `/key/update` that
+ * it keeps in the key's metadata (`{"<model group>": <limit>}` each). Enforced per model group
+ * (LiteLLM's `model_per_key`).
+ */
+const MODEL_LIMIT_FIELDS = ['model_rpm_limit', 'model_tpm_limit', 'model_max_parallel_requests'] as const;
+
+/** The per-model limits a body sets, checked, as metadata fields; undefined when it sets none. */
+export function modelLimitsOf(body: Record<string, unknown>): Record<string, Record<string, number>> | undefined {
+  let out: Record<string, Record<string, number>> | undefined;
+  for (const name of MODEL_LIMIT_FIELDS) {
+    const value = body[name];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'object' || Array.isArray(value)) throw invalid(name, 'expected an object of model group → limit');
+    const limits: Record<string, number> = {};
+    for (const [group, limit] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) throw invalid(name, `${group}: expected a whole number ≥ 0`);
+      limits[group] = limit;
+    }
+    (out ??= {})[name] = limits;
+  }
+  return out;
+}
+
 /** LiteLLM's user roles. */
 const USER_ROLES = new Set(['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer', 'team', 'customer']);
 
@@ -46,6 +70,8 @@ export interface Assignment {
   readonly column: string;
   readonly cast: string;
   readonly value: string | null;
+  /** A jsonb object merged into the column's (an UPDATE only), not put in its place. */
+  readonly merge?: true;
 }
 
 const CASTS: Record<FieldKind, string> = {
@@ -65,6 +91,7 @@ export function assignmentsOf(body: Record<string, unknown>, fields: readonly Fi
 
 /** The SQL expression of an assignment with its parameter at `$n`. */
 export function expressionOf(assignment: Assignment, n: number): string {
+  if (assignment.merge === true) return `COALESCE("${assignment.column}", '{}'::jsonb) || $${n}::text::jsonb`;
   if (assignment.cast === '') return `ARRAY(SELECT jsonb_array_elements_text($${n}::text::jsonb))`;
   return `$${n}${assignment.cast}`;
 }

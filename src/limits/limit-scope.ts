@@ -1,10 +1,11 @@
 /**
- * The limits of one scope a call is counted against: its key, its team, its user. Built by
- * src/keys from the key record (caller.ts), enforced here (limit-gate.ts).
+ * The limits of one scope a call is counted against: its key, its team, its user, and its key's
+ * limits for the model group it calls (LiteLLM's `model_per_key`). Built by src/keys from the key
+ * record (caller.ts), enforced here (limit-gate.ts).
  */
 export interface LimitScope {
-  readonly kind: 'key' | 'team' | 'user';
-  /** key: the token's SHA-256 hex; team: team_id; user: user_id. */
+  readonly kind: 'key' | 'team' | 'user' | 'model_per_key';
+  /** key: the token's SHA-256 hex; team: team_id; user: user_id; model_per_key: `<token>:<model group>`. */
   readonly id: string;
   /** null: no limit. */
   readonly rpm: number | null;

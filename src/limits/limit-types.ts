@@ -49,7 +49,7 @@ export interface Denial {
   readonly used: number;
 }
 
-/** What happens at the gate, for the metrics (bounded labels: 2 countings, 3 scope kinds, 5 reasons). */
+/** What happens at the gate, for the metrics (bounded labels: 2 countings, 4 scope kinds, 5 reasons). */
 export interface LimitObserver {
   admitted(counting: Counting): void;
   denied(scopeKind: LimitScope['kind'], reason: DenialReason, counting: Counting): void;

@@ -7,7 +7,7 @@ import { CallEstimator, type CallKind } from './call-estimate.js';
 import type { RequestContext } from './request-context.js';
 
 /** LiteLLM's descriptor names in its rate limit message (parallel_request_limiter_v3). */
-const DESCRIPTOR: Readonly<Record<LimitScope['kind'], string>> = { key: 'api_key', team: 'team', user: 'user' };
+const DESCRIPTOR: Readonly<Record<LimitScope['kind'], string>> = { key: 'api_key', team: 'team', user: 'user', model_per_key: 'model_per_key' };
 const LIMIT_TYPE = { rpm: 'requests', tpm: 'tokens', parallel: 'max_parallel_requests' } as const;
 
 /**
@@ -28,13 +28,17 @@ export class CallLimits {
    * client gone while Redis answered is settled at once (its close has already run).
    */
   admit(ctx: RequestContext, caller: Caller, kind: CallKind, body: unknown, azureDeployment: string | undefined, open: () => boolean): void | Promise<void> {
-    if (!caller.scopes.some(hasLimits)) return;
+    if (caller.modelScopes.size === 0 && !caller.scopes.some(hasLimits)) return;
     let fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : {};
     // The Azure path names the model group in the path (its `:deployment`), not the body.
     if (azureDeployment !== undefined && typeof fields.model !== 'string') fields = { ...fields, model: azureDeployment };
+    // The key's own limits for this model group (model_rpm_limit …), counted beside its other scopes.
+    const modelScope = caller.modelScopes.size > 0 && typeof fields.model === 'string' ? caller.modelScopes.get(fields.model) : undefined;
+    const scopes = modelScope === undefined ? caller.scopes : [...caller.scopes, modelScope];
+    if (!scopes.some(hasLimits)) return;
     const budgeted = caller.scopes.some((s) => s.maxBudget !== null);
     const estimate = this.estimator.estimate(kind, fields, ctx.bodyBytes, budgeted);
-    const result = this.gate.admit(caller.scopes, estimate);
+    const result = this.gate.admit(scopes, estimate);
     // Answered at once (no Redis, a budget block of this worker's): no promise to wait for.
     if (!(result instanceof Promise)) {
       this.admitted(ctx, result, open);

@@ -108,6 +108,44 @@ test('rpm_limit 60: exactly 60 calls a minute across both hosts together, then 4
   }
 });
 
+test('model_rpm_limit {gpt-4o: 4}: 4 calls of that group across both hosts, then LiteLLM\'s model_per_key 429; other groups and keys untouched; /key/update merges new limits into the metadata', async () => {
+  const { key, hash } = await newKey({ model_rpm_limit: { 'gpt-4o': 4 }, metadata: { owner: 'evals' } });
+  const answers = await Promise.all(Array.from({ length: 7 }, (_, i) => chat(i % 2 === 0 ? a : b, key)));
+  assert.equal(answers.filter((x) => x.status === 200).length, 4, `statuses: ${answers.map((x) => x.status).join(',')}`);
+  for (const r of answers.filter((x) => x.status !== 200)) {
+    assert.equal(r.status, 429);
+    assert.match(r.body.error.message, new RegExp(`^Rate limit exceeded for model_per_key: ${hash}:gpt-4o\\. Limit type: requests\\. Current limit: 4, Remaining: 0\\.`));
+  }
+  assert.equal((await chat(b, key, 'gpt-4o-slow')).status, 200, 'another group of the same key is not limited');
+  const other = await newKey({});
+  assert.equal((await chat(a, other.key)).status, 200, 'another key is not limited');
+  const [row] = await db.sql`SELECT metadata FROM "LiteLLM_VerificationToken" WHERE token = ${hash}`;
+  assert.deepEqual(row!.metadata, { owner: 'evals', model_rpm_limit: { 'gpt-4o': 4 } }, 'kept in the metadata, as LiteLLM keeps it');
+  // Without a metadata in the body, the new limits are merged into the key's own.
+  const updated = await call(a, '/key/update', MASTER, { key, model_max_parallel_requests: { 'gpt-4o-slow': 1 } });
+  assert.equal(updated.status, 200, JSON.stringify(updated.body));
+  const [after] = await db.sql`SELECT metadata FROM "LiteLLM_VerificationToken" WHERE token = ${hash}`;
+  assert.deepEqual(after!.metadata, { owner: 'evals', model_rpm_limit: { 'gpt-4o': 4 }, model_max_parallel_requests: { 'gpt-4o-slow': 1 } });
+  const slow = await until(async () => {
+    const round = await Promise.all([chat(a, key, 'gpt-4o-slow'), chat(b, key, 'gpt-4o-slow')]);
+    return round.filter((x) => x.status === 200).length === 1 && round.some((x) => /Limit type: max_parallel_requests\. Current limit: 1/.test(x.body.error?.message ?? ''));
+  });
+  assert.ok(slow, 'one slow call in flight at a time once both hosts read the update');
+  const bad = await call(a, '/key/generate', MASTER, { model_rpm_limit: { 'gpt-4o': 'ten' } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error.message, /model_rpm_limit: gpt-4o: expected a whole number/);
+});
+
+/** Tries `attempt` for up to 5 s (a changed key reaches the other host's cache within a second). */
+async function until(attempt: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    if (await attempt()) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
 test('max_parallel_requests 2: two calls in flight across both hosts, the others 429', async () => {
   const { key } = await newKey({ max_parallel_requests: 2 });
   const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => chat(i % 2 === 0 ? a : b, key, 'gpt-4o-slow')));

@@ -9,7 +9,7 @@ import { windowEndAfter } from '../../src/limits/index.js';
 function caller(models: string[], teamModels?: string[], aliases: Record<string, string> = {}): Caller {
   return {
     tokenHash: 'h', keyAlias: null, keyName: null, teamId: teamModels === undefined ? null : 't1', teamAlias: null, userId: null,
-    models, teamModels, aliases, scopes: [], admin: false, expiresAt: null, blocked: false, teamBlocked: false,
+    models, teamModels, aliases, scopes: [], modelScopes: new Map(), admin: false, expiresAt: null, blocked: false, teamBlocked: false,
   };
 }
 

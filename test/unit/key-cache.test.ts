@@ -8,7 +8,7 @@ import { KeyCache, type Caller, type KeyCacheOptions } from '../../src/keys/inde
 function caller(hash: string, teamId: string | null = null): Caller {
   return {
     tokenHash: hash, keyAlias: null, keyName: null, teamId, teamAlias: null, userId: null, models: [], teamModels: undefined,
-    aliases: {}, scopes: [], admin: false, expiresAt: null, blocked: false, teamBlocked: false,
+    aliases: {}, scopes: [], modelScopes: new Map(), admin: false, expiresAt: null, blocked: false, teamBlocked: false,
   };
 }
 
