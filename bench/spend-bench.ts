@@ -19,10 +19,15 @@ import { freePort } from '../test/support/ports.js';
  * the bench also prints the ratio that CPU predicts (off / on, everything on this machine) and the
  * same without PostgreSQL's share (the database on a host of its own, as in production).
  * BENCH_PROF=<dir>: both gateways run with --cpu-prof (profiles in <dir>/on and <dir>/off, written as they stop).
+ * BENCH_SPEND_CONTROL=1: while the gateway without spend logs is measured, a process of its own
+ * (bench/spend-load.ts) writes the same rows to the same database at the rate the other side
+ * served in its last round, so both sides put the same database work on the machine; the ratio then
+ * shows what spend logs cost inside the gateway alone (the control process's own CPU is printed).
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const CONTROL = process.env.BENCH_SPEND_CONTROL === '1';
 const DURATION = process.env.BENCH_DURATION ?? '4s';
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -148,9 +153,13 @@ async function main(): Promise<void> {
     const prof = process.env.BENCH_PROF;
     const on = await gateway(upstream, db.url, prof === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${prof}/on`]);
     const off = await gateway(upstream, undefined, prof === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${prof}/off`]);
-    for (const side of [on, off]) wrk(`${side.url}/v1/chat/completions`, '2s'); // warm-up
+    const control = CONTROL ? spawn(process.execPath, ['--import', 'tsx', 'bench/spend-load.ts', db.url], { cwd: ROOT, stdio: ['pipe', 'ignore', 'inherit'] }) : undefined;
+    if (control !== undefined) children.push(control);
+    let lastOnRps = wrk(`${on.url}/v1/chat/completions`, '2s').rps; // warm-up
+    wrk(`${off.url}/v1/chat/completions`, '2s');
+    const controlCpu: number[] = [];
     const ratios: number[] = [];
-    const cpu = { on: [] as number[], off: [] as number[], postgres: [] as number[], workerOn: [] as number[], workerOff: [] as number[], mainOn: [] as number[], mainOff: [] as number[] };
+    const cpu = { on: [] as number[], off: [] as number[], postgres: [] as number[], postgresControl: [] as number[], workerOn: [] as number[], workerOff: [] as number[], mainOn: [] as number[], mainOff: [] as number[] };
     const rest = { on: [] as number[], off: [] as number[] }; // upstream + wrk, per request
     const load: string[] = [];
     /** One wrk run, with the CPU the gateway (and PostgreSQL, for the side that writes) used per request. */
@@ -160,17 +169,23 @@ async function main(): Promise<void> {
       const workers = pids.slice(1);
       const pg = postgresBackends(db.name);
       const [before, workerBefore, pgBefore, upBefore, wrkBefore, mainBefore] = [cpuSeconds(pids), cpuSeconds(workers), cpuSeconds(pg), cpuSeconds([upstreamProc.pid!]), childrenCpuSeconds(), mainThreadCpuSeconds(workers)];
+      const loading = side === 'off' && control !== undefined;
+      const controlBefore = loading ? cpuSeconds([control.pid!]) : 0;
+      if (loading) control.stdin!.write(`rate ${Math.round(lastOnRps)}\n`);
       const result = wrk(`${g.url}/v1/chat/completions`, DURATION);
+      if (loading) control.stdin!.write('rate 0\n');
+      if (side === 'on') lastOnRps = result.rps;
       const per = (seconds: number): number => (seconds * 1e6) / result.requests;
+      if (loading) controlCpu.push(per(cpuSeconds([control.pid!]) - controlBefore));
       cpu[side].push(per(cpuSeconds(pids) - before));
       cpu[side === 'on' ? 'workerOn' : 'workerOff'].push(per(cpuSeconds(workers) - workerBefore));
       cpu[side === 'on' ? 'mainOn' : 'mainOff'].push(per(mainThreadCpuSeconds(workers) - mainBefore));
       rest[side].push(per(cpuSeconds([upstreamProc.pid!]) - upBefore + childrenCpuSeconds() - wrkBefore));
-      if (side === 'on') cpu.postgres.push(per(cpuSeconds(pg) - pgBefore));
+      if (side === 'on' || loading) (side === 'on' ? cpu.postgres : cpu.postgresControl).push(per(cpuSeconds(pg) - pgBefore));
       load.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!);
       return result.rps;
     };
-    console.log('round  spend logs on  off      on/off');
+    console.log(`round  spend logs on  off${CONTROL ? ' (+ control load)' : ''}      on/off`);
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which side goes first, so drift on a shared machine falls on both alike.
       const first = round % 2 === 0;
@@ -187,6 +202,11 @@ async function main(): Promise<void> {
     const totalOn = med(cpu.on) + med(rest.on) + med(cpu.postgres);
     console.log(`CPU-predicted on/off: everything on this machine ${(totalOff / totalOn).toFixed(3)}; PostgreSQL elsewhere ${(totalOff / (totalOn - med(cpu.postgres))).toFixed(3)} (gateway + upstream + wrk: off ${totalOff.toFixed(1)} us, on ${(totalOn - med(cpu.postgres)).toFixed(1)} us + PostgreSQL ${med(cpu.postgres).toFixed(1)} us)`);
     console.log(`load average (1 min) during the rounds: ${load.join(' ')}`);
+    if (control !== undefined) {
+      console.log(`control (off side with the same rows written by a process of its own): its CPU ${med(controlCpu).toFixed(1)} us per request served, PostgreSQL ${med(cpu.postgresControl).toFixed(1)} us`);
+      control.stdin!.end('stop\n');
+      await new Promise((resolve) => control.once('exit', resolve));
+    }
     ratios.sort((x, y) => x - y);
     const median = (ratios[Math.floor((ratios.length - 1) / 2)]! + ratios[Math.ceil((ratios.length - 1) / 2)]!) / 2;
     await new Promise((r) => setTimeout(r, 3_000)); // the last batch
