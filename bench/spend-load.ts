@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { loadConfigText } from '../src/config/index.js';
-import { createLogger } from '../src/core/index.js';
+import { createLogger, sequentialId } from '../src/core/index.js';
 import { createPostgresClient } from '../src/db/postgres-client.js';
 import type { RequestContext } from '../src/server/request-context.js';
 import { spendRecord } from '../src/server/spend-record.js';
@@ -24,10 +24,9 @@ const db = createPostgresClient(url, logger);
 const writer = new SpendWriter({ db, logger });
 writer.start();
 
-let seq = 0;
 function context(): RequestContext {
   return {
-    id: `load-${process.pid}-${++seq}`, idFromClient: false, startedAt: performance.now() - 3.2, route: '/v1/chat/completions', stream: false,
+    id: sequentialId(), idFromClient: false, startedAt: performance.now() - 3.2, route: '/v1/chat/completions', stream: false,
     modelGroup: 'gpt-4o', deployment, apiBase: '127.0.0.1:9', attempts: 1, usage: { input: 12, output: 9, cacheRead: 0, cacheWrite: 0 },
     cost: { usd: 0.00012, source: '@pydantic/genai-prices@0.1.8' }, tags: undefined, caller: undefined, cache: undefined, cacheKey: undefined,
     firstByteMs: undefined, errorCode: undefined, fallbackGroup: undefined, savedUsd: undefined,
