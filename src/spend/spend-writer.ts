@@ -135,8 +135,14 @@ export class SpendWriter {
     return lost;
   }
 
+  /**
+   * Writes what waits: one batch, then more only while a whole batch waits. Rows that came in
+   * while a batch was on its way wait for the next (a full batch, the timer, or close): writing
+   * them at once made a busy worker send a stream of small batches, each paying the statement's
+   * fixed cost in PostgreSQL.
+   */
   private async writeAll(): Promise<void> {
-    while (this.pending.length > 0) {
+    for (let first = true; this.pending.length > 0 && (first || this.pending.length >= this.batchRows); first = false) {
       const batch = this.pending.slice(0, this.batchRows);
       try {
         if (!this.migrated) {
