@@ -77,6 +77,21 @@ test('the writer batches rows, and a row written twice is one row', async () => 
   assert.deepEqual(one!.request_tags, ['t']);
 });
 
+test('rows that come in while a batch is on its way wait for a whole batch (or the timer), not a batch of their own', async () => {
+  const written: number[] = [];
+  const writer = new SpendWriter({ db: client(), logger, batchRows: 10, flushIntervalMs: 60_000, observer: { pending: () => undefined, written: (n) => written.push(n), dropped: () => assert.fail('nothing dropped') } });
+  for (let i = 0; i < 10; i++) writer.record(row(`wait-${i}`)); // the tenth starts a flush
+  for (let i = 10; i < 13; i++) writer.record(row(`wait-${i}`)); // while it is on its way
+  await writer.flush(); // the flush in progress
+  assert.deepEqual(written, [10], 'the three that came in meanwhile were not sent as a batch of three');
+  assert.equal(writer.pendingRows, 3);
+  for (let i = 13; i < 20; i++) writer.record(row(`wait-${i}`)); // the tenth waiting starts the next
+  await writer.flush();
+  assert.deepEqual(written, [10, 10]);
+  assert.equal(await writer.close(5_000), 0);
+  assert.deepEqual(written, [10, 10], 'nothing left');
+});
+
 test('with PostgreSQL unreachable the buffer holds rows up to its bound, counts the rest, and says what an exit loses', async () => {
   const closedPort = await freePort();
   let dropped = 0;
