@@ -17,6 +17,12 @@ import { childPids, children, ensureWrk, LOAD_CPU, median, pinned, PROXY_CPU, RO
  */
 
 const other = process.argv[2] ?? process.env.BENCH_B_ROOT;
+/**
+ * BENCH_B_UNBUNDLED=1: side B's workers run unbundled (the test hook SWITCHYARD_TEST_UNBUNDLED),
+ * so `npm run bench:ab -- .` sets this build's bundled worker against the same code loaded module
+ * by module, as before issue 13's bundle.
+ */
+const B_ENV: NodeJS.ProcessEnv = process.env.BENCH_B_UNBUNDLED === '1' ? { ...process.env, SWITCHYARD_TEST_HOOKS: '1', SWITCHYARD_TEST_UNBUNDLED: '1' } : process.env;
 if (!other || !existsSync(join(other, 'dist/cli.js'))) {
   console.error('usage: npm run bench:ab -- <path of another checkout, built with npm run build>');
   process.exit(2);
@@ -38,14 +44,14 @@ async function main(): Promise<void> {
     ],
     general_settings: { master_key: 'sk-bench' },
   }));
-  const start = async (root: string) => {
+  const start = async (root: string, env: NodeJS.ProcessEnv = process.env) => {
     const port = await freePort();
-    const child = await startProcess(...pinned(PROXY_CPU, process.execPath, [join(root, 'dist/cli.js'), '--config', configPath, '--host', '127.0.0.1', '--port', String(port), '--num_workers', '1']), false);
+    const child = await startProcess(...pinned(PROXY_CPU, process.execPath, [join(root, 'dist/cli.js'), '--config', configPath, '--host', '127.0.0.1', '--port', String(port), '--num_workers', '1']), false, env);
     await waitHttp(`http://127.0.0.1:${port}/health/readiness`);
     return { child, url: `http://127.0.0.1:${port}/v1/chat/completions`, pids: () => [child.pid!, ...childPids(child.pid!)] };
   };
   const a = await start(process.env.BENCH_A_ROOT ?? ROOT);
-  const b = await start(resolve(other!));
+  const b = await start(resolve(other!), B_ENV);
   console.log(`A = ${ROOT}, B = ${resolve(other!)}; ${ROUNDS} alternating rounds of ${ROUND} per scenario`);
   const lines: string[] = ['| scenario | A/B req/s (median; rounds) | A/B CPU per request (median; rounds) | A req/s | B req/s |', '|---|---|---|---:|---:|'];
   // BENCH_SCENARIOS=1,3 runs only those scenarios (1-based, in the proxy bench's order).
