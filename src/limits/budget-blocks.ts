@@ -1,4 +1,4 @@
-import type { LimitScope } from './limit-scope.js';
+import { perScopeKind, type LimitScope } from './limit-scope.js';
 import type { Counting } from './limit-types.js';
 import type { ScopeRequest, ScopeVerdict } from './redis-limits.js';
 
@@ -61,11 +61,11 @@ interface Block {
  */
 export class BudgetBlocks {
   /** Per scope kind, scope id → its open block (the id is the record's own string: no key is built per call). */
-  private readonly open: Record<LimitScope['kind'], Map<string, Block>> = { key: new Map(), team: new Map(), user: new Map(), model_per_key: new Map() };
-  private readonly asking: Record<LimitScope['kind'], Map<string, Promise<ScopeAnswer>>> = { key: new Map(), team: new Map(), user: new Map(), model_per_key: new Map() };
+  private readonly open: Record<LimitScope['kind'], Map<string, Block>> = perScopeKind(() => new Map());
+  private readonly asking: Record<LimitScope['kind'], Map<string, Promise<ScopeAnswer>>> = perScopeKind(() => new Map());
   /** Per scope kind (a call has one scope of each), call lease → its block and what it holds there. */
-  private readonly calls: Record<LimitScope['kind'], Map<string, { block: Block; held: number }>> = { key: new Map(), team: new Map(), user: new Map(), model_per_key: new Map() };
-  private readonly backoff: Record<LimitScope['kind'], Map<string, number>> = { key: new Map(), team: new Map(), user: new Map(), model_per_key: new Map() };
+  private readonly calls: Record<LimitScope['kind'], Map<string, { block: Block; held: number }>> = perScopeKind(() => new Map());
+  private readonly backoff: Record<LimitScope['kind'], Map<string, number>> = perScopeKind(() => new Map());
 
   constructor(
     private readonly settleBlock: (block: ClosedBlock) => void,

@@ -1,4 +1,4 @@
-import type { LimitScope } from './limit-scope.js';
+import { perScopeKind, type LimitScope } from './limit-scope.js';
 import { LocalLimits } from './local-limits.js';
 import type { ScopeRequest, ScopeSettlement, ScopeVerdict } from './redis-limits.js';
 
@@ -91,7 +91,7 @@ export class HostCounter implements LocalCounter {
   private readonly waiting = new Map<number, { resolve: (verdict: ScopeVerdict) => void; request: ScopeRequest }>();
   private readonly own: LocalLimits;
   /** Leases this worker admitted alone, per scope kind (a call has one scope of each): their settlements stay here. */
-  private readonly ownLeases: Record<LimitScope['kind'], Set<string>> = { key: new Set(), team: new Set(), user: new Set(), model_per_key: new Set() };
+  private readonly ownLeases: Record<LimitScope['kind'], Set<string>> = perScopeKind(() => new Set());
   private admits: Array<{ seq: number; request: ScopeRequest }> = [];
   private settlements: ScopeSettlement[] = [];
   private flushQueued = false;

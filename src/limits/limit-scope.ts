@@ -20,3 +20,8 @@ export interface LimitScope {
   /** Last known spend of the current window, from the database. */
   readonly spend: number;
 }
+
+/** One `T` per scope kind (a call has at most one scope of each): the one place that lists the kinds. */
+export function perScopeKind<T>(make: () => T): Record<LimitScope['kind'], T> {
+  return { key: make(), team: make(), user: make(), model_per_key: make() };
+}
