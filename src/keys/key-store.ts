@@ -35,16 +35,17 @@ export interface Changed<T> {
 }
 
 /**
- * A key body whose top-level per-model limits (model_rpm_limit …) go into its metadata, as LiteLLM
- * keeps them: into the body's own metadata when it has one, or (a new key) a new one. Otherwise
- * the body itself.
+ * A key body's top-level per-model limits (model_rpm_limit …) put in its metadata, as LiteLLM keeps
+ * them: into the body's own metadata when it has one (or, for a new key, a new metadata); for an
+ * update without one, an assignment that merges them into the key's stored metadata.
  */
-function withModelLimits(body: Row, creating: boolean): Row {
+function withModelLimits(body: Row, creating: boolean): { body: Row; merge: Assignment[] } {
   const limits = modelLimitsOf(body);
-  if (limits === undefined) return body;
+  if (limits === undefined) return { body, merge: [] };
   const metadata = body.metadata;
-  if (metadata !== undefined && metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)) return { ...body, metadata: { ...metadata, ...limits } };
-  return creating && (metadata === undefined || metadata === null) ? { ...body, metadata: limits } : body;
+  if (metadata !== undefined && metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)) return { body: { ...body, metadata: { ...metadata, ...limits } }, merge: [] };
+  if (creating) return { body: { ...body, metadata: limits }, merge: [] };
+  return { body, merge: [{ column: 'metadata', cast: '::text::jsonb', value: JSON.stringify(limits), merge: true }] };
 }
 
 export class KeyStore {
@@ -56,7 +57,7 @@ export class KeyStore {
     const key = optionalString(body, 'key') ?? newKey();
     if (!key.startsWith('sk-')) throw invalid('key', "a key must start with 'sk-'");
     const token = hashToken(key);
-    const assignments = [...assignmentsOf(withModelLimits(body, true), KEY_FIELDS), ...expiryOf(body), ...resetOf(body)];
+    const assignments = [...assignmentsOf(withModelLimits(body, true).body, KEY_FIELDS), ...expiryOf(body), ...resetOf(body)];
     if (await this.exists('LiteLLM_VerificationToken', 'token', token)) throw new GatewayError('invalid_request', 'Unable to create key: a key with this value exists.', { param: 'key' });
     await this.checkAliasFree(body.key_alias, undefined);
     await this.checkTeam(body.team_id);
@@ -76,13 +77,8 @@ export class KeyStore {
 
   async updateKey(body: Row, actor: string): Promise<Changed<Row>> {
     const token = tokenOf(requiredString(body, 'key'));
-    const merged = withModelLimits(body, false);
-    const limits = merged === body ? modelLimitsOf(body) : undefined;
-    const assignments = [
-      ...assignmentsOf(merged, KEY_FIELDS), ...expiryOf(body), ...resetOf(body),
-      // Top-level per-model limits without a new metadata: merged into the key's own.
-      ...(limits === undefined ? [] : [{ column: 'metadata', cast: '::text::jsonb', value: JSON.stringify(limits), merge: true } as const]),
-    ];
+    const { body: fields, merge } = withModelLimits(body, false);
+    const assignments = [...assignmentsOf(fields, KEY_FIELDS), ...merge, ...expiryOf(body), ...resetOf(body)];
     await this.checkAliasFree(body.key_alias, token);
     await this.checkTeam(body.team_id);
     await this.ensureUser(body.user_id);
