@@ -136,13 +136,13 @@ export class SpendWriter {
   }
 
   /**
-   * Writes what waits: one batch, then more only while a whole batch waits. Rows that came in
+   * Writes what waits (flush calls it with rows waiting): one batch, then more only while a whole batch waits. Rows that came in
    * while a batch was on its way wait for the next (a full batch, the timer, or close): writing
    * them at once made a busy worker send a stream of small batches, each paying the statement's
    * fixed cost in PostgreSQL.
    */
   private async writeAll(): Promise<void> {
-    for (let first = true; this.pending.length > 0 && (first || this.pending.length >= this.batchRows); first = false) {
+    do {
       const batch = this.pending.slice(0, this.batchRows);
       try {
         if (!this.migrated) {
@@ -161,7 +161,7 @@ export class SpendWriter {
       if (this.failures > 0) this.options.logger.info({ failures: this.failures, pending: this.pending.length }, 'spend logs: PostgreSQL reachable again; writing the rows held');
       this.failures = 0;
       this.retryAt = 0;
-    }
+    } while (this.pending.length >= this.batchRows);
   }
 
   private failed(error: unknown): void {
