@@ -1,13 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { loadConfigText } from '../src/config/index.js';
 import { createLogger } from '../src/core/index.js';
 import { createPostgresClient } from '../src/db/postgres-client.js';
 import { spendRecord } from '../src/server/spend-record.js';
-import type { RequestContext } from '../src/server/request-context.js';
 import { SpendWriter } from '../src/spend/spend-writer.js';
 import { createTestDatabase } from '../test/support/postgres.js';
+import { benchCallContext } from './spend-context.js';
 
 /**
  * `node --import tsx bench/spend-row-bench.ts`: a worker's CPU per spend row, in process (user +
@@ -21,20 +20,6 @@ import { createTestDatabase } from '../test/support/postgres.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROWS = Number(process.env.BENCH_ROWS ?? 20_000);
 const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-const loaded = loadConfigText('model_list: [{model_name: gpt-4o, litellm_params: {model: openai/gpt-4o, api_key: k, api_base: "http://127.0.0.1:9/v1"}}]\n', 'bench.yaml', { env: {} });
-if (!loaded.ok) throw new Error('config');
-const deployment = loaded.value.config.deployments[0]!;
-
-let seq = 0;
-function context(): RequestContext {
-  return {
-    id: `req-${process.pid}-${++seq}`, idFromClient: false, startedAt: performance.now() - 3.2, route: '/v1/chat/completions', stream: false,
-    modelGroup: 'gpt-4o', deployment, apiBase: '127.0.0.1:9', attempts: 1, usage: { input: 1_234, output: 321, cacheRead: 1_024, cacheWrite: 0 },
-    cost: { usd: 0.0039123, source: '@pydantic/genai-prices@0.1.8' }, tags: undefined, caller: undefined, cache: undefined, cacheKey: undefined,
-    firstByteMs: undefined, errorCode: undefined, fallbackGroup: undefined, savedUsd: undefined,
-  } as unknown as RequestContext;
-}
 
 function cpuNow(): number {
   const u = process.cpuUsage();
@@ -62,7 +47,7 @@ async function round(kind: 'build' | 'write', writer: SpendWriter, database: str
   const before = cpuNow();
   for (let i = 0; i < ROWS; i += 500) {
     for (let j = 0; j < 500; j++) {
-      const row = spendRecord(context(), 200)!;
+      const row = spendRecord(benchCallContext(), 200)!;
       if (kind === 'write') writer.record(row);
       else if (j === 0) keep.push(row);
     }
